@@ -1,0 +1,205 @@
+"""The SQLite catalog: documents, passages, content hashes and ingest runs.
+
+The catalog is the record of what the hub holds; Qdrant and Whoosh are indexes over it and can
+be checked against it (``hub check``) or rebuilt from it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterable
+
+from ingest.records import Chunk, Document
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    path TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    doc_type TEXT NOT NULL,
+    language TEXT NOT NULL,
+    format TEXT NOT NULL,
+    tags TEXT NOT NULL DEFAULT '[]',
+    year INTEGER,
+    authors TEXT NOT NULL DEFAULT '[]',
+    source_url TEXT,
+    pages INTEGER,
+    size INTEGER NOT NULL DEFAULT 0,
+    content_hash TEXT NOT NULL,
+    extra TEXT NOT NULL DEFAULT '{}',
+    ingested_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    page INTEGER,
+    heading TEXT,
+    text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ordinal);
+CREATE TABLE IF NOT EXISTS ingest_runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at REAL NOT NULL,
+    finished_at REAL,
+    added INTEGER DEFAULT 0,
+    updated INTEGER DEFAULT 0,
+    unchanged INTEGER DEFAULT 0,
+    rejected INTEGER DEFAULT 0,
+    rejections TEXT NOT NULL DEFAULT '[]'
+);
+"""
+
+_DOC_COLUMNS = ("id", "source", "path", "title", "doc_type", "language", "format", "tags", "year",
+                "authors", "source_url", "pages", "size", "content_hash", "extra", "ingested_at")
+
+
+class Catalog:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # --- reads -------------------------------------------------------------------------------
+    def _query(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, tuple(params)).fetchall()
+
+    def document(self, doc_id: str, with_chunks: bool = False) -> Document | None:
+        rows = self._query("SELECT * FROM documents WHERE id = ?", (doc_id,))
+        if not rows:
+            return None
+        doc = _doc_from_row(rows[0])
+        if with_chunks:
+            doc.chunks = self.chunks_of(doc_id)
+        return doc
+
+    def document_by_path(self, path: str) -> Document | None:
+        rows = self._query("SELECT * FROM documents WHERE path = ?", (path,))
+        return _doc_from_row(rows[0]) if rows else None
+
+    def documents_by_source(self, source: str) -> list[Document]:
+        rows = self._query("SELECT * FROM documents WHERE source = ? OR path = ?", (source, source))
+        return [_doc_from_row(r) for r in rows]
+
+    def documents(self) -> list[Document]:
+        return [_doc_from_row(r) for r in self._query("SELECT * FROM documents ORDER BY title")]
+
+    def documents_by_ids(self, ids: Iterable[str]) -> dict[str, Document]:
+        ids = list(dict.fromkeys(ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        return {r["id"]: _doc_from_row(r) for r in self._query(f"SELECT * FROM documents WHERE id IN ({marks})", ids)}
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        rows = self._query("SELECT * FROM chunks WHERE doc_id = ? ORDER BY ordinal", (doc_id,))
+        return [_chunk_from_row(r) for r in rows]
+
+    def chunks_by_ids(self, ids: Iterable[str]) -> dict[str, Chunk]:
+        ids = list(dict.fromkeys(ids))
+        out: dict[str, Chunk] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start:start + 500]
+            marks = ",".join("?" * len(part))
+            for r in self._query(f"SELECT * FROM chunks WHERE id IN ({marks})", part):
+                out[r["id"]] = _chunk_from_row(r)
+        return out
+
+    def chunk_ids(self) -> set[str]:
+        return {r[0] for r in self._query("SELECT id FROM chunks")}
+
+    def counts(self) -> dict[str, int]:
+        docs = self._query("SELECT count(*) FROM documents")[0][0]
+        chunks = self._query("SELECT count(*) FROM chunks")[0][0]
+        return {"documents": docs, "passages": chunks}
+
+    def last_run(self) -> dict[str, Any] | None:
+        rows = self._query("SELECT * FROM ingest_runs ORDER BY id DESC LIMIT 1")
+        return dict(rows[0]) if rows else None
+
+    # --- writes ------------------------------------------------------------------------------
+    def put_document(self, doc: Document) -> None:
+        """Replace a document and all its passages in one transaction."""
+        row = _doc_to_row(doc)
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc.id,))
+                self._db.execute(
+                    f"INSERT OR REPLACE INTO documents ({','.join(_DOC_COLUMNS)}) "
+                    f"VALUES ({','.join('?' * len(_DOC_COLUMNS))})",
+                    [row[c] for c in _DOC_COLUMNS],
+                )
+                self._db.executemany(
+                    "INSERT INTO chunks (id, doc_id, ordinal, page, heading, text) VALUES (?,?,?,?,?,?)",
+                    [(c.id, c.doc_id, c.ordinal, c.page, c.heading, c.text) for c in doc.chunks],
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def delete_document(self, doc_id: str) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+            self._db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+            self._db.execute("COMMIT")
+
+    def start_run(self) -> int:
+        with self._lock:
+            cur = self._db.execute("INSERT INTO ingest_runs (started_at) VALUES (?)", (time.time(),))
+            return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, added: int, updated: int, unchanged: int,
+                   rejections: list[dict[str, str]]) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE ingest_runs SET finished_at=?, added=?, updated=?, unchanged=?, rejected=?, "
+                "rejections=? WHERE id=?",
+                (time.time(), added, updated, unchanged, len(rejections), json.dumps(rejections), run_id),
+            )
+
+
+def _doc_to_row(doc: Document) -> dict[str, Any]:
+    return {
+        "id": doc.id, "source": doc.source, "path": doc.extra.get("path", doc.source),
+        "title": doc.title, "doc_type": doc.doc_type, "language": doc.language, "format": doc.format,
+        "tags": json.dumps(doc.tags, ensure_ascii=False), "year": doc.year,
+        "authors": json.dumps(doc.authors, ensure_ascii=False), "source_url": doc.source_url,
+        "pages": doc.pages, "size": doc.size, "content_hash": doc.content_hash,
+        "extra": json.dumps({k: v for k, v in doc.extra.items() if k != "path"}, ensure_ascii=False, default=str),
+        "ingested_at": time.time(),
+    }
+
+
+def _doc_from_row(row: sqlite3.Row) -> Document:
+    extra = json.loads(row["extra"] or "{}")
+    extra["path"] = row["path"]
+    extra["ingested_at"] = row["ingested_at"]
+    return Document(
+        id=row["id"], source=row["source"], title=row["title"], doc_type=row["doc_type"],
+        language=row["language"], content_hash=row["content_hash"], format=row["format"],
+        tags=json.loads(row["tags"]), year=row["year"], authors=json.loads(row["authors"]),
+        source_url=row["source_url"], pages=row["pages"], size=row["size"], extra=extra,
+    )
+
+
+def _chunk_from_row(row: sqlite3.Row) -> Chunk:
+    return Chunk(id=row["id"], doc_id=row["doc_id"], ordinal=row["ordinal"], text=row["text"],
+                 page=row["page"], heading=row["heading"])

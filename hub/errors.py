@@ -1,0 +1,37 @@
+"""Errors the hub raises on purpose, with messages a person can act on.
+
+    HubError
+    ├── RejectedDocument   a file the ingester will not take (corrupt, encrypted, empty, ...)
+    ├── NotFound           a document, source or page that is not in the hub
+    ├── InvalidQuery       a search request that cannot be answered as asked
+    └── StoreUnavailable   an index or the catalog cannot be opened
+
+The CLI prints ``str(error)`` without a traceback; the web app maps them to 4xx answers.
+"""
+
+from __future__ import annotations
+
+
+class HubError(Exception):
+    """Base class: anything the hub reports to a user on purpose."""
+
+
+class RejectedDocument(HubError):
+    """A file that cannot be ingested; the message names the file and the reason."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        self.source = source
+        self.reason = reason
+        super().__init__(f"{source}: {reason}")
+
+
+class NotFound(HubError):
+    """Something asked for by id or path that the hub does not hold."""
+
+
+class InvalidQuery(HubError):
+    """A search or filter that cannot be run as written."""
+
+
+class StoreUnavailable(HubError):
+    """A store (catalog, Qdrant, Whoosh) could not be opened, e.g. locked by another process."""

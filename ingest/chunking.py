@@ -1,0 +1,103 @@
+"""Passages of about 100 to 300 words that never cross a page and keep their heading.
+
+A passage is what a citation points at, so it must stay on one page; it is also what the
+embedding model sees (MiniLM reads 256 word pieces, roughly 180 words), hence the target size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from ingest.records import Chunk, Section
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+(?=[\"'«¿¡(\[]?[A-ZÀ-ÖØ-Þ0-9])")
+
+
+@dataclass(frozen=True)
+class ChunkSizes:
+    target: int = 180
+    minimum: int = 100
+    maximum: int = 300
+
+
+def chunk_sections(doc_id: str, content_hash: str, sections: list[Section],
+                   sizes: ChunkSizes = ChunkSizes()) -> list[Chunk]:
+    """Pack sections into passages; ids change with the content, so stale passages never linger."""
+    pieces: list[tuple[str, int | None, str | None]] = []
+    for section in _merge_small_sections(sections, sizes):
+        for text in _pack(section.text, sizes):
+            pieces.append((text, section.page, section.heading))
+    return [
+        Chunk(
+            id=hashlib.sha1(f"{doc_id}|{content_hash}|{i}".encode()).hexdigest()[:20],
+            doc_id=doc_id, ordinal=i, text=text, page=page, heading=heading,
+        )
+        for i, (text, page, heading) in enumerate(pieces)
+    ]
+
+
+def embedding_text(title: str, chunk: Chunk) -> str:
+    """The document title (and heading) give a passage its context for the dense model."""
+    parts = [title]
+    if chunk.heading and chunk.heading.strip().lower() != title.strip().lower():
+        parts.append(chunk.heading)
+    parts.append(chunk.text)
+    return "\n".join(parts)
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def _merge_small_sections(sections: list[Section], sizes: ChunkSizes) -> list[Section]:
+    """A short section joins the next one on the same page, so headings do not make crumbs."""
+    merged: list[Section] = []
+    for section in sections:
+        prev = merged[-1] if merged else None
+        if (prev is not None and prev.page == section.page
+                and _words(prev.text) < sizes.minimum
+                and _words(prev.text) + _words(section.text) <= sizes.maximum):
+            joined = prev.text + "\n\n" + (f"{section.heading}\n\n" if section.heading else "") + section.text
+            merged[-1] = Section(text=joined, page=prev.page, heading=prev.heading or section.heading)
+        else:
+            merged.append(Section(text=section.text, page=section.page, heading=section.heading))
+    return merged
+
+
+def _sentences(text: str) -> list[str]:
+    out: list[str] = []
+    for paragraph in re.split(r"\n\s*\n", text):
+        paragraph = re.sub(r"\s+", " ", paragraph).strip()
+        if paragraph:
+            out.extend(s for s in _SENTENCE_END.split(paragraph) if s.strip())
+    return out
+
+
+def _pack(text: str, sizes: ChunkSizes) -> list[str]:
+    units: list[str] = []
+    for sentence in _sentences(text):
+        words = sentence.split()
+        while len(words) > sizes.maximum:  # a run-on "sentence" (tables, lists) is cut by words
+            units.append(" ".join(words[: sizes.target]))
+            words = words[sizes.target:]
+        if words:
+            units.append(" ".join(words))
+
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    count = 0
+    for unit in units:
+        n = _words(unit)
+        if current and (count + n > sizes.maximum or count >= sizes.target):
+            chunks.append(current)
+            current, count = [], 0
+        current.append(unit)
+        count += n
+    if current:
+        if chunks and count < sizes.minimum and sum(map(_words, chunks[-1])) + count <= sizes.maximum:
+            chunks[-1].extend(current)
+        else:
+            chunks.append(current)
+    return [" ".join(c) for c in chunks]

@@ -1,0 +1,92 @@
+"""HTML loading: the page's main text only, with its headings, title and declared language.
+
+Navigation, scripts, styles, forms and footers are dropped before any text is taken, so menus do
+not pollute passages and no markup from the page ever reaches the index (pages show text only).
+"""
+
+from __future__ import annotations
+
+import re
+
+from hub.errors import RejectedDocument
+from ingest.language import normalise
+from ingest.records import LoadedDocument, Section
+
+_DROP = ["script", "style", "noscript", "template", "iframe", "svg", "canvas", "form",
+         "nav", "footer", "aside", "button", "select", "input", "textarea", "head"]
+_DROP_ROLES = {"navigation", "contentinfo", "banner", "search", "complementary"}
+_DROP_CLASS = re.compile(r"(^|[-_ ])(nav|navbar|menu|footer|cookie|breadcrumbs?|sidebar|share|skip)($|[-_ ])", re.I)
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+_BLOCKS = {"p", "li", "blockquote", "pre", "td", "th", "dd", "dt", "figcaption", "div",
+           "section", "article", "main", "caption", "address"} | _HEADINGS
+
+
+def load_html(source: str, text: str) -> LoadedDocument:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(text, "html.parser")
+    if soup.find(True) is None:
+        raise RejectedDocument(source, "not HTML: no tags found")
+    title_tag = soup.find("title")
+    title = _norm(title_tag.get_text(" ")) if title_tag else ""
+    html_tag = soup.find("html")
+    lang = normalise(html_tag.get("lang") if html_tag else None)  # type: ignore[union-attr]
+    if not lang:
+        meta = soup.find("meta", attrs={"http-equiv": re.compile("content-language", re.I)})
+        lang = normalise(meta.get("content") if meta else None)  # type: ignore[union-attr]
+    meta_author = soup.find("meta", attrs={"name": "author"})
+    authors = [meta_author["content"].strip()] if meta_author and meta_author.get("content") else []
+
+    for tag in soup.find_all(_DROP):
+        tag.decompose()
+    for tag in soup.find_all(True):
+        if tag.decomposed:
+            continue
+        if tag.get("role") in _DROP_ROLES or tag.get("aria-hidden") == "true" or tag.has_attr("hidden"):
+            tag.decompose()
+        elif tag.name not in ("body", "main", "article", "html") and _DROP_CLASS.search(
+            " ".join(tag.get("class") or []) + " " + (tag.get("id") or "")
+        ):
+            tag.decompose()
+
+    root = soup.find("main") or soup.find("article") or soup.find("body") or soup
+    # A page-level <header> outside <main> is site chrome; inside an article it holds the title.
+    if root.name == "body":
+        for header in root.find_all("header"):
+            if header.find("h1") is None:
+                header.decompose()
+
+    sections: list[Section] = []
+    heading: str | None = None
+    buffer: list[str] = []
+    first_h1: str | None = None
+
+    def flush() -> None:
+        if buffer:
+            sections.append(Section(text="\n\n".join(buffer), heading=heading))
+            buffer.clear()
+
+    for el in root.find_all(_BLOCKS):
+        if el.name in _HEADINGS:
+            flush()
+            heading = _norm(el.get_text(" "))
+            if el.name == "h1" and first_h1 is None:
+                first_h1 = heading
+            continue
+        if el.find(_BLOCKS):
+            # Text sitting directly in a container next to child blocks.
+            own = _norm(" ".join(s for s in el.find_all(string=True, recursive=False)))
+            if own:
+                buffer.append(own)
+            continue
+        piece = _norm(el.get_text(" "))
+        if piece:
+            buffer.append(piece)
+    flush()
+    if not sections:
+        raise RejectedDocument(source, "HTML page has no readable text")
+    return LoadedDocument(title=title or first_h1 or source, sections=sections, language=lang, authors=authors)
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()

@@ -1,0 +1,115 @@
+"""Markdown loading: YAML front matter for metadata, ``#`` headings for sections."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from hub.errors import RejectedDocument
+from ingest.language import normalise
+from ingest.records import LoadedDocument, Section
+
+_FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(---|\.\.\.)[ \t]*(\r?\n|\Z)", re.S)
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+
+
+def split_front_matter(source: str, text: str) -> tuple[dict[str, Any], str]:
+    match = _FRONT.match(text)
+    if not match:
+        return {}, text
+    try:
+        meta = yaml.safe_load(match.group(1)) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 2}" if mark else ""
+        raise RejectedDocument(source, f"front matter is not valid YAML{where}") from None
+    if not isinstance(meta, dict):
+        raise RejectedDocument(source, "front matter must be a YAML mapping (key: value lines)")
+    return meta, text[match.end():]
+
+
+def load_markdown(source: str, text: str) -> LoadedDocument:
+    meta, body = split_front_matter(source, text)
+    sections: list[Section] = []
+    heading: str | None = None
+    first_heading: str | None = None
+    paragraphs: list[str] = []
+    current: list[str] = []
+    in_code = False
+
+    def end_paragraph() -> None:
+        if current:
+            paragraphs.append(plain(" ".join(current)))
+            current.clear()
+
+    def flush() -> None:
+        end_paragraph()
+        kept = [p for p in paragraphs if p]
+        if kept:
+            sections.append(Section(text="\n\n".join(kept), heading=heading))
+        paragraphs.clear()
+
+    for line in body.splitlines():
+        if line.strip().startswith("```"):
+            in_code = not in_code
+            continue
+        m = None if in_code else _HEADING.match(line)
+        if m:
+            flush()
+            heading = plain(m.group(2))
+            first_heading = first_heading or heading
+        elif not line.strip():
+            end_paragraph()
+        elif re.match(r"^\s*([-*+]|\d+[.)])\s+", line):
+            end_paragraph()
+            current.append(re.sub(r"^\s*([-*+]|\d+[.)])\s+", "", line))
+        else:
+            current.append(line.strip())
+    flush()
+    if not sections:
+        raise RejectedDocument(source, "Markdown file has no text besides its front matter")
+
+    return LoadedDocument(
+        title=str(meta.get("title") or first_heading or source),
+        sections=sections,
+        language=normalise(_str(meta.get("language") or meta.get("lang"))),
+        doc_type=_str(meta.get("doc_type") or meta.get("type")),
+        tags=_list(meta.get("tags")),
+        year=_year(meta.get("year") or meta.get("date")),
+        authors=_list(meta.get("authors") or meta.get("author")),
+        source_url=_str(meta.get("source_url") or meta.get("url")),
+        extra={k: v for k, v in meta.items() if k not in {
+            "title", "language", "lang", "doc_type", "type", "tags", "year", "date",
+            "authors", "author", "source_url", "url"}},
+    )
+
+
+def plain(text: str) -> str:
+    """Markdown inline syntax to plain text: links keep their words, emphasis marks go."""
+    text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"<[^>]+>", "", text)
+    text = re.sub(r"(\*\*|__|\*|_|`)(.+?)\1", r"\2", text)
+    text = re.sub(r"^>\s?", "", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _str(value: Any) -> str | None:
+    return str(value).strip() if value not in (None, "") else None
+
+
+def _list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    if isinstance(value, (list, tuple)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [str(value)]
+
+
+def _year(value: Any) -> int | None:
+    match = re.search(r"\b(1[89]\d\d|20\d\d)\b", str(value)) if value is not None else None
+    return int(match.group(1)) if match else None

@@ -1,0 +1,67 @@
+"""Records that flow from the loaders, through chunking, into the stores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Section:
+    """A run of text on one page, under one heading. Loaders yield these; chunking packs them."""
+
+    text: str
+    page: int | None = None  # 1-based; None for formats without pages
+    heading: str | None = None
+
+
+@dataclass
+class LoadedDocument:
+    """What a loader extracts from one file, before ids and chunks exist."""
+
+    title: str
+    sections: list[Section]
+    language: str | None = None
+    doc_type: str | None = None
+    tags: list[str] = field(default_factory=list)
+    year: int | None = None
+    authors: list[str] = field(default_factory=list)
+    source_url: str | None = None
+    pages: int | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(s.text for s in self.sections)
+
+
+@dataclass
+class Chunk:
+    """A passage: the unit that is embedded, indexed and cited."""
+
+    id: str
+    doc_id: str
+    ordinal: int
+    text: str
+    page: int | None
+    heading: str | None
+
+
+@dataclass
+class Document:
+    """A catalogued document: metadata plus its chunks."""
+
+    id: str
+    source: str
+    title: str
+    doc_type: str
+    language: str
+    content_hash: str
+    format: str
+    tags: list[str] = field(default_factory=list)
+    year: int | None = None
+    authors: list[str] = field(default_factory=list)
+    source_url: str | None = None
+    pages: int | None = None
+    size: int = 0
+    chunks: list[Chunk] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)

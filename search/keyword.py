@@ -1,0 +1,139 @@
+"""The keyword index: BM25F over passages in Whoosh, with per-language analysis.
+
+Each passage fills the title/heading/body fields of its own language (en, fr, es, or xx for
+anything else); a query is parsed against all of them at once, so every language's stemmer sees
+the query words.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from whoosh import index, scoring
+from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh.qparser import MultifieldParser, OrGroup
+from whoosh.query import And, Or, Query, Term
+
+from search.analysis import LANGUAGES, OTHER, analyzer, field_language
+
+_ALL = (*LANGUAGES, OTHER)
+#: Relative weight of a match in each part of a passage.
+FIELD_BOOSTS = {"title": 2.0, "heading": 1.5, "body": 1.0}
+
+
+def build_schema() -> Schema:
+    fields: dict = {
+        "chunk_id": ID(stored=True, unique=True),
+        "doc_id": ID(stored=True),
+        "doc_type": ID(stored=True),
+        "language": ID(stored=True),
+        "tags": KEYWORD(stored=True, commas=True, lowercase=True),
+        "year": NUMERIC(stored=True),
+    }
+    for lang in _ALL:
+        for part in FIELD_BOOSTS:
+            fields[f"{part}_{lang}"] = TEXT(analyzer=analyzer(lang), phrase=(part == "body"))
+    return Schema(**fields)
+
+
+class KeywordIndex:
+    def __init__(self, path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        if index.exists_in(str(path)):
+            self.ix = index.open_dir(str(path))
+        else:
+            self.ix = index.create_in(str(path), build_schema())
+        self.fields = [f"{part}_{lang}" for lang in _ALL for part in FIELD_BOOSTS]
+        self._parser = MultifieldParser(
+            self.fields, self.ix.schema, group=OrGroup,
+            fieldboosts={f: FIELD_BOOSTS[f.split("_")[0]] for f in self.fields},
+        )
+        self._lock = threading.Lock()
+        self._searcher = None
+
+    def close(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+        self.ix.close()
+
+    @contextmanager
+    def writer(self) -> Iterator["_Batch"]:
+        """One Whoosh commit for a whole batch; nothing is committed if the batch fails."""
+        w = self.ix.writer(limitmb=128)
+        batch = _Batch(w)
+        try:
+            yield batch
+        except BaseException:
+            w.cancel()
+            raise
+        else:
+            w.commit()
+
+    def searcher(self):  # type: ignore[no-untyped-def]
+        """A shared searcher, refreshed only when the index has changed since it was opened."""
+        with self._lock:
+            if self._searcher is None:
+                self._searcher = self.ix.searcher(weighting=scoring.BM25F())
+            else:
+                self._searcher = self._searcher.refresh()
+            return self._searcher
+
+    def parse(self, text: str) -> Query:
+        return self._parser.parse(text)
+
+    def search(self, query: str | Query, limit: int, filters: dict | None = None) -> list[tuple[str, float]]:
+        q = self.parse(query) if isinstance(query, str) else query
+        searcher = self.searcher()
+        results = searcher.search(q, limit=limit, filter=_filter(filters))
+        return [(hit["chunk_id"], float(hit.score)) for hit in results]
+
+    def chunk_ids(self) -> set[str]:
+        searcher = self.searcher()
+        return {fields["chunk_id"] for fields in searcher.all_stored_fields()}
+
+    def count(self) -> int:
+        return self.searcher().doc_count()
+
+
+class _Batch:
+    def __init__(self, writer) -> None:  # type: ignore[no-untyped-def]
+        self._w = writer
+
+    def delete_documents(self, doc_ids: Iterable[str]) -> None:
+        for doc_id in doc_ids:
+            self._w.delete_by_term("doc_id", doc_id)
+
+    def delete_chunks(self, chunk_ids: Iterable[str]) -> None:
+        for chunk_id in chunk_ids:
+            self._w.delete_by_term("chunk_id", chunk_id)
+
+    def add(self, *, chunk_id: str, doc_id: str, doc_type: str, language: str, tags: list[str],
+            year: int | None, title: str, heading: str | None, body: str) -> None:
+        lang = field_language(language)
+        fields = {
+            "chunk_id": chunk_id, "doc_id": doc_id, "doc_type": doc_type, "language": language,
+            "tags": ",".join(t.lower() for t in tags), f"title_{lang}": title,
+            f"heading_{lang}": heading or "", f"body_{lang}": body,
+        }
+        if year is not None:
+            fields["year"] = year
+        self._w.add_document(**fields)
+
+
+def _filter(filters: dict | None) -> Query | None:
+    if not filters:
+        return None
+    clauses: list[Query] = []
+    for key, value in filters.items():
+        if value in (None, "", []):
+            continue
+        values = value if isinstance(value, (list, tuple)) else [value]
+        field = key
+        terms = [Term(field, v.lower() if field == "tags" else v) for v in values]
+        clauses.append(terms[0] if len(terms) == 1 else Or(terms))
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else And(clauses)
