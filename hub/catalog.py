@@ -123,6 +123,9 @@ class Catalog:
     def chunk_ids(self) -> set[str]:
         return {r[0] for r in self._query("SELECT id FROM chunks")}
 
+    def passage_counts(self) -> dict[str, int]:
+        return {r[0]: r[1] for r in self._query("SELECT doc_id, count(*) FROM chunks GROUP BY doc_id")}
+
     def counts(self) -> dict[str, int]:
         docs = self._query("SELECT count(*) FROM documents")[0][0]
         chunks = self._query("SELECT count(*) FROM chunks")[0][0]

@@ -37,6 +37,12 @@ class Settings:
     chunk_min_words: int = 100
     chunk_max_words: int = 300
     embed_batch_size: int = 32
+    #: How dense and keyword rankings combine: "weighted" (normalised scores) or "rrf".
+    fusion: str = "weighted"
+    #: Share of the dense ranking in weighted fusion; the keyword ranking gets the rest.
+    dense_weight: float = 0.6
+    #: Passages each retriever hands to fusion.
+    candidates: int = 100
     progress: bool = True
 
     @classmethod

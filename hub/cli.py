@@ -1,0 +1,187 @@
+"""The ``hub`` command: a thin adapter over :class:`hub.core.Hub`.
+
+Expected failures (bad files, unknown documents, locked stores) print one line on stderr and set
+the exit status; tracebacks are kept for real bugs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from hub.errors import HubError
+from hub.settings import Settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hub", description="Urban Safety Knowledge Hub: ingest a prevention library, search it, serve it.")
+    parser.add_argument("--home", help="folder holding all hub state (default: $HUB_HOME or ~/.urban-safety-hub)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("ingest", help="add or update files and folders (PDF, HTML, Markdown, text)")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--force", action="store_true", help="re-embed files even when unchanged")
+    p.add_argument("--quiet", "-q", action="store_true", help="print only rejections")
+
+    p = sub.add_parser("search", help="hybrid search; prints documents with their best passage")
+    p.add_argument("query")
+    p.add_argument("--limit", "-n", type=int, default=10)
+    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--doc-type", action="append", help="only this document type (repeatable)")
+    p.add_argument("--language", action="append", help="only this language: en, fr, es (repeatable)")
+    p.add_argument("--tag", action="append", help="only documents with this tag (repeatable)")
+    p.add_argument("--mode", choices=("hybrid", "dense", "keyword"), default="hybrid")
+    p.add_argument("--json", action="store_true", help="print a JSON array, best first")
+
+    p = sub.add_parser("documents", help="list what the hub holds")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("remove", help="delete a document from the catalog and both indexes")
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="path as ingested, or document id")
+
+    sub.add_parser("check", help="verify that the catalog, Qdrant and Whoosh agree")
+
+    p = sub.add_parser("serve", help="run the web hub")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--seed", action="append", metavar="PATH",
+                   help="ingest these files or folders before serving (unchanged files are skipped)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env(home=args.home, host=getattr(args, "host", None),
+                                     port=getattr(args, "port", None))
+        return COMMANDS[args.command](settings, args)
+    except HubError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _hub(settings: Settings):  # type: ignore[no-untyped-def]
+    from hub.core import Hub
+
+    return Hub(settings)
+
+
+def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
+    with _hub(settings) as hub:
+        report = hub.ingest(args.paths, force=args.force,
+                            on_reject=lambda r: print(f"rejected {r}", file=sys.stderr))
+    if not args.quiet:
+        for source in report.added:
+            print(f"added     {source}")
+        for source in report.updated:
+            print(f"updated   {source}")
+        print(report.summary())
+    return report.exit_code
+
+
+def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
+    filters = {"doc_type": args.doc_type, "language": args.language, "tags": args.tag}
+    with _hub(settings) as hub:
+        results = hub.search(args.query, limit=args.limit, offset=args.offset, filters=filters, mode=args.mode)
+    if args.json:
+        keys = ("doc_id", "source", "title", "doc_type", "language", "page", "score", "snippet",
+                "heading", "tags", "year", "chunk_id", "highlights")
+        print(json.dumps([{k: h.to_json()[k] for k in keys} for h in results.hits], ensure_ascii=False, indent=2))
+        return 0
+    if not results.hits:
+        print("no matches", file=sys.stderr)
+        return 0
+    colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    for rank, hit in enumerate(results.hits, start=args.offset + 1):
+        cite = f"p. {hit.page}" if hit.page else hit.format
+        print(f"{rank:>2}. {hit.title}  [{hit.doc_type}, {hit.language}, {cite}]  {hit.score:.3f}")
+        print(f"    {hit.source}")
+        snippet = _marked(hit, colour)
+        print(f"    {snippet}\n")
+    shown = f"{args.offset + 1}-{args.offset + len(results.hits)}"
+    print(f"{shown} of {results.total} documents, {results.took_ms:.0f} ms", file=sys.stderr)
+    return 0
+
+
+def _marked(hit, colour: bool) -> str:  # type: ignore[no-untyped-def]
+    from search.snippets import Snippet
+
+    snip = Snippet(hit.snippet, hit.highlights)
+    return snip.marked("\033[1;33m", "\033[0m") if colour else snip.marked("**", "**")
+
+
+def cmd_documents(settings: Settings, args: argparse.Namespace) -> int:
+    with _hub(settings) as hub:
+        docs = hub.documents()
+        counts = {d.id: 0 for d in docs} | hub.catalog.passage_counts()
+    if args.json:
+        print(json.dumps([{"doc_id": d.id, "source": d.source, "title": d.title, "doc_type": d.doc_type,
+                           "language": d.language, "format": d.format, "pages": d.pages,
+                           "passages": counts[d.id], "tags": d.tags, "year": d.year} for d in docs],
+                         ensure_ascii=False, indent=2))
+        return 0
+    for d in docs:
+        print(f"{d.id:<48} {d.language}  {d.doc_type:<12} {counts[d.id]:>4} passages  {d.title}")
+    print(f"{len(docs)} documents", file=sys.stderr)
+    return 0
+
+
+def cmd_remove(settings: Settings, args: argparse.Namespace) -> int:
+    status = 0
+    with _hub(settings) as hub:
+        for source in args.sources:
+            try:
+                for doc in hub.remove(source):
+                    print(f"removed   {doc.source} ({doc.id})")
+            except HubError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                status = 1
+    return status
+
+
+def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
+    with _hub(settings) as hub:
+        report = hub.check()
+    print(f"catalog: {report.documents} documents, {report.passages} passages; "
+          f"Qdrant: {report.semantic} vectors; Whoosh: {report.keyword} passages")
+    for problem in report.problems:
+        print(f"problem: {problem}")
+    print("ok: the stores agree" if report.ok else "the stores disagree: re-ingest the documents named, "
+          "or remove them and ingest again")
+    return 0 if report.ok else 1
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from hub.core import Hub
+    from web.app import create_app
+
+    hub = Hub(settings)
+    if args.seed:
+        report = hub.ingest(args.seed, on_reject=lambda r: print(f"rejected {r}", file=sys.stderr))
+        print(report.summary(), file=sys.stderr)
+    hub.warm_up()
+    app = create_app(hub)
+    print(f"Urban Safety Knowledge Hub on http://{settings.host}:{settings.port}/ "
+          f"({hub.catalog.counts()['documents']} documents)", file=sys.stderr)
+    try:
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    finally:
+        hub.close()
+    return 0
+
+
+COMMANDS = {"ingest": cmd_ingest, "search": cmd_search, "documents": cmd_documents,
+            "remove": cmd_remove, "check": cmd_check, "serve": cmd_serve}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""The hub as a plain Python object: what the CLI, the web app, the benchmarks and the tests use.
+
+    hub = Hub(Settings.from_env(home="~/hub"))
+    hub.ingest(["library/"])
+    for hit in hub.search("éclairage public").hits: ...
+
+Stores open when first needed and the embedding model loads on first use, once per process, so
+commands that need no model (``hub check``, re-ingesting an unchanged library) stay quick.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from hub.catalog import Catalog
+from hub.errors import NotFound, RejectedDocument
+from hub.settings import Settings
+from ingest.records import Document
+
+
+@dataclass
+class CheckReport:
+    """How the three stores compare; ``ok`` only when all hold the same passages."""
+
+    documents: int
+    passages: int
+    semantic: int
+    keyword: int
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class Hub:
+    def __init__(self, settings: Settings, embedder: Any | None = None) -> None:
+        self.settings = settings
+        settings.home.mkdir(parents=True, exist_ok=True)
+        self.catalog = Catalog(settings.catalog_path)
+        self._embedder = embedder
+        self._semantic = None
+        self._keyword = None
+        self._lock = threading.Lock()
+
+    # --- lazily opened parts -----------------------------------------------------------------
+    def embedder(self):  # type: ignore[no-untyped-def]
+        with self._lock:
+            if self._embedder is None:
+                from search.embedder import Embedder
+
+                self._embedder = Embedder(self.settings.model)
+            return self._embedder
+
+    @property
+    def semantic(self):  # type: ignore[no-untyped-def]
+        if self._semantic is None:
+            from search.semantic import SemanticIndex
+
+            self._semantic = SemanticIndex(self.settings)
+        return self._semantic
+
+    @property
+    def keyword(self):  # type: ignore[no-untyped-def]
+        if self._keyword is None:
+            from search.keyword import KeywordIndex
+
+            self._keyword = KeywordIndex(self.settings.whoosh_path)
+        return self._keyword
+
+    def warm_up(self) -> None:
+        """Load the model and open the indexes now (a server does this before taking requests)."""
+        self.embedder()
+        _ = self.semantic, self.keyword
+        self.keyword.searcher()
+
+    def close(self) -> None:
+        if self._semantic is not None:
+            self._semantic.close()
+        if self._keyword is not None:
+            self._keyword.close()
+        self.catalog.close()
+
+    def __enter__(self) -> "Hub":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- ingest ------------------------------------------------------------------------------
+    def ingest(self, paths: Iterable[str | Path],
+               on_reject: Callable[[RejectedDocument], None] | None = None, force: bool = False):  # type: ignore[no-untyped-def]
+        from ingest.pipeline import Ingester
+
+        return Ingester(self.settings, self.catalog, self.semantic, self.keyword,
+                        self.embedder).ingest(paths, on_reject=on_reject, force=force)
+
+    def remove(self, source: str) -> list[Document]:
+        """Delete the documents ingested from ``source`` (path as given, resolved path, or id)."""
+        docs = self.catalog.documents_by_source(source)
+        if not docs:
+            resolved = str(Path(source).expanduser().resolve())
+            docs = self.catalog.documents_by_source(resolved)
+        if not docs and (doc := self.catalog.document(source)):
+            docs = [doc]
+        if not docs:
+            raise NotFound(f"{source}: not in the hub (see `hub documents` for what is)")
+        from ingest.pipeline import original_path
+
+        ids = [d.id for d in docs]
+        self.semantic.delete_documents(ids)
+        with self.keyword.writer() as batch:
+            batch.delete_documents(ids)
+        for doc in docs:
+            original_path(self.settings, doc).unlink(missing_ok=True)
+            self.catalog.delete_document(doc.id)
+        return docs
+
+    # --- reading -----------------------------------------------------------------------------
+    def search(self, query: str, limit: int = 10, offset: int = 0,
+               filters: dict[str, Any] | None = None, mode: str = "hybrid"):  # type: ignore[no-untyped-def]
+        from search.hybrid import HybridSearcher
+
+        searcher = HybridSearcher(self.settings, self.catalog, self.semantic, self.keyword, self.embedder)
+        return searcher.search(query, limit=limit, offset=offset, filters=filters, mode=mode)
+
+    def document(self, doc_id: str) -> Document:
+        doc = self.catalog.document(doc_id, with_chunks=True)
+        if doc is None:
+            raise NotFound(f"no document with id {doc_id!r}")
+        return doc
+
+    def documents(self) -> list[Document]:
+        return self.catalog.documents()
+
+    def original(self, doc: Document) -> Path:
+        from ingest.pipeline import original_path
+
+        path = original_path(self.settings, doc)
+        if not path.exists():
+            raise NotFound(f"the original file of {doc.id} is missing from {self.settings.originals_path}")
+        return path
+
+    # --- consistency ---------------------------------------------------------------------------
+    def check(self) -> CheckReport:
+        catalog_ids = self.catalog.chunk_ids()
+        semantic_ids = self.semantic.chunk_ids()
+        keyword_ids = self.keyword.chunk_ids()
+        counts = self.catalog.counts()
+        report = CheckReport(counts["documents"], counts["passages"], len(semantic_ids), len(keyword_ids))
+        for name, ids in (("Qdrant", semantic_ids), ("Whoosh", keyword_ids)):
+            missing = catalog_ids - ids
+            extra = ids - catalog_ids
+            if missing:
+                report.problems.append(
+                    f"{name} lacks {len(missing)} passage(s) the catalog holds "
+                    f"(documents: {', '.join(self._docs_of(missing))})")
+            if extra:
+                report.problems.append(f"{name} holds {len(extra)} passage(s) the catalog does not know")
+        for doc in self.catalog.documents():
+            from ingest.pipeline import original_path
+
+            if not original_path(self.settings, doc).exists():
+                report.problems.append(f"original file of {doc.id} ({doc.source}) is missing")
+        return report
+
+    def _docs_of(self, chunk_ids: set[str]) -> list[str]:
+        chunks = self.catalog.chunks_by_ids(sorted(chunk_ids)[:2000])
+        return sorted({c.doc_id for c in chunks.values()})[:10]
+
+    def health(self) -> dict[str, Any]:
+        counts = self.catalog.counts()
+        return {"ok": True, "documents": counts["documents"], "passages": counts["passages"],
+                "model": self.settings.model, "qdrant": self.settings.qdrant_url or "embedded",
+                "last_ingest": self.catalog.last_run()}

@@ -1,0 +1,182 @@
+"""The web hub: search pages for people, a JSON API for scripts, both over one :class:`Hub`.
+
+The hub (model, indexes) is created once per process and handed in, so requests never load a
+model. Expected errors become 4xx answers with a message: JSON for ``/api``, a page otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hub.core import Hub
+from hub.errors import HubError, InvalidQuery, NotFound, StoreUnavailable
+from search.hybrid import MAX_LIMIT
+
+HERE = Path(__file__).parent
+PAGE_SIZE = 10
+_MEDIA_TYPES = {".pdf": "application/pdf", ".html": "text/plain; charset=utf-8",
+                ".htm": "text/plain; charset=utf-8", ".md": "text/markdown; charset=utf-8",
+                ".markdown": "text/markdown; charset=utf-8", ".txt": "text/plain; charset=utf-8",
+                ".text": "text/plain; charset=utf-8"}
+_SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                               "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+}
+
+
+def create_app(hub: Hub) -> FastAPI:
+    app = FastAPI(
+        title="Urban Safety Knowledge Hub",
+        description="Search a library of crime-prevention evidence: documents, passages and pages.",
+        version="0.1.0",
+    )
+    app.state.hub = hub
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.autoescape = True
+    templates.env.globals["page_url"] = _page_url
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response = await call_next(request)
+        for name, value in _SECURITY_HEADERS.items():
+            if request.url.path.startswith(("/docs", "/redoc")) and name == "Content-Security-Policy":
+                continue  # the OpenAPI page loads its own scripts
+            response.headers.setdefault(name, value)
+        return response
+
+    def wants_json(request: Request) -> bool:
+        return request.url.path.startswith("/api/")
+
+    def error(request: Request, status: int, message: str) -> Response:
+        if wants_json(request):
+            return JSONResponse({"ok": False, "error": message}, status_code=status)
+        return templates.TemplateResponse(request, "error.html", {"status": status, "message": message},
+                                          status_code=status)
+
+    @app.exception_handler(HubError)
+    async def hub_error(request: Request, exc: HubError) -> Response:
+        status = 404 if isinstance(exc, NotFound) else 503 if isinstance(exc, StoreUnavailable) else 400
+        return error(request, status, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        parts = []
+        for e in exc.errors():
+            where = ".".join(str(p) for p in e.get("loc", ())[1:]) or "request"
+            parts.append(f"{where}: {e.get('msg', 'invalid')}")
+        return error(request, 422, "; ".join(parts) or "invalid request")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = "page not found" if exc.status_code == 404 else str(exc.detail)
+        return error(request, exc.status_code, message)
+
+    # --- pages ---------------------------------------------------------------------------------
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def search_page(request: Request, q: str = "", doc_type: list[str] = Query(default=[]),
+                    language: list[str] = Query(default=[]), tag: list[str] = Query(default=[]),
+                    page: int = Query(default=1, ge=1, le=1000)) -> Response:
+        filters = {"doc_type": doc_type, "language": language, "tags": tag}
+        context: dict[str, Any] = {"q": q, "selected": filters, "options": _filter_options(hub),
+                                   "results": None, "counts": hub.catalog.counts()}
+        if q.strip():
+            results = hub.search(q, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, filters=filters)
+            context["results"] = results
+            context["page"] = page
+            context["pages"] = max(1, math.ceil(results.total / PAGE_SIZE))
+            context["base_query"] = [("q", q)] + [(k if k != "tags" else "tag", v)
+                                                  for k, vs in filters.items() for v in vs]
+        return templates.TemplateResponse(request, "search.html", context)
+
+    @app.get("/documents/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
+    def document_page(request: Request, doc_id: str, q: str = "") -> Response:
+        doc = hub.document(doc_id)
+        by_page: dict[Any, list] = {}
+        for chunk in doc.chunks:
+            by_page.setdefault(chunk.page, []).append(chunk)
+        marked = {}
+        if q.strip():
+            from search.snippets import make_snippet
+
+            for chunk in doc.chunks:
+                snip = make_snippet(chunk.text, q, doc.language, width=10_000)
+                marked[chunk.id] = snip.html
+        return templates.TemplateResponse(request, "document.html",
+                                          {"doc": doc, "by_page": by_page, "marked": marked, "q": q})
+
+    @app.get("/documents/{doc_id}/original", include_in_schema=False)
+    def original(doc_id: str) -> Response:
+        doc = hub.document(doc_id)
+        path = hub.original(doc)
+        name = Path(doc.source).name
+        media = _MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
+        response = FileResponse(path, media_type=media, filename=name,
+                                content_disposition_type="inline")
+        # An ingested web page is shown as text and sandboxed: its scripts never run on our origin.
+        response.headers["Content-Security-Policy"] = "sandbox"
+        return response
+
+    # --- API -----------------------------------------------------------------------------------
+    @app.get("/api/search", summary="Hybrid search, one result per document")
+    def api_search(q: str = Query(..., description="the question or keywords"),
+                   limit: int = Query(10, ge=1, le=MAX_LIMIT), offset: int = Query(0, ge=0),
+                   doc_type: list[str] = Query(default=[]), language: list[str] = Query(default=[]),
+                   tag: list[str] = Query(default=[]),
+                   mode: str = Query("hybrid", pattern="^(hybrid|dense|keyword)$")) -> list[dict[str, Any]]:
+        """A JSON array, best first: doc_id, source, title, doc_type, language, page, score, snippet, ..."""
+        results = hub.search(q, limit=limit, offset=offset,
+                             filters={"doc_type": doc_type, "language": language, "tags": tag}, mode=mode)
+        return [hit.to_json() for hit in results.hits]
+
+    @app.get("/api/documents", summary="Every document in the catalog")
+    def api_documents() -> list[dict[str, Any]]:
+        counts = hub.catalog.passage_counts()
+        return [_doc_json(d) | {"passages": counts.get(d.id, 0)} for d in hub.documents()]
+
+    @app.get("/api/documents/{doc_id}", summary="One document with its passages")
+    def api_document(doc_id: str) -> dict[str, Any]:
+        doc = hub.document(doc_id)
+        return _doc_json(doc) | {"passages": [
+            {"chunk_id": c.id, "page": c.page, "heading": c.heading, "text": c.text} for c in doc.chunks]}
+
+    @app.get("/api/health", summary="Liveness and what the hub holds")
+    def api_health() -> dict[str, Any]:
+        return hub.health()
+
+    return app
+
+
+def _doc_json(doc) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    return {"doc_id": doc.id, "source": doc.source, "title": doc.title, "doc_type": doc.doc_type,
+            "language": doc.language, "format": doc.format, "pages": doc.pages, "tags": doc.tags,
+            "year": doc.year, "authors": doc.authors, "source_url": doc.source_url}
+
+
+def _filter_options(hub: Hub) -> dict[str, list[str]]:
+    docs = hub.documents()
+    return {
+        "doc_type": sorted({d.doc_type for d in docs}),
+        "language": sorted({d.language for d in docs}),
+        "tags": sorted({t for d in docs for t in d.tags}),
+    }
+
+
+def _page_url(base: list[tuple[str, str]], page: int) -> str:
+    return "/?" + urlencode(base + [("page", str(page))])
+
+
+__all__ = ["create_app", "InvalidQuery"]
