@@ -71,14 +71,23 @@ class KeywordIndex:
             raise
         else:
             w.commit()
+            self._invalidate()
+
+    def _invalidate(self) -> None:
+        # Not closed here: another thread may still be reading it; it closes when dropped.
+        with self._lock:
+            self._searcher = None
 
     def searcher(self):  # type: ignore[no-untyped-def]
-        """A shared searcher, refreshed only when the index has changed since it was opened."""
+        """A shared searcher, reopened only when the index has changed since it was opened.
+
+        Whoosh's own ``refresh()`` misses commits that only delete, so we reopen instead.
+        """
         with self._lock:
+            if self._searcher is not None and not self._searcher.up_to_date():
+                self._searcher = None
             if self._searcher is None:
                 self._searcher = self.ix.searcher(weighting=scoring.BM25F())
-            else:
-                self._searcher = self._searcher.refresh()
             return self._searcher
 
     def parse(self, text: str) -> Query:

@@ -1,0 +1,79 @@
+"""Incremental ingest, replacement, removal and the consistency check, on the real stores."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from hub.errors import NotFound
+from tests.pdfs import text_pdf
+
+
+def _library(folder: Path) -> Path:
+    folder.mkdir(exist_ok=True)
+    (folder / "lighting.txt").write_text(
+        "Street lighting\n\nBetter street lighting was followed by less crime, by night and by day.\n")
+    (folder / "walks.md").write_text(
+        "---\ntitle: Exploratory walks\nlanguage: en\n---\nResidents walk their neighbourhood at night.\n")
+    text_pdf(folder / "cctv.pdf", ["CCTV works best in car parks.", "Its effect in city centres is small."])
+    return folder
+
+
+def test_reingesting_unchanged_files_embeds_nothing(hub, tmp_path: Path) -> None:
+    lib = _library(tmp_path / "lib")
+    first = hub.ingest([lib])
+    assert len(first.added) == 3 and first.embedded == first.passages > 0
+    second = hub.ingest([lib])
+    assert (second.added, second.updated, second.embedded, second.passages) == ([], [], 0, 0)
+    assert len(second.unchanged) == 3
+
+
+def test_changed_file_replaces_its_passages_everywhere(hub, tmp_path: Path) -> None:
+    lib = _library(tmp_path / "lib")
+    hub.ingest([lib])
+    before = hub.check()
+    (lib / "lighting.txt").write_text(
+        "Street lighting\n\nA new evaluation found that LED retrofits reduced night-time outdoor crime.\n")
+    report = hub.ingest([lib])
+    assert report.updated == [str(lib / "lighting.txt")] and report.embedded == 1
+    after = hub.check()
+    assert after.ok and after.passages == before.passages
+    hits = hub.search("LED retrofits night-time outdoor crime", limit=3).hits
+    assert hits[0].title == "Street lighting" and "LED" in hits[0].snippet
+    assert not hub.search("better street lighting by day", mode="keyword").hits[0].snippet.startswith("Better")
+
+
+def test_remove_deletes_from_all_three_stores(hub, tmp_path: Path) -> None:
+    lib = _library(tmp_path / "lib")
+    hub.ingest([lib])
+    removed = hub.remove(str(lib / "cctv.pdf"))
+    assert [d.title for d in removed] and hub.catalog.counts()["documents"] == 2
+    check = hub.check()
+    assert check.ok and check.semantic == check.keyword == check.passages
+    assert all(h.format != "pdf" for h in hub.search("CCTV car parks").hits)
+    with pytest.raises(NotFound, match="not in the hub"):
+        hub.remove(str(lib / "cctv.pdf"))
+
+
+def test_check_names_what_differs(hub, tmp_path: Path) -> None:
+    lib = _library(tmp_path / "lib")
+    report = hub.ingest([lib])
+    doc_id = report.doc_ids[0]
+    hub.semantic.delete_documents([doc_id])  # simulate an index that lost a document
+    check = hub.check()
+    assert not check.ok
+    assert any("Qdrant lacks" in p and doc_id in p for p in check.problems)
+    # Re-ingesting with --force repairs it.
+    hub.ingest([lib], force=True)
+    assert hub.check().ok
+
+
+def test_moved_library_keeps_working(hub, tmp_path: Path) -> None:
+    lib = _library(tmp_path / "lib")
+    hub.ingest([lib])
+    shutil.rmtree(lib)
+    assert hub.check().ok  # originals are kept in the home, so documents stay readable
+    doc = hub.documents()[0]
+    assert hub.original(doc).exists()
