@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from search.analysis import field_language, terms
 
-_WORD = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
+_WORD = re.compile(r"\w+(?:-\w+)*", re.UNICODE)
 
 
 @dataclass

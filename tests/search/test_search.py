@@ -1,0 +1,106 @@
+"""Hybrid search on a small real library: pages, grouping, filters, snippets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hub.errors import InvalidQuery
+from search.fusion import normalise, rrf, weighted
+from tests.pdfs import text_pdf
+
+PAGES = [
+    "Hot spots policing puts patrols where crime concentrates. Sherman and Weisburd ran the "
+    "Minneapolis experiment; later reviews found modest reductions without displacement.",
+    "Mentoring programmes pair a young person with an adult volunteer. Reviews report small but "
+    "reliable reductions in delinquency, strongest when mentors meet weekly and emotional support is given.",
+    "Scared Straight visits to prisons increased later offending in randomised trials; the Campbell "
+    "review advises against such programmes.",
+]
+
+
+@pytest.fixture
+def small_hub(hub, tmp_path: Path):
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    text_pdf(lib / "youth-and-places.pdf", PAGES, title="Youth and places review")
+    (lib / "lighting.md").write_text(
+        "---\ntitle: Éclairage public et sécurité\nlanguage: fr\ndoc_type: review\ntags: [lighting, night]\nyear: 2008\n---\n"
+        "## Résultats\n\nL'amélioration de l'éclairage public est suivie d'une baisse de la criminalité, "
+        "la nuit comme le jour, selon la méta-analyse de Welsh et Farrington.\n")
+    (lib / "transit.txt").write_text(
+        "Safer bus stops at night\n\nWomen report feeling unsafe waiting at isolated bus stops after dark. "
+        "Request stops let riders get off between stops, closer to home.\n")
+    assert hub.ingest([lib]).exit_code == 0
+    return hub
+
+
+def test_query_on_page_two_cites_page_two(small_hub) -> None:
+    hit = small_hub.search("mentors meet weekly delinquency", limit=1).hits[0]
+    assert hit.title == "Youth and places review" and hit.page == 2
+    hit = small_hub.search("Scared Straight prison visits", limit=1).hits[0]
+    assert hit.page == 3
+
+
+def test_one_hit_per_document_with_highlighted_snippet(small_hub) -> None:
+    results = small_hub.search("crime", limit=10)
+    ids = [h.doc_id for h in results.hits]
+    assert len(ids) == len(set(ids)) == results.total == 3
+    hit = small_hub.search("request stops for women at night", limit=1).hits[0]
+    assert hit.title == "Safer bus stops at night" and hit.page is None
+    marked = {hit.snippet[a:b].lower() for a, b in hit.highlights}
+    assert {"women", "request", "stops"} <= marked
+    assert "<mark>Request</mark>" in hit.snippet_html
+
+
+def test_snippet_highlighting_is_language_aware(small_hub) -> None:
+    hit = small_hub.search("eclairage securite", limit=1).hits[0]
+    assert hit.language == "fr"
+    assert "<mark>éclairage</mark>" in hit.snippet_html
+
+
+def test_filters(small_hub) -> None:
+    assert {h.language for h in small_hub.search("crime", filters={"language": "fr"}).hits} == {"fr"}
+    assert [h.doc_type for h in small_hub.search("crime", filters={"doc_type": ["review"]}).hits] == ["review"]
+    assert [h.title for h in small_hub.search("crime", filters={"tags": "Lighting"}).hits] == ["Éclairage public et sécurité"]
+    assert small_hub.search("crime", filters={"language": "de"}).hits == []
+
+
+def test_modes_and_pagination(small_hub) -> None:
+    for mode in ("dense", "keyword", "hybrid"):
+        assert small_hub.search("Minneapolis hot spots", mode=mode).hits[0].page == 1
+    first = small_hub.search("crime", limit=2)
+    second = small_hub.search("crime", limit=2, offset=2)
+    assert len(first.hits) == 2 and len(second.hits) == 1
+    assert not {h.doc_id for h in first.hits} & {h.doc_id for h in second.hits}
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"query": "  "}, "empty query"),
+    ({"query": "x", "limit": 0}, "limit"),
+    ({"query": "x", "mode": "magic"}, "unknown search mode"),
+    ({"query": "x", "filters": {"colour": "red"}}, "unknown filter"),
+])
+def test_invalid_requests_say_what_is_wrong(small_hub, kwargs, message) -> None:
+    with pytest.raises(InvalidQuery, match=message):
+        small_hub.search(**kwargs)
+
+
+def test_odd_query_syntax_does_not_crash(small_hub) -> None:
+    for query in ['"unclosed phrase', "title:", "AND OR NOT", "(((", "crime^^", "*", "a:b:c"]:
+        small_hub.search(query)
+
+
+def test_empty_hub_returns_nothing(hub) -> None:
+    assert hub.search("anything").hits == []
+
+
+def test_fusion_functions() -> None:
+    dense = [("a", 0.9), ("b", 0.5), ("c", 0.1)]
+    keyword = [("c", 12.0), ("a", 6.0)]
+    assert normalise(dense) == {"a": 1.0, "b": 0.5, "c": 0.0}
+    fused = weighted({"dense": dense, "keyword": keyword}, {"dense": 0.5, "keyword": 0.5})
+    assert max(fused, key=fused.get) == "a"
+    ranks = rrf({"dense": dense, "keyword": keyword})
+    assert ranks["a"] > ranks["c"] > ranks["b"]
