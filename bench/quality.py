@@ -1,0 +1,103 @@
+"""Retrieval quality of the hub's three modes: nDCG@10 and recall@100.
+
+    python bench/quality.py                     # every BEIR folder in ../shared/benchmarks + the judged library
+    python bench/quality.py --beir PATH ...     # any folder(s) in the BEIR layout
+    python bench/quality.py --no-library
+
+Documents are ingested through the real pipeline into a home under $HUB_BENCH_DIR
+(/tmp/hub-bench), kept between runs so only the first run embeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from pathlib import Path
+
+from _common import (BENCHMARKS, LIBRARY, bench_hub, beir_files, judged_library, load_beir, ndcg_at,
+                     recall_at, table)
+
+MODES = ("keyword", "dense", "hybrid")
+
+
+def evaluate(hub, queries: dict[str, str], qrels: dict[str, dict[str, int]], key) -> dict[str, tuple[float, float, list]]:
+    out = {}
+    for mode in MODES:
+        ndcgs, recalls = [], []
+        per_query = []
+        for qid, text in queries.items():
+            hits = hub.search(text, limit=100, mode=mode).hits
+            ranked = [key(h) for h in hits]
+            n = ndcg_at(ranked, qrels[qid])
+            ndcgs.append(n)
+            recalls.append(recall_at(ranked, qrels[qid]))
+            per_query.append((qid, n))
+        out[mode] = (statistics.mean(ndcgs), statistics.mean(recalls), per_query)
+    return out
+
+
+def run_beir(folder: Path) -> dict:
+    corpus_dir = beir_files(folder)
+    hub, report = bench_hub(f"beir-{folder.name}", [corpus_dir])
+    _, queries, qrels = load_beir(folder)
+    try:
+        return evaluate(hub, queries, qrels, key=lambda h: Path(h.source).stem)
+    finally:
+        hub.close()
+
+
+def run_library(show_failures: bool) -> tuple[dict, dict]:
+    hub, report = bench_hub("library", [LIBRARY])
+    judged = judged_library()
+    queries = {str(i): j["query"] for i, j in enumerate(judged)}
+    qrels = {str(i): {name: int(g) for name, g in j["relevant"].items()} for i, j in enumerate(judged)}
+    try:
+        results = evaluate(hub, queries, qrels, key=lambda h: Path(h.source).name)
+    finally:
+        hub.close()
+    if show_failures:
+        for qid, n in results["hybrid"][2]:
+            if n < 0.75:
+                print(f"  weak hybrid query ({n:.2f}): {queries[qid]!r} -> {judged[int(qid)]['relevant']}")
+    return results, {str(i): j for i, j in enumerate(judged)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--beir", nargs="*", type=Path, help="BEIR-layout folders (default: all in ../shared/benchmarks)")
+    parser.add_argument("--no-library", action="store_true")
+    parser.add_argument("--failures", action="store_true", help="list weak judged-library queries")
+    args = parser.parse_args()
+
+    folders = args.beir if args.beir is not None else sorted(
+        p for p in BENCHMARKS.iterdir() if (p / "corpus.jsonl").exists()) if BENCHMARKS.exists() else []
+    rows = []
+    for folder in folders:
+        res = run_beir(folder)
+        for mode in MODES:
+            rows.append([folder.name, mode, f"{res[mode][0]:.3f}", f"{res[mode][1]:.3f}", str(len(res[mode][2]))])
+    if not args.no_library:
+        res, judged = run_library(args.failures)
+        for mode in MODES:
+            per = res[mode][2]
+            zeros = sum(1 for _, n in per if n == 0)
+            rows.append(["library (judged)", mode, f"{res[mode][0]:.3f}", f"{res[mode][1]:.3f}",
+                         f"{len(per)} ({zeros} at 0)"])
+        cross = [qid for qid, j in judged.items()
+                 if j["language"] != _lang_of_best(j)]
+        for mode in MODES:
+            per = dict(res[mode][2])
+            if cross:
+                rows.append(["library cross-lingual", mode,
+                             f"{statistics.mean(per[q] for q in cross):.3f}", "", str(len(cross))])
+    print(table(rows, ["collection", "mode", "nDCG@10", "recall@100", "queries"]))
+
+
+def _lang_of_best(judged: dict) -> str:
+    best = max(judged["relevant"].items(), key=lambda kv: kv[1])[0]
+    parts = best.split(".")
+    return parts[-2] if len(parts) >= 3 else "?"
+
+
+if __name__ == "__main__":
+    main()
