@@ -41,6 +41,10 @@ class Settings:
     fusion: str = "weighted"
     #: Share of the dense ranking in weighted fusion; the keyword ranking gets the rest.
     dense_weight: float = 0.6
+    #: Pseudo-relevance feedback: the query vector moves towards the top fused passages
+    #: (Rocchio) and the dense search runs again. 0 turns it off.
+    feedback_passages: int = 5
+    feedback_weight: float = 1.5
     #: Passages each retriever hands to fusion.
     candidates: int = 100
     progress: bool = True

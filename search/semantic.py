@@ -120,6 +120,16 @@ class SemanticIndex:
         )
         return [(p.payload["chunk_id"], float(p.score)) for p in response.points if p.payload]
 
+    def vectors(self, chunk_ids: Sequence[str]) -> np.ndarray:
+        """Stored vectors of these passages, in order (missing ones are skipped)."""
+        if not chunk_ids or self.dim is None:
+            return np.zeros((0, self.dim or 0), dtype=np.float32)
+        points = self.client.retrieve(self.collection, ids=[point_id(c) for c in chunk_ids],
+                                      with_vectors=True, with_payload=["chunk_id"])
+        found = {p.payload["chunk_id"]: p.vector for p in points if p.payload}
+        rows = [found[c] for c in chunk_ids if c in found]
+        return np.asarray(rows, dtype=np.float32).reshape(len(rows), self.dim)
+
     def chunk_ids(self) -> set[str]:
         ids: set[str] = set()
         if self.dim is None:
