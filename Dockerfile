@@ -1,0 +1,16 @@
+# The hub in a container: same pinned dependencies as `make run`, CPU-only torch.
+FROM python:3.11-slim
+WORKDIR /app
+ENV HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PIP_DISABLE_PIP_VERSION_CHECK=1 HUB_HOME=/data HUB_HOST=0.0.0.0
+COPY requirements.lock pyproject.toml README.md ./
+RUN pip install --no-cache-dir --extra-index-url https://download.pytorch.org/whl/cpu -r requirements.lock
+COPY hub hub
+COPY ingest ingest
+COPY search search
+COPY practices practices
+COPY web web
+COPY library library
+RUN pip install --no-cache-dir --no-deps .
+VOLUME /data
+EXPOSE 8000
+CMD ["hub", "serve", "--seed", "library/documents"]
