@@ -44,6 +44,8 @@ class Hub:
         self._embedder = embedder
         self._semantic = None
         self._keyword = None
+        self._thesaurus = None
+        self._speller = None
         self._lock = threading.Lock()
 
     # --- lazily opened parts -----------------------------------------------------------------
@@ -120,12 +122,33 @@ class Hub:
         return docs
 
     # --- reading -----------------------------------------------------------------------------
+    @property
+    def thesaurus(self):  # type: ignore[no-untyped-def]
+        if self._thesaurus is None:
+            from search.thesaurus import DEFAULT_PATH, Thesaurus
+
+            path = self.settings.thesaurus or DEFAULT_PATH
+            self._thesaurus = Thesaurus.load(path) if (self.settings.thesaurus or path.exists()) else Thesaurus([])
+        return self._thesaurus
+
+    @property
+    def speller(self):  # type: ignore[no-untyped-def]
+        if self._speller is None:
+            from search.spelling import Speller
+
+            self._speller = Speller(self.catalog)
+        return self._speller
+
     def search(self, query: str, limit: int = 10, offset: int = 0,
-               filters: dict[str, Any] | None = None, mode: str = "hybrid"):  # type: ignore[no-untyped-def]
+               filters: dict[str, Any] | None = None, mode: str = "hybrid",
+               diversify: bool = False, expand: bool = True):  # type: ignore[no-untyped-def]
+        """Hybrid search; see :class:`search.hybrid.SearchResults` for what comes back."""
         from search.hybrid import HybridSearcher
 
-        searcher = HybridSearcher(self.settings, self.catalog, self.semantic, self.keyword, self.embedder)
-        return searcher.search(query, limit=limit, offset=offset, filters=filters, mode=mode)
+        searcher = HybridSearcher(self.settings, self.catalog, self.semantic, self.keyword, self.embedder,
+                                  thesaurus=self.thesaurus, speller=self.speller)
+        return searcher.search(query, limit=limit, offset=offset, filters=filters, mode=mode,
+                               diversify=diversify, expand=expand)
 
     def document(self, doc_id: str) -> Document:
         doc = self.catalog.document(doc_id, with_chunks=True)

@@ -45,6 +45,8 @@ class Settings:
     #: (Rocchio) and the dense search runs again. 0 turns it off.
     feedback_passages: int = 5
     feedback_weight: float = 1.5
+    #: Trilingual thesaurus for query expansion (None: the one shipped in search/thesaurus.yaml).
+    thesaurus: Path | None = None
     #: Passages each retriever hands to fusion.
     candidates: int = 100
     progress: bool = True

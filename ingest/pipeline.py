@@ -209,7 +209,8 @@ class Ingester:
             for c in p.doc.chunks:
                 chunk_ids.append(c.id)
                 payloads.append({"doc_id": p.doc.id, "doc_type": p.doc.doc_type,
-                                 "language": p.doc.language, "tags": p.doc.tags, "page": c.page})
+                                 "language": p.doc.language, "tags": p.doc.tags, "page": c.page,
+                                 "year": p.doc.year})
         doc_ids = [p.doc.id for p in pending]
         self.semantic.delete_documents(doc_ids)
         self.semantic.upsert(chunk_ids, vectors, payloads)

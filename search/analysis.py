@@ -33,3 +33,10 @@ def analyzer(lang: str) -> Analyzer:
 def terms(text: str, lang: str) -> list[str]:
     """Index terms of ``text`` as analysed for ``lang``."""
     return [t.text for t in analyzer(lang)(text)]
+
+
+def fold(text: str) -> str:
+    """Strip accents: "sécurité" -> "securite" (for matching, never for display)."""
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))

@@ -1,5 +1,10 @@
 """Hybrid search: dense passages from Qdrant and BM25F passages from Whoosh, fused, then
-grouped so each hit is a document shown through its best passage (with that passage's page).
+grouped so each hit is a document shown through its best passages (with their pages).
+
+The steps, each in its own module: the query is understood (``query.py``), expanded across
+languages (``thesaurus.py``), run by both retrievers, fused (``fusion.py``), filtered by what
+the syntax demands (phrases, exclusions, title words), grouped by document, optionally
+diversified (MMR), and dressed with snippets (``snippets.py``), facets and a spelling suggestion.
 """
 
 from __future__ import annotations
@@ -12,12 +17,32 @@ import numpy as np
 
 from hub.errors import InvalidQuery
 from hub.settings import Settings
+from search.analysis import fold
 from search.fusion import fuse
+from search.query import ParsedQuery, parse_query
 from search.snippets import make_snippet
 
 MODES = ("hybrid", "dense", "keyword")
-FILTER_KEYS = ("doc_type", "language", "tags")
+FILTER_KEYS = ("doc_type", "language", "tags", "year")
 MAX_LIMIT = 100
+PASSAGES_PER_HIT = 3
+
+
+@dataclass
+class Passage:
+    chunk_id: str
+    page: int | None
+    heading: str | None
+    score: float
+    snippet: str
+    snippet_html: str
+    highlights: list[tuple[int, int]]
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["score"] = round(self.score, 6)
+        data["highlights"] = [list(h) for h in self.highlights]
+        return data
 
 
 @dataclass
@@ -39,11 +64,14 @@ class Hit:
     tags: list[str] = field(default_factory=list)
     year: int | None = None
     format: str = ""
+    #: The document's best passages (the first is the one above), each with its page.
+    passages: list[Passage] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["score"] = round(self.score, 6)
         data["highlights"] = [list(h) for h in self.highlights]
+        data["passages"] = [p.to_json() for p in self.passages]
         return data
 
 
@@ -55,42 +83,79 @@ class SearchResults:
     mode: str
     took_ms: float
     filters: dict[str, list[str]] = field(default_factory=dict)
+    #: value -> count of matching documents, for doc_type, language, tags and year.
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    #: "Did you mean": the query with unknown words corrected, or None.
+    suggestion: str | None = None
+    #: Thesaurus concepts found in the query, with their labels and related concepts.
+    concepts: list[dict[str, Any]] = field(default_factory=list)
+    offset: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"query": self.query, "mode": self.mode, "total": self.total, "offset": self.offset,
+                "took_ms": round(self.took_ms, 1), "filters": self.filters,
+                "facets": {k: [{"value": v, "count": c} for v, c in vs] for k, vs in self.facets.items()},
+                "suggestion": self.suggestion, "concepts": self.concepts,
+                "hits": [h.to_json() for h in self.hits]}
 
 
-def clean_filters(filters: dict[str, Any] | None) -> dict[str, list[str]]:
+def clean_filters(filters: dict[str, Any] | None) -> dict[str, Any]:
     """Accept str or list values, drop empty ones, refuse unknown keys with a clear message."""
-    out: dict[str, list[str]] = {}
+    out: dict[str, Any] = {}
     for key, value in (filters or {}).items():
         key = {"tag": "tags", "type": "doc_type", "lang": "language"}.get(key, key)
         if key not in FILTER_KEYS:
-            raise InvalidQuery(f"unknown filter {key!r}; use one of doc_type, language, tag")
+            raise InvalidQuery(f"unknown filter {key!r}; use one of doc_type, language, tag, year")
+        if key == "year":
+            if value:
+                out["year"] = _year_range(value)
+            continue
         values = [value] if isinstance(value, str) else list(value or [])
-        values = [v.strip() for v in values if v and v.strip()]
+        values = [str(v).strip() for v in values if v and str(v).strip()]
         if key in ("tags", "language"):
             values = [v.lower() for v in values]
         if values:
-            out[key] = values
+            out[key] = sorted(set(out.get(key, [])) | set(values))
     return out
+
+
+def _year_range(value: Any) -> tuple[int | None, int | None]:
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        return (int(value[0]) if value[0] else None, int(value[1]) if value[1] else None)
+    from search.query import _years
+
+    return _years(str(value))
 
 
 class HybridSearcher:
     def __init__(self, settings: Settings, catalog, semantic, keyword,  # type: ignore[no-untyped-def]
-                 embedder: Callable[[], Any]) -> None:
+                 embedder: Callable[[], Any], thesaurus=None, speller=None) -> None:  # type: ignore[no-untyped-def]
         self.settings = settings
         self.catalog = catalog
         self.semantic = semantic
         self.keyword = keyword
         self._embedder = embedder
+        self.thesaurus = thesaurus
+        self.speller = speller
 
-    def passages(self, query: str, mode: str, filters: dict[str, list[str]],
-                 depth: int) -> dict[str, float]:
-        """Fused passage scores (chunk id -> score) for one query."""
+    # --- retrieval ---------------------------------------------------------------------------
+    def passages(self, parsed: ParsedQuery, mode: str, filters: dict[str, Any], depth: int,
+                 expansions: dict[str, list[str]] | None = None) -> dict[str, float]:
+        """Fused passage scores (chunk id -> score) for one understood query."""
+        expansions = expansions or {}
         rankings: dict[str, list[tuple[str, float]]] = {}
         vector = None
         if mode in ("hybrid", "dense"):
-            vector = self._embedder().embed_query(query)
+            text = parsed.text
+            if expansions.get("dense"):
+                # The default model reads English best: the concepts' English labels carry a
+                # French or Spanish question to English evidence (bench/quality.py, cross-lingual).
+                text = f"{text} ({'; '.join(expansions['dense'])})"
+            vector = self._embedder().embed_query(text)
             rankings["dense"] = self.semantic.search(vector, depth, filters)
         if mode in ("hybrid", "keyword"):
+            query = self.keyword.build_query(parsed.words, parsed.phrases, parsed.title,
+                                             expansions.get("keyword", []))
             rankings["keyword"] = self.keyword.search(query, depth, filters)
         if mode != "hybrid":
             return dict(next(iter(rankings.values())))
@@ -110,41 +175,140 @@ class HybridSearcher:
                 fused = fuse(rankings, self.settings.fusion, weights)
         return fused
 
+    # --- the whole search ----------------------------------------------------------------------
     def search(self, query: str, limit: int = 10, offset: int = 0, filters: dict[str, Any] | None = None,
-               mode: str = "hybrid") -> SearchResults:
+               mode: str = "hybrid", diversify: bool = False, expand: bool = True) -> SearchResults:
         started = time.perf_counter()
         query = (query or "").strip()
-        if not query:
-            raise InvalidQuery("empty query: type some words to search for")
         if mode not in MODES:
             raise InvalidQuery(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
         if not 1 <= limit <= MAX_LIMIT:
             raise InvalidQuery(f"limit must be between 1 and {MAX_LIMIT}")
         if offset < 0:
             raise InvalidQuery("offset cannot be negative")
-        flt = clean_filters(filters)
+        parsed = parse_query(query)
+        if parsed.empty:
+            raise InvalidQuery("empty query: type some words to search for")
+        flt = clean_filters({**(filters or {}), **parsed.filters})
+        if parsed.years:
+            flt["year"] = parsed.years
 
-        scores = self.passages(query, mode, flt, self.settings.candidates)
+        concepts, expansions = [], {}
+        if expand and self.thesaurus is not None:
+            found = self.thesaurus.find(parsed.text)
+            concepts = [self.thesaurus.describe(c) for c in found]
+            expansions = self.thesaurus.expansions(found, parsed.text)
+
+        depth = self.settings.candidates
+        scores = self.passages(parsed, mode, flt, depth, expansions)
         chunks = self.catalog.chunks_by_ids(scores)
-        best: dict[str, tuple[float, str]] = {}
+        docs_meta = self.catalog.documents_by_ids({c.doc_id for c in chunks.values()})
+        keep = _syntax_filter(parsed, docs_meta)
+
+        by_doc: dict[str, list[tuple[float, str]]] = {}
         for chunk_id, score in scores.items():
             chunk = chunks.get(chunk_id)
-            if chunk is None:  # in an index but not the catalog: `hub check` reports it
+            if chunk is None or chunk.doc_id not in docs_meta:  # `hub check` reports such drift
                 continue
-            if chunk.doc_id not in best or score > best[chunk.doc_id][0]:
-                best[chunk.doc_id] = (score, chunk_id)
-        ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))
-        page = ranked[offset:offset + limit]
-        docs = self.catalog.documents_by_ids(doc_id for doc_id, _ in page)
+            if not keep(chunk):
+                continue
+            by_doc.setdefault(chunk.doc_id, []).append((score, chunk_id))
+        for passages in by_doc.values():
+            passages.sort(key=lambda p: (-p[0], p[1]))
+        ranked = sorted(by_doc, key=lambda d: (-by_doc[d][0][0], d))
+        if diversify and len(ranked) > 1:
+            ranked = self._mmr(ranked, by_doc)
+
+        facets = _facets([docs_meta[d] for d in ranked])
+        snippet_query = " ".join([parsed.text, *expansions.get("keyword", [])])
         hits = []
-        for doc_id, (score, chunk_id) in page:
-            doc, chunk = docs[doc_id], chunks[chunk_id]
-            snip = make_snippet(chunk.text, query, doc.language)
+        for doc_id in ranked[offset:offset + limit]:
+            doc = docs_meta[doc_id]
+            passages = []
+            for score, chunk_id in by_doc[doc_id][:PASSAGES_PER_HIT]:
+                chunk = chunks[chunk_id]
+                snip = make_snippet(chunk.text, snippet_query, doc.language)
+                passages.append(Passage(chunk.id, chunk.page, chunk.heading, score, snip.text,
+                                        snip.html, snip.highlights))
+            best = passages[0]
             hits.append(Hit(
                 doc_id=doc.id, source=doc.source, title=doc.title, doc_type=doc.doc_type,
-                language=doc.language, page=chunk.page, score=score, snippet=snip.text,
-                snippet_html=snip.html, highlights=snip.highlights, chunk_id=chunk.id,
-                heading=chunk.heading, tags=doc.tags, year=doc.year, format=doc.format,
+                language=doc.language, page=best.page, score=best.score, snippet=best.snippet,
+                snippet_html=best.snippet_html, highlights=best.highlights, chunk_id=best.chunk_id,
+                heading=best.heading, tags=doc.tags, year=doc.year, format=doc.format, passages=passages,
             ))
+        suggestion = self.speller.suggest(query) if self.speller is not None else None
         took = (time.perf_counter() - started) * 1000
-        return SearchResults(query=query, hits=hits, total=len(ranked), mode=mode, took_ms=took, filters=flt)
+        return SearchResults(query=query, hits=hits, total=len(ranked), mode=mode, took_ms=took,
+                             filters=flt, facets=facets, suggestion=suggestion, concepts=concepts,
+                             offset=offset)
+
+    def _mmr(self, ranked: list[str], by_doc: dict[str, list[tuple[float, str]]],
+             pool: int = 50, lam: float = 0.7) -> list[str]:
+        """Maximal marginal relevance over documents: near-duplicates of a hit already shown
+        (another chapter of the same report, a translation) give way to different evidence."""
+        head, tail = ranked[:pool], ranked[pool:]
+        vectors = self.semantic.vectors([by_doc[d][0][1] for d in head])
+        if len(vectors) != len(head):
+            return ranked
+        rel = np.array([by_doc[d][0][0] for d in head], dtype=np.float32)
+        span = float(rel.max() - rel.min()) or 1.0
+        rel = (rel - rel.min()) / span
+        sims = vectors @ vectors.T
+        chosen: list[int] = []
+        left = list(range(len(head)))
+        while left:
+            if chosen:
+                penalty = sims[np.ix_(left, chosen)].max(axis=1)
+            else:
+                penalty = np.zeros(len(left))
+            scores = lam * rel[left] - (1 - lam) * penalty
+            pick = left[int(np.argmax(scores))]
+            chosen.append(pick)
+            left.remove(pick)
+        return [head[i] for i in chosen] + tail
+
+
+def _syntax_filter(parsed: ParsedQuery, docs: dict[str, Any]) -> Callable[[Any], bool]:
+    """What quoted phrases, -exclusions and title: words demand of a passage, checked on its text
+    (accents and case folded), so both retrievers obey the syntax alike."""
+    phrases = [f" {_norm(p)} " for p in parsed.phrases]
+    excluded = [f" {_norm(e)} " for e in parsed.excluded]
+    titles = [f" {_norm(t)}" for t in parsed.title]
+    if not (phrases or excluded or titles):
+        return lambda chunk: True
+
+    def keep(chunk) -> bool:  # type: ignore[no-untyped-def]
+        doc = docs[chunk.doc_id]
+        text = f" {_norm(doc.title)} {_norm(chunk.heading or '')} {_norm(chunk.text)} "
+        if any(p not in text for p in phrases):
+            return False
+        if any(e in text for e in excluded):
+            return False
+        title = f" {_norm(doc.title)} "
+        return all(t in title for t in titles)  # prefix match: title:polic matches "policing"
+
+    return keep
+
+
+def _norm(text: str) -> str:
+    import re
+
+    return re.sub(r"[^\w]+", " ", fold(text.lower())).strip()
+
+
+def _facets(docs: list[Any]) -> dict[str, list[tuple[str, int]]]:
+    from collections import Counter
+
+    counters: dict[str, Counter] = {"doc_type": Counter(), "language": Counter(), "tags": Counter(),
+                                    "year": Counter()}
+    for doc in docs:
+        counters["doc_type"][doc.doc_type] += 1
+        counters["language"][doc.language] += 1
+        counters["tags"].update(doc.tags)
+        if doc.year:
+            counters["year"][str(doc.year)] += 1
+    out = {k: c.most_common() for k, c in counters.items()}
+    out["year"] = sorted(out["year"], key=lambda vc: vc[0], reverse=True)
+    out["tags"] = out["tags"][:30]
+    return out

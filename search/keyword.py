@@ -7,6 +7,7 @@ the query words.
 
 from __future__ import annotations
 
+import re
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,8 +15,8 @@ from typing import Iterable, Iterator
 
 from whoosh import index, scoring
 from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
-from whoosh.qparser import MultifieldParser, OrGroup
-from whoosh.query import And, Or, Query, Term
+from whoosh.qparser import AndGroup, MultifieldParser, OrGroup
+from whoosh.query import And, NumericRange, Or, Query, Term
 
 from search.analysis import LANGUAGES, OTHER, analyzer, field_language
 
@@ -35,7 +36,7 @@ def build_schema() -> Schema:
     }
     for lang in _ALL:
         for part in FIELD_BOOSTS:
-            fields[f"{part}_{lang}"] = TEXT(analyzer=analyzer(lang), phrase=(part == "body"))
+            fields[f"{part}_{lang}"] = TEXT(analyzer=analyzer(lang), phrase=True)
     return Schema(**fields)
 
 
@@ -93,8 +94,34 @@ class KeywordIndex:
     def parse(self, text: str) -> Query:
         return self._parser.parse(text)
 
-    def search(self, query: str | Query, limit: int, filters: dict | None = None) -> list[tuple[str, float]]:
-        q = self.parse(query) if isinstance(query, str) else query
+    def build_query(self, words: list[str], phrases: list[str] = (), title: list[str] = (),
+                    expansions: list[str] = (), expansion_boost: float = 0.5) -> Query | None:
+        """A Whoosh query from already-understood parts; user text never reaches Whoosh's syntax."""
+        parts = [_clean(w) for w in words] + [f'"{_clean(p)}"' for p in phrases]
+        parts = [p for p in parts if p.strip('" ')]
+        extra = [f'"{_clean(e)}"^{expansion_boost}' if " " in _clean(e) else f"{_clean(e)}^{expansion_boost}"
+                 for e in expansions if _clean(e)]
+        clauses: list[Query] = []
+        if parts or extra:
+            clauses.append(self._parser.parse(" ".join(parts + extra)))
+        title_words = [_clean(t) for t in title if _clean(t)]
+        if title_words:
+            title_fields = [f"title_{lang}" for lang in _ALL]
+            title_parser = MultifieldParser(title_fields, self.ix.schema, group=AndGroup)
+            clauses.append(title_parser.parse(" ".join(title_words)))
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else And(clauses)
+
+    def search(self, query: str | Query | None, limit: int, filters: dict | None = None) -> list[tuple[str, float]]:
+        if isinstance(query, str):
+            from search.query import parse_query
+
+            parsed = parse_query(query)
+            query = self.build_query(parsed.words, parsed.phrases, parsed.title)
+        q = query
+        if q is None:
+            return []
         searcher = self.searcher()
         results = searcher.search(q, limit=limit, filter=_filter(filters))
         return [(hit["chunk_id"], float(hit.score)) for hit in results]
@@ -132,12 +159,21 @@ class _Batch:
         self._w.add_document(**fields)
 
 
+def _clean(text: str) -> str:
+    """Words only: lowercase (so AND/OR/NOT are words) and no query-syntax characters."""
+    return re.sub(r"\s+", " ", re.sub(r"[^\w\s-]", " ", text.lower())).strip()
+
+
 def _filter(filters: dict | None) -> Query | None:
     if not filters:
         return None
     clauses: list[Query] = []
     for key, value in filters.items():
         if value in (None, "", []):
+            continue
+        if key == "year":
+            start, end = value
+            clauses.append(NumericRange("year", start, end))
             continue
         values = value if isinstance(value, (list, tuple)) else [value]
         field = key

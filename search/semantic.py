@@ -69,6 +69,7 @@ class SemanticIndex:
         if not self.embedded:
             for name in ("doc_id", "doc_type", "language", "tags"):
                 self.client.create_payload_index(self.collection, name, models.PayloadSchemaType.KEYWORD)
+            self.client.create_payload_index(self.collection, "year", models.PayloadSchemaType.INTEGER)
 
     def close(self) -> None:
         try:
@@ -156,6 +157,10 @@ def _filter(filters: dict | None):  # type: ignore[no-untyped-def]
     must = []
     for key, value in filters.items():
         if value in (None, "", []):
+            continue
+        if key == "year":
+            start, end = value
+            must.append(models.FieldCondition(key="year", range=models.Range(gte=start, lte=end)))
             continue
         values = value if isinstance(value, (list, tuple)) else [value]
         must.append(models.FieldCondition(key=key, match=models.MatchAny(any=list(values))))

@@ -1,0 +1,79 @@
+"""What a person types, understood: free words, "quoted phrases", field prefixes and exclusions.
+
+    how to light "bus stops" title:women tag:transit -cctv lang:fr year:2015..2020
+
+Free words and phrases go to both retrievers; ``title:`` words must appear in the title;
+``tag:``, ``type:``, ``lang:`` and ``year:`` become filters; ``-word`` drops passages that
+contain it. Anything that is not valid syntax is read as plain words, never as an error.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from hub.errors import InvalidQuery
+
+_TOKEN = re.compile(r'(?P<neg>-)?(?:(?P<field>[A-Za-z_]+):)?(?:"(?P<phrase>[^"]*)"?|(?P<word>[^\s"]+))')
+FIELD_ALIASES = {
+    "title": "title", "tag": "tags", "tags": "tags", "type": "doc_type", "doc_type": "doc_type",
+    "lang": "language", "language": "language", "year": "year",
+}
+
+
+@dataclass
+class ParsedQuery:
+    raw: str
+    words: list[str] = field(default_factory=list)
+    phrases: list[str] = field(default_factory=list)
+    title: list[str] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    years: tuple[int | None, int | None] | None = None
+
+    @property
+    def text(self) -> str:
+        """The query as meaning: words, phrases and title words, for the dense model and snippets."""
+        return " ".join([*self.words, *self.phrases, *self.title]).strip()
+
+    @property
+    def empty(self) -> bool:
+        return not self.text
+
+
+def parse_query(raw: str) -> ParsedQuery:
+    parsed = ParsedQuery(raw=raw)
+    for m in _TOKEN.finditer(raw or ""):
+        neg, fname, phrase, word = m.group("neg"), m.group("field"), m.group("phrase"), m.group("word")
+        value = (phrase if phrase is not None else word or "").strip()
+        key = FIELD_ALIASES.get(fname.lower()) if fname else None
+        if fname and key is None:
+            # "a:b" that is not one of ours (a URL, a ratio): keep it as ordinary words
+            value = f"{fname}:{value}"
+        if not value:
+            continue
+        if key == "title":
+            parsed.title.append(value)
+        elif key == "year":
+            parsed.years = _years(value)
+        elif key:
+            parsed.filters.setdefault(key, []).append(value.lower() if key != "doc_type" else value)
+        elif neg:
+            parsed.excluded.append(value)
+        elif phrase is not None:
+            if len(value.split()) > 1:
+                parsed.phrases.append(value)
+            else:
+                parsed.words.append(value)
+        else:
+            parsed.words.append(value)
+    return parsed
+
+
+def _years(value: str) -> tuple[int | None, int | None]:
+    m = re.fullmatch(r"(\d{4})?(?:(\.\.|-)(\d{4})?)?", value)
+    if not m or not (m.group(1) or m.group(3)):
+        raise InvalidQuery(f"year:{value} is not a year or a range like year:2010..2020")
+    start = int(m.group(1)) if m.group(1) else None
+    end = int(m.group(3)) if m.group(3) else (start if not m.group(2) else None)
+    return start, end

@@ -1,0 +1,97 @@
+""""Did you mean": corrections drawn from the words the library actually contains.
+
+The vocabulary is every word of the catalog's passages and titles (accents folded), counted;
+an unknown query word is replaced by the most frequent known word within one edit (two for long
+words). Lookups use a deletion index (the SymSpell idea), so they cost microseconds.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+
+from search.analysis import fold
+
+_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+def _distance(a: str, b: str) -> int:
+    """Damerau-Levenshtein (optimal string alignment)."""
+    prev2, prev = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if prev2 is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+class Speller:
+    def __init__(self, catalog) -> None:  # type: ignore[no-untyped-def]
+        self.catalog = catalog
+        self._lock = threading.Lock()
+        self._version: object = None
+        self.counts: Counter[str] = Counter()
+        self._index: dict[str, list[str]] = {}
+
+    def _refresh(self) -> None:
+        run = self.catalog.last_run()
+        version = (self.catalog.counts()["passages"], run["id"] if run else None)
+        with self._lock:
+            if version == self._version:
+                return
+            counts: Counter[str] = Counter()
+            for (text,) in self.catalog._query("SELECT text FROM chunks"):
+                counts.update(_WORD.findall(fold(text.lower())))
+            for doc in self.catalog.documents():
+                counts.update(_WORD.findall(fold(doc.title.lower())))
+            index: dict[str, list[str]] = {}
+            for word in counts:
+                for d in _deletes(word) | {word}:
+                    index.setdefault(d, []).append(word)
+            self.counts, self._index, self._version = counts, index, version
+
+    def correct(self, word: str) -> str | None:
+        """The best known word near ``word``, or None if it is known or nothing is close."""
+        w = fold(word.lower())
+        if len(w) < 4 or w in self.counts or not w.isalpha():
+            return None
+        candidates = set(self._index.get(w, ())) | {c for d in _deletes(w) for c in self._index.get(d, ())}
+        limit = 1 if len(w) < 7 else 2
+        scored = [(c, _distance(w, c)) for c in candidates]
+        scored = [(c, d) for c, d in scored if d <= limit]
+        if not scored and limit == 2:
+            near = {c for d in _deletes(w) for dd in _deletes(d) for c in self._index.get(dd, ())}
+            scored = [(c, _distance(w, c)) for c in near]
+            scored = [(c, d) for c, d in scored if d <= 2]
+        if not scored:
+            return None
+        best = min(scored, key=lambda cd: (cd[1], -self.counts[cd[0]], cd[0]))
+        return best[0]
+
+    def suggest(self, query: str) -> str | None:
+        """The query with unknown words corrected, or None when there is nothing to correct."""
+        self._refresh()
+        if not self.counts:
+            return None
+        changed = False
+
+        def fix(m: re.Match) -> str:
+            nonlocal changed
+            word = m.group(0)
+            better = self.correct(word)
+            if better is None:
+                return word
+            changed = True
+            return better
+
+        # field prefixes and quoted phrases are corrected like words; operators are left alone
+        fixed = re.sub(r"(?<![\w:])[^\W\d_]{4,}", fix, query)
+        return fixed if changed else None

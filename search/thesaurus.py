@@ -1,0 +1,102 @@
+"""The trilingual thesaurus: concepts of the field with English, French and Spanish labels.
+
+Curators edit ``search/thesaurus.yaml`` (or a copy named by ``HUB_THESAURUS``). A query that
+names a concept in one language is expanded with the concept's labels in the others, so a
+French question finds English evidence; the concepts found are shown as related searches.
+Labels match on stems with stop words removed, so plurals and "de la" do not get in the way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hub.errors import HubError
+from search.analysis import LANGUAGES, terms
+
+DEFAULT_PATH = Path(__file__).with_name("thesaurus.yaml")
+#: Labels added to the keyword query per concept, and English labels given to the dense model.
+KEYWORD_LABELS = 6
+DENSE_LABELS = 1
+
+
+@dataclass
+class Concept:
+    id: str
+    labels: dict[str, list[str]]
+    broader: str | None = None
+    related: list[str] = field(default_factory=list)
+
+    def label(self, lang: str = "en") -> str:
+        return (self.labels.get(lang) or self.labels.get("en") or [self.id])[0]
+
+
+class Thesaurus:
+    def __init__(self, concepts: list[Concept]) -> None:
+        self.concepts = {c.id: c for c in concepts}
+        # stemmed label -> concept id, per language
+        self._patterns: dict[str, dict[tuple[str, ...], str]] = {lang: {} for lang in LANGUAGES}
+        for c in concepts:
+            for lang in LANGUAGES:
+                for label in c.labels.get(lang, []):
+                    key = tuple(terms(label, lang))
+                    if key:
+                        self._patterns[lang].setdefault(key, c.id)
+        self._longest = max((len(k) for p in self._patterns.values() for k in p), default=1)
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_PATH) -> "Thesaurus":
+        import yaml
+
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except FileNotFoundError:
+            raise HubError(f"thesaurus file {path} not found (set HUB_THESAURUS)") from None
+        except yaml.YAMLError as exc:
+            raise HubError(f"thesaurus file {path} is not valid YAML: {exc}") from None
+        concepts = []
+        for i, row in enumerate(data.get("concepts") or []):
+            if not isinstance(row, dict) or not row.get("id"):
+                raise HubError(f"{path}: concept #{i + 1} has no id")
+            labels = {lang: [str(x) for x in (row.get(lang) or [])] for lang in LANGUAGES}
+            concepts.append(Concept(str(row["id"]), labels, row.get("broader"), list(row.get("related") or [])))
+        return cls(concepts)
+
+    def find(self, text: str) -> list[Concept]:
+        """Concepts named in ``text``, in any of the three languages (longest match wins)."""
+        found: list[str] = []
+        for lang in LANGUAGES:
+            tokens = terms(text, lang)
+            i = 0
+            while i < len(tokens):
+                for n in range(min(self._longest, len(tokens) - i), 0, -1):
+                    cid = self._patterns[lang].get(tuple(tokens[i:i + n]))
+                    if cid:
+                        if cid not in found:
+                            found.append(cid)
+                        i += n
+                        break
+                else:
+                    i += 1
+        return [self.concepts[c] for c in found]
+
+    def expansions(self, concepts: list[Concept], query: str) -> dict[str, list[str]]:
+        """Labels to add: all languages for the keyword index, English for the dense model."""
+        present = query.lower()
+        keyword: list[str] = []
+        dense: list[str] = []
+        for c in concepts:
+            per_concept = [lab for lang in LANGUAGES for lab in c.labels.get(lang, [])[:2]
+                           if lab.lower() not in present]
+            keyword.extend(per_concept[:KEYWORD_LABELS])
+            dense.extend(lab for lab in c.labels.get("en", [])[:DENSE_LABELS] if lab.lower() not in present)
+        return {"keyword": list(dict.fromkeys(keyword)), "dense": list(dict.fromkeys(dense))}
+
+    def describe(self, concept: Concept) -> dict[str, Any]:
+        related = [self.concepts[r] for r in concept.related if r in self.concepts]
+        if concept.broader in self.concepts:
+            related.insert(0, self.concepts[concept.broader])
+        return {"id": concept.id, "labels": {lang: concept.label(lang) for lang in LANGUAGES},
+                "related": [{"id": r.id, "labels": {lang: r.label(lang) for lang in LANGUAGES}}
+                            for r in related]}
