@@ -35,7 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--doc-type", action="append", help="only this document type (repeatable)")
     p.add_argument("--language", action="append", help="only this language: en, fr, es (repeatable)")
     p.add_argument("--tag", action="append", help="only documents with this tag (repeatable)")
+    p.add_argument("--year", help="a year or a range: 2015, 2010..2020, 2018..")
     p.add_argument("--mode", choices=("hybrid", "dense", "keyword"), default="hybrid")
+    p.add_argument("--diversify", action="store_true", help="spread results over different evidence (MMR)")
+    p.add_argument("--no-expand", action="store_true", help="do not expand the query with the thesaurus")
     p.add_argument("--json", action="store_true", help="print a JSON array, best first")
 
     p = sub.add_parser("documents", help="list what the hub holds")
@@ -88,14 +91,17 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
-    filters = {"doc_type": args.doc_type, "language": args.language, "tags": args.tag}
+    filters = {"doc_type": args.doc_type, "language": args.language, "tags": args.tag, "year": args.year}
     with _hub(settings) as hub:
-        results = hub.search(args.query, limit=args.limit, offset=args.offset, filters=filters, mode=args.mode)
+        results = hub.search(args.query, limit=args.limit, offset=args.offset, filters=filters, mode=args.mode,
+                             diversify=args.diversify, expand=not args.no_expand)
     if args.json:
         keys = ("doc_id", "source", "title", "doc_type", "language", "page", "score", "snippet",
                 "heading", "tags", "year", "chunk_id", "highlights")
         print(json.dumps([{k: h.to_json()[k] for k in keys} for h in results.hits], ensure_ascii=False, indent=2))
         return 0
+    if results.suggestion:
+        print(f"did you mean: {results.suggestion}", file=sys.stderr)
     if not results.hits:
         print("no matches", file=sys.stderr)
         return 0
@@ -104,8 +110,10 @@ def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
         cite = f"p. {hit.page}" if hit.page else hit.format
         print(f"{rank:>2}. {hit.title}  [{hit.doc_type}, {hit.language}, {cite}]  {hit.score:.3f}")
         print(f"    {hit.source}")
-        snippet = _marked(hit, colour)
-        print(f"    {snippet}\n")
+        for passage in hit.passages:
+            cite = f"p. {passage.page}" if passage.page else "passage"
+            print(f"    [{cite}] {_marked(passage, colour)}")
+        print()
     shown = f"{args.offset + 1}-{args.offset + len(results.hits)}"
     print(f"{shown} of {results.total} documents, {results.took_ms:.0f} ms", file=sys.stderr)
     return 0

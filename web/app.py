@@ -47,6 +47,7 @@ def create_app(hub: Hub) -> FastAPI:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.autoescape = True
     templates.env.globals["page_url"] = _page_url
+    templates.env.globals["facet_url"] = _facet_url
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @app.middleware("http")
@@ -89,17 +90,22 @@ def create_app(hub: Hub) -> FastAPI:
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def search_page(request: Request, q: str = "", doc_type: list[str] = Query(default=[]),
                     language: list[str] = Query(default=[]), tag: list[str] = Query(default=[]),
+                    year: str = "", diversify: bool = False,
                     page: int = Query(default=1, ge=1, le=1000)) -> Response:
-        filters = {"doc_type": doc_type, "language": language, "tags": tag}
+        filters: dict[str, Any] = {"doc_type": doc_type, "language": language, "tags": tag, "year": year}
         context: dict[str, Any] = {"q": q, "selected": filters, "options": _filter_options(hub),
-                                   "results": None, "counts": hub.catalog.counts()}
+                                   "results": None, "counts": hub.catalog.counts(), "diversify": diversify}
         if q.strip():
-            results = hub.search(q, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, filters=filters)
-            context["results"] = results
-            context["page"] = page
-            context["pages"] = max(1, math.ceil(results.total / PAGE_SIZE))
-            context["base_query"] = [("q", q)] + [(k if k != "tags" else "tag", v)
-                                                  for k, vs in filters.items() for v in vs]
+            results = hub.search(q, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, filters=filters,
+                                 diversify=diversify)
+            base = [("q", q)] + [(k if k != "tags" else "tag", v)
+                                 for k, vs in filters.items() if k != "year" for v in vs]
+            if year:
+                base.append(("year", year))
+            if diversify:
+                base.append(("diversify", "true"))
+            context.update(results=results, page=page, base_query=base,
+                           pages=max(1, math.ceil(results.total / PAGE_SIZE)))
         return templates.TemplateResponse(request, "search.html", context)
 
     @app.get("/documents/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
@@ -142,6 +148,19 @@ def create_app(hub: Hub) -> FastAPI:
                              filters={"doc_type": doc_type, "language": language, "tags": tag}, mode=mode)
         return [hit.to_json() for hit in results.hits]
 
+    @app.get("/api/search/full", summary="Hybrid search with facets, suggestion and concepts")
+    def api_search_full(q: str = Query(..., description="the question or keywords"),
+                        limit: int = Query(10, ge=1, le=MAX_LIMIT), offset: int = Query(0, ge=0),
+                        doc_type: list[str] = Query(default=[]), language: list[str] = Query(default=[]),
+                        tag: list[str] = Query(default=[]), year: str = "",
+                        mode: str = Query("hybrid", pattern="^(hybrid|dense|keyword)$"),
+                        diversify: bool = False, expand: bool = True) -> dict[str, Any]:
+        """An object: total, facets (doc_type, language, tags, year, with counts), suggestion
+        ("did you mean"), thesaurus concepts found in the query, and hits as in /api/search."""
+        results = hub.search(q, limit=limit, offset=offset, mode=mode, diversify=diversify, expand=expand,
+                             filters={"doc_type": doc_type, "language": language, "tags": tag, "year": year})
+        return results.to_json()
+
     @app.get("/api/documents", summary="Every document in the catalog")
     def api_documents() -> list[dict[str, Any]]:
         counts = hub.catalog.passage_counts()
@@ -177,6 +196,13 @@ def _filter_options(hub: Hub) -> dict[str, list[str]]:
 
 def _page_url(base: list[tuple[str, str]], page: int) -> str:
     return "/?" + urlencode(base + [("page", str(page))])
+
+
+def _facet_url(base: list[tuple[str, str]], key: str, value: str) -> str:
+    """Toggle one facet value on or off, back to page 1."""
+    pair = (key, value)
+    params = [p for p in base if p != pair] if pair in base else [p for p in base if key != "year" or p[0] != "year"] + [pair]
+    return "/?" + urlencode(params)
 
 
 __all__ = ["create_app", "InvalidQuery"]
