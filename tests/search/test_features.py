@@ -1,0 +1,118 @@
+"""Search features people expect: syntax, facets, several passages, suggestions, diversity,
+and thesaurus expansion across languages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from search.thesaurus import Concept, Thesaurus
+from tests.pdfs import text_pdf
+
+
+def _md(folder: Path, name: str, title: str, lang: str, body: str, **meta) -> None:
+    extra = "".join(f"{k}: {v}\n" for k, v in meta.items())
+    (folder / name).write_text(f"---\ntitle: {title}\nlanguage: {lang}\n{extra}---\n{body}\n", encoding="utf-8")
+
+
+@pytest.fixture
+def feature_hub(hub, tmp_path: Path):
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    _md(lib, "stops.md", "Safer bus stops for women", "en",
+        "Women waiting at bus stops at night feel safer with good lighting and request stops. "
+        "Transit agencies also trained drivers to respond to harassment.",
+        doc_type="evaluation", tags="[transit, women]", year=2016)
+    _md(lib, "walks.md", "Marches exploratoires de femmes", "fr",
+        "Des habitantes parcourent le quartier la nuit et notent l'éclairage, les arrêts d'autobus "
+        "et les lieux isolés. La ville corrige ensuite les points noirs.",
+        doc_type="tool guide", tags="[women, diagnosis]", year=2012)
+    _md(lib, "cctv.md", "CCTV in car parks", "en",
+        "Closed-circuit television reduced vehicle crime in car parks; effects in city centres and "
+        "on public transport were smaller.", doc_type="review", tags="[cctv]", year=2019)
+    text_pdf(lib / "report.pdf", [
+        "Street lighting at bus stops: lighting upgrades at stops reduced fear after dark.",
+        "Lighting and crime: a review of street lighting found fewer crimes by night and by day.",
+        "Lighting costs: LED lighting pays back its cost within a few years through energy savings.",
+    ], title="Lighting report")
+    assert hub.ingest([lib]).exit_code == 0
+    return hub
+
+
+def titles(results) -> list[str]:
+    return [h.title for h in results.hits]
+
+
+def test_quoted_phrase_must_appear(feature_hub) -> None:
+    assert titles(feature_hub.search('"request stops"')) == ["Safer bus stops for women"]
+    loose = titles(feature_hub.search("request stops"))
+    assert len(loose) > 1
+
+
+def test_title_field_and_exclusion(feature_hub) -> None:
+    assert titles(feature_hub.search("lighting title:report")) == ["Lighting report"]
+    assert "CCTV in car parks" not in titles(feature_hub.search("crime -television"))
+    assert "CCTV in car parks" in titles(feature_hub.search("crime"))
+
+
+def test_filter_syntax_in_the_query(feature_hub) -> None:
+    results = feature_hub.search("women safety tag:women lang:fr")
+    assert titles(results) == ["Marches exploratoires de femmes"]
+    assert results.filters == {"tags": ["women"], "language": ["fr"]}
+    assert titles(feature_hub.search("safety year:2015..2020 type:evaluation")) == ["Safer bus stops for women"]
+    assert set(titles(feature_hub.search("crime year:2018..", mode="keyword"))) <= {"CCTV in car parks"}
+
+
+def test_facets_count_every_matching_document(feature_hub) -> None:
+    results = feature_hub.search("women safety at night", limit=1)
+    assert len(results.hits) == 1
+    facets = dict(results.facets["language"])
+    assert sum(facets.values()) == results.total
+    assert ("women", 2) in results.facets["tags"]
+    assert {"2016", "2012"} <= dict(results.facets["year"]).keys()
+
+
+def test_several_passages_per_document_with_pages(feature_hub) -> None:
+    hit = next(h for h in feature_hub.search("street lighting").hits if h.title == "Lighting report")
+    assert len(hit.passages) >= 2
+    assert len({p.page for p in hit.passages}) == len(hit.passages)
+    assert hit.passages[0].page == hit.page
+
+
+def test_did_you_mean(feature_hub) -> None:
+    results = feature_hub.search("ligthing harrassment")
+    assert results.suggestion == "lighting harassment"
+    assert feature_hub.search("lighting").suggestion is None
+
+
+def test_diversify_keeps_the_same_documents(feature_hub) -> None:
+    plain = feature_hub.search("lighting at bus stops at night")
+    diverse = feature_hub.search("lighting at bus stops at night", diversify=True)
+    assert set(titles(plain)) == set(titles(diverse))
+    assert titles(diverse)[0] == titles(plain)[0]
+
+
+def test_thesaurus_finds_concepts_in_any_language() -> None:
+    thesaurus = Thesaurus([
+        Concept("exploratory-walk", {"en": ["exploratory walk", "safety audit"],
+                                     "fr": ["marche exploratoire"], "es": ["marcha exploratoria"]}),
+        Concept("bus-stop", {"en": ["bus stop"], "fr": ["arrêt d'autobus", "arrêt de bus"],
+                             "es": ["parada de autobús"]}, related=["exploratory-walk"]),
+    ])
+    found = thesaurus.find("Les marches exploratoires autour des arrêts d'autobus")
+    assert [c.id for c in found] == ["exploratory-walk", "bus-stop"]
+    expansions = thesaurus.expansions(found, "Les marches exploratoires autour des arrêts d'autobus")
+    assert "exploratory walk" in expansions["keyword"] and "marcha exploratoria" in expansions["keyword"]
+    assert expansions["dense"] == ["exploratory walk", "bus stop"]
+    assert thesaurus.describe(found[1])["related"][0]["labels"]["fr"] == "marche exploratoire"
+
+
+def test_shipped_thesaurus_is_large_and_consistent() -> None:
+    thesaurus = Thesaurus.load()
+    assert len(thesaurus.concepts) >= 150
+    for concept in thesaurus.concepts.values():
+        assert all(concept.labels[lang] for lang in ("en", "fr", "es")), concept.id
+        assert all(r in thesaurus.concepts for r in concept.related), concept.id
+    assert [c.id for c in thesaurus.find("marche exploratoire")] == [
+        c.id for c in thesaurus.find("exploratory walk")]
