@@ -43,6 +43,13 @@ CREATE TABLE IF NOT EXISTS chunks (
     text TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ordinal);
+CREATE TABLE IF NOT EXISTS practice_links (
+    practice_id TEXT NOT NULL,
+    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,            -- source (cited by the profile), declared (front matter), auto
+    score REAL,
+    PRIMARY KEY (practice_id, doc_id)
+);
 CREATE TABLE IF NOT EXISTS ingest_runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     started_at REAL NOT NULL,
@@ -96,8 +103,11 @@ class Catalog:
         rows = self._query("SELECT * FROM documents WHERE source = ? OR path = ?", (source, source))
         return [_doc_from_row(r) for r in rows]
 
-    def documents(self) -> list[Document]:
-        return [_doc_from_row(r) for r in self._query("SELECT * FROM documents ORDER BY title")]
+    def documents(self, doc_type: str | None = None) -> list[Document]:
+        if doc_type is None:
+            return [_doc_from_row(r) for r in self._query("SELECT * FROM documents ORDER BY title")]
+        return [_doc_from_row(r) for r in
+                self._query("SELECT * FROM documents WHERE doc_type = ? ORDER BY title", (doc_type,))]
 
     def documents_by_ids(self, ids: Iterable[str]) -> dict[str, Document]:
         ids = list(dict.fromkeys(ids))
@@ -135,6 +145,26 @@ class Catalog:
         rows = self._query("SELECT * FROM ingest_runs ORDER BY id DESC LIMIT 1")
         return dict(rows[0]) if rows else None
 
+    def practice_links(self, practice_id: str | None = None) -> list[dict[str, Any]]:
+        if practice_id is None:
+            rows = self._query("SELECT * FROM practice_links ORDER BY practice_id, kind, score DESC")
+        else:
+            rows = self._query("SELECT * FROM practice_links WHERE practice_id = ? ORDER BY kind, score DESC",
+                               (practice_id,))
+        return [dict(r) for r in rows]
+
+    def replace_practice_links(self, links: list[tuple[str, str, str, float | None]]) -> None:
+        """Links are derived data: rebuilt as a whole after each ingest."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("DELETE FROM practice_links")
+                self._db.executemany("INSERT OR REPLACE INTO practice_links VALUES (?,?,?,?)", links)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
     # --- writes ------------------------------------------------------------------------------
     def put_document(self, doc: Document) -> None:
         """Replace a document and all its passages in one transaction."""
@@ -161,6 +191,7 @@ class Catalog:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+            self._db.execute("DELETE FROM practice_links WHERE doc_id = ?", (doc_id,))
             self._db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
             self._db.execute("COMMIT")
 

@@ -46,6 +46,7 @@ class Hub:
         self._keyword = None
         self._thesaurus = None
         self._speller = None
+        self._forums = None
         self._lock = threading.Lock()
 
     # --- lazily opened parts -----------------------------------------------------------------
@@ -96,9 +97,50 @@ class Hub:
     def ingest(self, paths: Iterable[str | Path],
                on_reject: Callable[[RejectedDocument], None] | None = None, force: bool = False):  # type: ignore[no-untyped-def]
         from ingest.pipeline import Ingester
+        from practices.profile import validate
 
-        return Ingester(self.settings, self.catalog, self.semantic, self.keyword,
-                        self.embedder).ingest(paths, on_reject=on_reject, force=force)
+        report = Ingester(self.settings, self.catalog, self.semantic, self.keyword, self.embedder,
+                          validators={"practice": validate}).ingest(paths, on_reject=on_reject, force=force)
+        if report.added or report.updated or not self.catalog.practice_links():
+            self.relink()
+        return report
+
+    # --- practices ---------------------------------------------------------------------------
+    def relink(self) -> list:
+        """Rebuild the links between practices and their evidence (see practices/linking.py)."""
+        from practices.linking import relink
+
+        return relink(self.catalog, self.semantic)
+
+    def practices(self) -> list:
+        from practices.profile import practice_from_document
+
+        return sorted((practice_from_document(d) for d in self.catalog.documents("practice")),
+                      key=lambda p: p.name.lower())
+
+    def practice(self, practice_id: str):  # type: ignore[no-untyped-def]
+        for p in self.practices():
+            if p.id == practice_id:
+                return p
+        raise NotFound(f"no practice with id {practice_id!r} (see `hub practices list`)")
+
+    @property
+    def forums(self) -> list:
+        if self._forums is None:
+            from practices.forums import DEFAULT_PATH, load_forums
+
+            path = self.settings.forums or DEFAULT_PATH
+            self._forums = load_forums(path) if (self.settings.forums or path.exists()) else []
+        return self._forums
+
+    def recommend(self, question: str, limit: int = 5, context: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+        """Ranked practices for an advisory question; see practices/recommender.py."""
+        from practices.recommender import recommend
+        from search.hybrid import HybridSearcher
+
+        searcher = HybridSearcher(self.settings, self.catalog, self.semantic, self.keyword, self.embedder)
+        return recommend(searcher, self.catalog, self.practices(), self.catalog.practice_links(), self.forums,
+                         question, limit=limit, context=context, thesaurus=self.thesaurus)
 
     def remove(self, source: str) -> list[Document]:
         """Delete the documents ingested from ``source`` (path as given, resolved path, or id)."""
@@ -119,6 +161,8 @@ class Hub:
         for doc in docs:
             original_path(self.settings, doc).unlink(missing_ok=True)
             self.catalog.delete_document(doc.id)
+        if any(d.doc_type == "practice" for d in docs):
+            self.relink()
         return docs
 
     # --- reading -----------------------------------------------------------------------------

@@ -47,6 +47,8 @@ class Settings:
     feedback_weight: float = 1.5
     #: Trilingual thesaurus for query expansion (None: the one shipped in search/thesaurus.yaml).
     thesaurus: Path | None = None
+    #: Registry of practitioner forums (None: practices/forums.yaml).
+    forums: Path | None = None
     #: Passages each retriever hands to fusion.
     candidates: int = 100
     progress: bool = True

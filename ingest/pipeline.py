@@ -103,8 +103,15 @@ def load(fmt: str, source: str, data: bytes) -> LoadedDocument:
     return load_text(source, text)
 
 
+Validator = Callable[[str, Path, LoadedDocument], LoadedDocument]
+
+
 def build_document(candidate: files.Candidate, fmt: str, data: bytes, digest: str,
-                   loaded: LoadedDocument, sizes: ChunkSizes) -> Document:
+                   loaded: LoadedDocument, sizes: ChunkSizes,
+                   validators: dict[str, Validator] | None = None) -> Document:
+    validator = (validators or {}).get(normalise_doc_type(loaded.doc_type))
+    if validator is not None:
+        loaded = validator(candidate.source, candidate.path, loaded)
     sections = [s for s in loaded.sections if s.text.strip()]
     if not sections or not any(len(s.text.split()) >= 3 for s in sections):
         raise RejectedDocument(candidate.source, "no text to index")
@@ -133,12 +140,13 @@ class Ingester:
     """Runs ingest batches against one set of stores."""
 
     def __init__(self, settings: Settings, catalog, semantic, keyword,  # type: ignore[no-untyped-def]
-                 embedder: Callable[[], EmbedderLike]) -> None:
+                 embedder: Callable[[], EmbedderLike], validators: dict[str, Validator] | None = None) -> None:
         self.settings = settings
         self.catalog = catalog
         self.semantic = semantic
         self.keyword = keyword
         self._embedder = embedder
+        self.validators = validators or {}
         self.sizes = ChunkSizes(settings.chunk_words, settings.chunk_min_words, settings.chunk_max_words)
 
     def ingest(self, paths: Iterable[str | Path], on_reject: Callable[[RejectedDocument], None] | None = None,
@@ -175,7 +183,7 @@ class Ingester:
                         report.doc_ids.append(existing.id)
                         continue
                     loaded = _parse(fmt, item.source, data)
-                    doc = build_document(item, fmt, data, digest, loaded, self.sizes)
+                    doc = build_document(item, fmt, data, digest, loaded, self.sizes, self.validators)
                 except RejectedDocument as error:
                     reject(error)
                     continue

@@ -1,0 +1,70 @@
+"""The registry of practitioner forums: where peers discuss a practice.
+
+Curators keep ``practices/forums.yaml`` (or the file named by ``HUB_FORUMS``): name, URL,
+language, themes and a description per forum. A recommendation links the forums whose themes
+(or listed practices) meet the practice's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hub.errors import HubError
+
+DEFAULT_PATH = Path(__file__).with_name("forums.yaml")
+
+
+@dataclass
+class Forum:
+    id: str
+    name: str
+    url: str
+    language: list[str]
+    themes: list[str]
+    description: str
+    practices: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def load_forums(path: Path | None = None) -> list[Forum]:
+    import yaml
+
+    path = path or DEFAULT_PATH
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise HubError(f"forum registry {path} not found (set HUB_FORUMS)") from None
+    except yaml.YAMLError as exc:
+        raise HubError(f"forum registry {path} is not valid YAML: {exc}") from None
+    forums = []
+    for i, row in enumerate(data.get("forums") or []):
+        missing = [k for k in ("id", "name", "url") if not row.get(k)]
+        if missing:
+            raise HubError(f"{path}: forum #{i + 1} lacks {', '.join(missing)}")
+        if not str(row["url"]).startswith(("https://", "http://")):
+            raise HubError(f"{path}: forum {row['id']!r} has a URL that is not http(s)")
+        lang = row.get("language") or []
+        forums.append(Forum(
+            id=str(row["id"]), name=str(row["name"]), url=str(row["url"]),
+            language=[lang] if isinstance(lang, str) else list(lang),
+            themes=[str(t).lower() for t in row.get("themes") or []],
+            description=str(row.get("description") or "").strip(),
+            practices=[str(p) for p in row.get("practices") or []],
+        ))
+    return forums
+
+
+def forums_for(forums: list[Forum], practice_id: str, themes: list[str], limit: int = 3) -> list[Forum]:
+    """Forums that list the practice first, then those sharing most themes with it."""
+    wanted = {t.lower() for t in themes}
+    scored = []
+    for forum in forums:
+        score = (10 if practice_id in forum.practices else 0) + len(wanted & set(forum.themes))
+        if score:
+            scored.append((score, forum.name, forum))
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    return [f for _, _, f in scored[:limit]]

@@ -1,0 +1,80 @@
+"""Links between practices and the evidence documents that speak about them.
+
+Three kinds, strongest first: ``source`` (the profile cites the document), ``declared`` (the
+document's front matter says ``practices: [id]``) and ``auto`` (no declaration, but a passage
+of the document is close to the profile's summary). Automatic links are marked as such and
+listed for curators (``hub practices links``), who can confirm them by declaring them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from practices.profile import Practice, practice_from_document
+
+#: Cosine between a passage and a profile summary above which a link is made automatically.
+AUTO_THRESHOLD = 0.55
+#: At most this many automatic links per document: a review of "what works" is not about everything.
+AUTO_PER_DOCUMENT = 3
+
+
+def relink(catalog, semantic) -> list[tuple[str, str, str, float | None]]:  # type: ignore[no-untyped-def]
+    practices = [practice_from_document(d) for d in catalog.documents("practice")]
+    by_id = {p.id: p for p in practices}
+    docs = [d for d in catalog.documents() if d.doc_type != "practice"]
+    by_path = {str(Path(d.extra.get("path", d.source)).resolve()): d for d in docs}
+    links: dict[tuple[str, str], tuple[str, float | None]] = {}
+
+    for p in practices:
+        profile = catalog.document(p.doc_id)
+        base = Path(profile.extra.get("path", profile.source)).parent
+        for src in p.sources:
+            doc = by_path.get(str((base / src.file).resolve()))
+            if doc is not None:
+                links[(p.id, doc.id)] = ("source", None)
+    declared_docs = set()
+    for doc in docs:
+        for pid in _ids(doc.extra.get("practices")):
+            if pid in by_id:
+                declared_docs.add(doc.id)
+                links.setdefault((pid, doc.id), ("declared", None))
+
+    undeclared = [d for d in docs if d.id not in declared_docs]
+    if practices and undeclared:
+        summaries = _summary_vectors(catalog, semantic, practices)
+        if summaries is not None:
+            for doc in undeclared:
+                chunk_ids = [c.id for c in catalog.chunks_of(doc.id)]
+                vectors = semantic.vectors(chunk_ids)
+                if not len(vectors):
+                    continue
+                best = (vectors @ summaries.T).max(axis=0)
+                order = np.argsort(-best)[:AUTO_PER_DOCUMENT]
+                for i in order:
+                    if best[i] >= AUTO_THRESHOLD:
+                        links.setdefault((practices[i].id, doc.id), ("auto", round(float(best[i]), 4)))
+    rows = [(pid, did, kind, score) for (pid, did), (kind, score) in links.items()]
+    catalog.replace_practice_links(rows)
+    return rows
+
+
+def _summary_vectors(catalog, semantic, practices: list[Practice]):  # type: ignore[no-untyped-def]
+    """The vector of each profile's summary passage (the first passage of a profile)."""
+    ids = []
+    for p in practices:
+        chunks = catalog.chunks_of(p.doc_id)
+        if not chunks:
+            return None
+        ids.append(chunks[0].id)
+    vectors = semantic.vectors(ids)
+    return vectors if len(vectors) == len(ids) else None
+
+
+def _ids(value) -> list[str]:  # type: ignore[no-untyped-def]
+    if not value:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v).strip() for v in value]

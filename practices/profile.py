@@ -1,0 +1,174 @@
+"""Practice profiles: curated Markdown records (``doc_type: practice``), checked at ingest.
+
+A profile names a practice, rates its evidence on the scale in ``ratings.py``, sums up the
+evidence under the EMMIE headings (effect, mechanism, moderators, implementation, economic
+cost) and cites the library documents, and pages, it rests on. A profile that would mislead (an
+unknown rating, no name, a source that does not exist) is refused with the file and the field.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hub.errors import RejectedDocument
+from ingest.records import Document, LoadedDocument, Section
+from practices.ratings import LEVELS, SCALE, Rating, rating
+
+EMMIE = {
+    "effect": "Effect",
+    "mechanism": "Mechanism",
+    "moderators": "Moderators: where and for whom",
+    "implementation": "Implementation",
+    "economic_cost": "Economic cost",
+}
+_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+@dataclass
+class Source:
+    file: str
+    pages: list[int] = field(default_factory=list)
+    note: str | None = None
+
+
+@dataclass
+class Practice:
+    id: str
+    name: str
+    names: dict[str, str]
+    summary: str
+    rating: Rating
+    levels: list[str]
+    themes: list[str]
+    populations: list[str]
+    settings: list[str]
+    related_tools: list[str]
+    emmie: dict[str, str]
+    sources: list[Source]
+    doc_id: str
+    language: str
+    related: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "name": self.name, "names": self.names, "summary": self.summary,
+            "rating": self.rating.key, "rating_label": self.rating.label, "rating_meaning": self.rating.meaning,
+            "prevention_level": self.levels, "themes": self.themes, "populations": self.populations,
+            "settings": self.settings, "related_tools": self.related_tools, "emmie": self.emmie,
+            "sources": [{"file": s.file, "pages": s.pages, "note": s.note} for s in self.sources],
+            "doc_id": self.doc_id, "related": self.related,
+        }
+
+
+def _list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
+def validate(source: str, path: Path, loaded: LoadedDocument) -> LoadedDocument:
+    """Check a profile's fields and sources; add its summary and EMMIE notes as sections so
+    they are searchable and citable like any passage."""
+    meta = loaded.extra
+
+    def bad(field_name: str, why: str) -> RejectedDocument:
+        return RejectedDocument(source, f"practice profile field {field_name!r}: {why}")
+
+    pid = str(meta.get("id") or "").strip()
+    if not pid:
+        raise bad("id", "missing (a short kebab-case id such as hot-spots-policing)")
+    if not _ID.match(pid):
+        raise bad("id", f"{pid!r} is not kebab-case (lowercase letters, digits and hyphens)")
+    name = meta.get("name")
+    if isinstance(name, dict):
+        name = name.get("en") or next(iter(name.values()), None)
+    if not name or not str(name).strip():
+        raise bad("name", "missing")
+    raw_rating = meta.get("evidence")
+    if raw_rating is None:
+        raise bad("evidence", f"missing; use one of {', '.join(SCALE)}")
+    if rating(str(raw_rating)) is None:
+        raise bad("evidence", f"unknown rating {raw_rating!r}; use one of {', '.join(SCALE)}")
+    if not str(meta.get("summary") or "").strip():
+        raise bad("summary", "missing")
+    for level in _list(meta.get("prevention_level")):
+        if level.lower() not in LEVELS:
+            raise bad("prevention_level", f"unknown level {level!r}; use primary, secondary or tertiary")
+    emmie = meta.get("emmie") or {}
+    if not isinstance(emmie, dict):
+        raise bad("emmie", "must be a mapping with effect, mechanism, moderators, implementation, economic_cost")
+    unknown = set(emmie) - set(EMMIE)
+    if unknown:
+        raise bad("emmie", f"unknown heading(s) {', '.join(sorted(unknown))}; use {', '.join(EMMIE)}")
+    sources = meta.get("sources") or []
+    if not isinstance(sources, list):
+        raise bad("sources", "must be a list of {file, pages}")
+    for i, src in enumerate(sources):
+        entry = src if isinstance(src, dict) else {"file": src}
+        file = str(entry.get("file") or "").strip()
+        where = f"sources[{i}].file"
+        if not file:
+            raise bad(where, "missing")
+        target = (path.parent / file).resolve()
+        if not target.is_file():
+            raise bad(where, f"broken reference: {file} is not in {path.parent}")
+        pages = entry.get("pages") or []
+        pages = pages if isinstance(pages, list) else [pages]
+        if any(not isinstance(p, int) or p < 1 for p in pages):
+            raise bad(f"sources[{i}].pages", "pages must be whole numbers from 1")
+        if pages and target.suffix.lower() == ".pdf":
+            count = _page_count(target)
+            if count and max(pages) > count:
+                raise bad(f"sources[{i}].pages", f"{file} has {count} pages, not {max(pages)}")
+
+    sections = [Section(text=str(meta["summary"]).strip(), heading="Summary")]
+    for key, heading in EMMIE.items():
+        if str(emmie.get(key) or "").strip():
+            sections.append(Section(text=str(emmie[key]).strip(), heading=heading))
+    loaded.sections = sections + loaded.sections
+    loaded.doc_type = "practice"
+    if not loaded.title or loaded.title == source:
+        loaded.title = str(name)
+    return loaded
+
+
+def _page_count(path: Path) -> int | None:
+    try:
+        from pypdf import PdfReader
+
+        return len(PdfReader(str(path)).pages)
+    except Exception:  # noqa: BLE001 - the referenced file's own problems are reported when it is ingested
+        return None
+
+
+def practice_from_document(doc: Document) -> Practice:
+    """The profile as stored in the catalog (front matter kept in ``doc.extra``)."""
+    meta = doc.extra
+    name = meta.get("name")
+    names = dict(meta.get("names") or {})
+    if isinstance(name, dict):
+        names = {**name, **names}
+        name = name.get("en") or next(iter(name.values()))
+    names.setdefault(doc.language, str(name))
+    sources = []
+    for src in meta.get("sources") or []:
+        entry = src if isinstance(src, dict) else {"file": src}
+        pages = entry.get("pages") or []
+        sources.append(Source(str(entry["file"]), pages if isinstance(pages, list) else [pages], entry.get("note")))
+    return Practice(
+        id=str(meta["id"]), name=str(name), names=names, summary=str(meta.get("summary", "")).strip(),
+        rating=rating(str(meta.get("evidence"))) or SCALE["insufficient"],
+        levels=[x.lower() for x in _list(meta.get("prevention_level"))],
+        themes=[x.lower() for x in _list(meta.get("themes"))],
+        populations=[x.lower() for x in _list(meta.get("populations"))],
+        settings=[x.lower() for x in _list(meta.get("settings"))],
+        related_tools=_list(meta.get("related_tools")),
+        emmie={k: str(v).strip() for k, v in (meta.get("emmie") or {}).items() if k in EMMIE},
+        sources=sources, doc_id=doc.id, language=doc.language,
+        related=_list(meta.get("related_practices")),
+    )
