@@ -13,4 +13,4 @@ COPY library library
 RUN pip install --no-cache-dir --no-deps .
 VOLUME /data
 EXPOSE 8000
-CMD ["hub", "serve", "--seed", "library/documents"]
+CMD ["hub", "serve", "--seed", "library"]

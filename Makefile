@@ -21,7 +21,7 @@ install: $(STAMP)
 
 ## Serve the hub at http://127.0.0.1:8000, ingesting the sample library first (unchanged files are skipped).
 run: install
-	$(BIN)/hub --home $(HUB_HOME) serve --seed library/documents
+	$(BIN)/hub --home $(HUB_HOME) serve --seed library
 
 ## Run the test suite on the real stack (model, Qdrant local mode, Whoosh, FastAPI).
 test: install

@@ -49,6 +49,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("check", help="verify that the catalog, Qdrant and Whoosh agree")
 
+    p = sub.add_parser("recommend", help="rank practices for an advisory question, with evidence and forums")
+    p.add_argument("question")
+    p.add_argument("--population", help="e.g. youth, women, residents")
+    p.add_argument("--setting", help='e.g. "public transport", parks, schools')
+    p.add_argument("--level", choices=("primary", "secondary", "tertiary"))
+    p.add_argument("--theme", help="e.g. policing, mobility, governance")
+    p.add_argument("--limit", "-n", type=int, default=5)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("practices", help="practice profiles and their evidence links")
+    psub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    q = psub.add_parser("list", help="every practice with its evidence rating")
+    q.add_argument("--json", action="store_true")
+    q = psub.add_parser("show", help="one practice profile")
+    q.add_argument("practice_id")
+    q.add_argument("--json", action="store_true")
+    q = psub.add_parser("links", help="links between practices and documents (automatic ones for review)")
+    q.add_argument("--all", action="store_true", help="also list links declared by front matter or sources")
+    q.add_argument("--json", action="store_true")
+
     p = sub.add_parser("serve", help="run the web hub")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
@@ -167,6 +187,79 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_recommend(settings: Settings, args: argparse.Namespace) -> int:
+    context = {"population": args.population, "setting": args.setting, "level": args.level, "theme": args.theme}
+    with _hub(settings) as hub:
+        advice = hub.recommend(args.question, limit=args.limit, context=context)
+    if args.json:
+        print(json.dumps(advice.to_json(), ensure_ascii=False, indent=2))
+        return 0
+    if not advice.recommendations:
+        print("no practice matches this question; try other words or fewer context filters", file=sys.stderr)
+    for rank, rec in enumerate(advice.recommendations, start=1):
+        _print_recommendation(rank, rec)
+    if advice.avoid:
+        print("AVOID: these practices match the question but the evidence shows they do harm")
+        for rec in advice.avoid:
+            _print_recommendation("!", rec)
+    return 0
+
+
+def _print_recommendation(rank, rec) -> None:  # type: ignore[no-untyped-def]
+    p = rec.practice
+    print(f"{rank:>2}. {p.name}  [{p.rating.label}]  score {rec.score:.3f}")
+    print(f"    {p.rating.label}: {p.rating.meaning}")
+    print(f"    {p.summary}")
+    for reason in rec.reasons:
+        cite = f"p. {reason.page}" if reason.page else "passage"
+        print(f"    - \"{reason.snippet}\" ({reason.title}, {cite})")
+    if p.emmie.get("implementation"):
+        print(f"    Implementation: {p.emmie['implementation']}")
+    if p.emmie.get("economic_cost"):
+        print(f"    Cost: {p.emmie['economic_cost']}")
+    print(f"    Supporting documents: {rec.supporting_documents}")
+    for forum in rec.forums:
+        print(f"    Forum: {forum.name} <{forum.url}>")
+    print()
+
+
+def cmd_practices(settings: Settings, args: argparse.Namespace) -> int:
+    with _hub(settings) as hub:
+        if args.action == "list":
+            practices = hub.practices()
+            if args.json:
+                print(json.dumps([p.to_json() for p in practices], ensure_ascii=False, indent=2))
+            for p in [] if args.json else practices:
+                print(f"{p.id:<40} {p.rating.label:<22} {p.name}")
+            return 0
+        if args.action == "show":
+            p = hub.practice(args.practice_id)
+            links = hub.catalog.practice_links(p.id)
+            if args.json:
+                print(json.dumps(p.to_json() | {"links": links}, ensure_ascii=False, indent=2))
+                return 0
+            print(f"{p.name} ({p.id})\n{p.rating.label}: {p.rating.meaning}\n\n{p.summary}\n")
+            for key, text in p.emmie.items():
+                print(f"{key.replace('_', ' ').title()}: {text}\n")
+            for link in links:
+                doc = hub.catalog.document(link["doc_id"])
+                print(f"  [{link['kind']}] {doc.title if doc else link['doc_id']}")
+            return 0
+        links = hub.catalog.practice_links()
+        if not args.all:
+            links = [link for link in links if link["kind"] == "auto"]
+        if args.json:
+            print(json.dumps(links, indent=2))
+            return 0
+        docs = hub.catalog.documents_by_ids(link["doc_id"] for link in links)
+        for link in links:
+            score = f"{link['score']:.2f}" if link["score"] is not None else "    "
+            print(f"{link['kind']:<9} {score}  {link['practice_id']:<36} {docs[link['doc_id']].source}")
+        print(f"{len(links)} links" + ("" if args.all else " made automatically; declare them with "
+                                        "`practices: [id]` in a document's front matter to confirm"), file=sys.stderr)
+    return 0
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -189,7 +282,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"ingest": cmd_ingest, "search": cmd_search, "documents": cmd_documents,
-            "remove": cmd_remove, "check": cmd_check, "serve": cmd_serve}
+            "remove": cmd_remove, "check": cmd_check, "serve": cmd_serve,
+            "recommend": cmd_recommend, "practices": cmd_practices}
 
 if __name__ == "__main__":
     sys.exit(main())

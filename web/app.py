@@ -20,6 +20,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub.core import Hub
 from hub.errors import HubError, InvalidQuery, NotFound, StoreUnavailable
+from practices.forums import forums_for
+from practices.ratings import LEVELS, SCALE
 from search.hybrid import MAX_LIMIT
 
 HERE = Path(__file__).parent
@@ -136,6 +138,33 @@ def create_app(hub: Hub) -> FastAPI:
         response.headers["Content-Security-Policy"] = "sandbox"
         return response
 
+    @app.get("/advise", response_class=HTMLResponse, include_in_schema=False)
+    def advise_page(request: Request, q: str = "", population: str = "", setting: str = "",
+                    level: str = "", theme: str = "") -> Response:
+        context = {"population": population, "setting": setting, "level": level, "theme": theme}
+        advice = hub.recommend(q, context=context) if q.strip() else None
+        return templates.TemplateResponse(request, "advise.html", {
+            "q": q, "context": context, "advice": advice, "options": _practice_options(hub.practices())})
+
+    @app.get("/practices", response_class=HTMLResponse, include_in_schema=False)
+    def practices_page(request: Request, theme: str = "", rating: str = "", level: str = "",
+                       population: str = "") -> Response:
+        practices = hub.practices()
+        chosen = {"theme": theme, "rating": rating, "level": level, "population": population}
+        shown = [p for p in practices if _practice_matches(p, chosen)]
+        return templates.TemplateResponse(request, "practices.html", {
+            "practices": shown, "total": len(practices), "chosen": chosen,
+            "facets": _practice_facets(shown), "scale": SCALE, "levels": LEVELS})
+
+    @app.get("/practices/{practice_id}", response_class=HTMLResponse, include_in_schema=False)
+    def practice_page(request: Request, practice_id: str) -> Response:
+        practice = hub.practice(practice_id)
+        return templates.TemplateResponse(request, "practice.html", _practice_context(hub, practice))
+
+    @app.get("/forums", response_class=HTMLResponse, include_in_schema=False)
+    def forums_page(request: Request) -> Response:
+        return templates.TemplateResponse(request, "forums.html", {"forums": hub.forums})
+
     # --- API -----------------------------------------------------------------------------------
     @app.get("/api/search", summary="Hybrid search, one result per document")
     def api_search(q: str = Query(..., description="the question or keywords"),
@@ -172,6 +201,29 @@ def create_app(hub: Hub) -> FastAPI:
         return _doc_json(doc) | {"passages": [
             {"chunk_id": c.id, "page": c.page, "heading": c.heading, "text": c.text} for c in doc.chunks]}
 
+    @app.get("/api/recommend", summary="Practices ranked for an advisory question")
+    def api_recommend(q: str = Query(..., description="the advisory question"),
+                      limit: int = Query(5, ge=1, le=50), population: str = "", setting: str = "",
+                      level: str = "", theme: str = "") -> dict[str, Any]:
+        """recommendations (practice_id, name, rating and its meaning, score, reasons with
+        doc_id/page/snippet, forums, ...) and avoid (harmful practices matching the question)."""
+        advice = hub.recommend(q, limit=limit, context={"population": population, "setting": setting,
+                                                        "level": level, "theme": theme})
+        return advice.to_json()
+
+    @app.get("/api/practices", summary="Every practice profile")
+    def api_practices() -> list[dict[str, Any]]:
+        return [p.to_json() for p in hub.practices()]
+
+    @app.get("/api/practices/{practice_id}", summary="One practice profile with its evidence links")
+    def api_practice(practice_id: str) -> dict[str, Any]:
+        practice = hub.practice(practice_id)
+        return practice.to_json() | {"links": hub.catalog.practice_links(practice.id)}
+
+    @app.get("/api/forums", summary="The registry of practitioner forums")
+    def api_forums() -> list[dict[str, Any]]:
+        return [f.to_json() for f in hub.forums]
+
     @app.get("/api/health", summary="Liveness and what the hub holds")
     def api_health() -> dict[str, Any]:
         return hub.health()
@@ -192,6 +244,51 @@ def _filter_options(hub: Hub) -> dict[str, list[str]]:
         "language": sorted({d.language for d in docs}),
         "tags": sorted({t for d in docs for t in d.tags}),
     }
+
+
+def _practice_options(practices: list) -> dict[str, list[str]]:
+    return {
+        "population": sorted({x for p in practices for x in p.populations}),
+        "setting": sorted({x for p in practices for x in p.settings}),
+        "theme": sorted({x for p in practices for x in p.themes}),
+        "level": list(LEVELS),
+    }
+
+
+def _practice_matches(p, chosen: dict[str, str]) -> bool:  # type: ignore[no-untyped-def]
+    return ((not chosen["theme"] or chosen["theme"] in p.themes)
+            and (not chosen["rating"] or chosen["rating"] == p.rating.key)
+            and (not chosen["level"] or chosen["level"] in p.levels)
+            and (not chosen["population"] or chosen["population"] in p.populations))
+
+
+def _practice_facets(practices: list) -> dict[str, list[tuple[str, int]]]:
+    from collections import Counter
+
+    out = {}
+    for key, attr in (("theme", "themes"), ("level", "levels"), ("population", "populations")):
+        out[key] = Counter(x for p in practices for x in getattr(p, attr)).most_common()
+    out["rating"] = [(k, n) for k in SCALE if (n := sum(p.rating.key == k for p in practices))]
+    return out
+
+
+def _practice_context(hub: Hub, practice) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    links = hub.catalog.practice_links(practice.id)
+    docs = hub.catalog.documents_by_ids(link["doc_id"] for link in links)
+    pages_by_file = {s.file.rsplit("/", 1)[-1]: s for s in practice.sources}
+    evidence = []
+    for link in links:
+        doc = docs.get(link["doc_id"])
+        if doc is None:
+            continue
+        chunks = hub.catalog.chunks_of(doc.id)
+        source = pages_by_file.get(doc.extra.get("path", doc.source).rsplit("/", 1)[-1])
+        cited = [c for c in chunks if source and c.page in (source.pages or [])] or chunks[:1]
+        evidence.append({"doc": doc, "link": link, "source": source, "passages": cited[:3]})
+    others = {p.id: p for p in hub.practices()}
+    related = [others[r] for r in practice.related if r in others]
+    return {"practice": practice, "evidence": evidence, "related": related,
+            "forums": forums_for(hub.forums, practice.id, practice.themes, limit=6), "levels": LEVELS}
 
 
 def _page_url(base: list[tuple[str, str]], page: int) -> str:
