@@ -23,6 +23,10 @@ PROFILE_SHARE = 0.55
 #: How much the evidence rating moves a score: 1 - EVIDENCE_SHARE * (1 - weight).
 EVIDENCE_SHARE = 0.4
 REASONS = 3
+#: A harmful practice goes under "avoid" when it ranks this high on relevance alone ...
+AVOID_RANK = 3
+#: ... and is at least this relevant compared with the best match.
+AVOID_SHARE = 0.75
 CONTEXT_KEYS = {"population": "populations", "setting": "settings", "level": "levels", "theme": "themes"}
 UNIVERSAL = {"general", "all", "everyone", "general population", "any"}
 
@@ -167,12 +171,14 @@ def recommend(searcher, catalog, practices: list[Practice], links: list[dict], f
         ))
 
     adopt = sorted((r for r in scored if r.practice.rating.key != "harmful"), key=lambda r: (-r.score, r.practice.id))
-    top_relevance = max((r.relevance for r in scored), default=0.0)
-    # A harmful practice is shown when it is as relevant as what we recommend: the manager
-    # asking about "scared straight" or "prison visits for teens" must see the warning.
-    cutoff = adopt[min(limit, len(adopt)) - 1].relevance if adopt else 0.0
-    avoid = sorted((r for r in scored if r.practice.rating.key == "harmful"
-                    and (r.relevance >= min(cutoff, 0.6 * top_relevance))), key=lambda r: -r.relevance)
+    # A harmful practice is shown (under "avoid") when, by relevance alone, it is among the
+    # best answers to the question: the manager asking about prison visits for teenagers must
+    # see the warning, the one asking about bus stops need not.
+    by_relevance = sorted(scored, key=lambda r: -r.relevance)
+    top_relevance = by_relevance[0].relevance if by_relevance else 0.0
+    head = {id(r) for r in by_relevance[:AVOID_RANK]}
+    avoid = [r for r in by_relevance if r.practice.rating.key == "harmful" and id(r) in head
+             and r.relevance >= AVOID_SHARE * top_relevance]
     return Advice(question=question, recommendations=adopt[:limit], avoid=avoid, context=context,
                   took_ms=(time.perf_counter() - started) * 1000)
 

@@ -1,0 +1,155 @@
+"""Practice profiles at ingest, evidence links, and the recommender on a small real library."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.pdfs import text_pdf
+
+PROFILE = """---
+doc_type: practice
+id: {id}
+name: {name}
+names: {{fr: "{fr}"}}
+language: en
+summary: {summary}
+evidence: {rating}
+prevention_level: [{level}]
+themes: [{themes}]
+populations: [{populations}]
+settings: [{settings}]
+emmie:
+  effect: {effect}
+  implementation: Partners meet monthly and agree on a plan.
+  economic_cost: Low cost.
+sources:
+  - file: ../docs/{source}
+    pages: [{pages}]
+---
+{body}
+"""
+
+
+def profile(folder: Path, **fields) -> Path:
+    defaults = dict(fr="Nom", level="primary", themes="policing", populations="general", settings="streets",
+                    effect="Fewer crimes.", pages="", body="How cities use it in practice.")
+    path = folder / f"{fields['id']}.md"
+    path.write_text(PROFILE.format(**{**defaults, **fields}), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Path:
+    root = tmp_path / "library"
+    docs, practices = root / "docs", root / "practices"
+    docs.mkdir(parents=True)
+    practices.mkdir()
+    text_pdf(docs / "youth-review.pdf", [
+        "Overview of youth programmes reviewed in this report.",
+        "Mentoring pairs young people with adult volunteers; meta-analyses found reductions in "
+        "delinquency and aggression, largest when mentors offered emotional support and advocacy.",
+        "Scared Straight: juvenile awareness programmes that take teenagers on prison visits "
+        "increased later offending in randomised trials (Petrosino and colleagues).",
+    ], title="Youth crime prevention review")
+    (docs / "stops.md").write_text(
+        "---\ntitle: Women at bus stops at night\nlanguage: en\ndoc_type: evaluation\n"
+        "practices: [transit-safety]\n---\nWomen waiting for buses after dark felt safer once stops "
+        "were lit and drivers let riders off between stops, closer to home.\n", encoding="utf-8")
+    (docs / "lamps.txt").write_text(
+        "Street lighting and crime\n\nImproved street lighting reduced recorded crime in the "
+        "evaluated areas, by night and by day, according to a systematic review.\n", encoding="utf-8")
+    profile(practices, id="mentoring", name="Mentoring", fr="Mentorat", rating="promising", level="secondary",
+            themes="youth", populations="youth", settings="neighbourhood", source="youth-review.pdf", pages="2",
+            summary="Adult volunteers support young people at risk, meeting them regularly.",
+            effect="Modest reductions in delinquency.")
+    profile(practices, id="scared-straight", name="Scared Straight", rating="harmful", level="secondary",
+            themes="youth", populations="youth", settings="prisons", source="youth-review.pdf", pages="3",
+            summary="Prison visits meant to frighten teenagers away from crime.",
+            effect="Increased offending.")
+    profile(practices, id="transit-safety", name="Safer public transport for women", rating="promising",
+            themes="mobility", populations="women", settings="public transport", source="stops.md",
+            summary="Request stops, lit shelters and trained drivers for women travelling at night.")
+    profile(practices, id="street-lighting", name="Street lighting", rating="effective",
+            themes="public space", populations="general", settings="streets", source="lamps.txt",
+            summary="Better street lighting in public spaces to reduce crime and fear after dark.")
+    return root
+
+
+@pytest.fixture
+def practice_hub(hub, library: Path):
+    report = hub.ingest([library])
+    assert report.exit_code == 0, [str(r) for r in report.rejected]
+    return hub
+
+
+def test_profiles_are_ingested_as_practices(practice_hub) -> None:
+    practices = {p.id: p for p in practice_hub.practices()}
+    assert set(practices) == {"mentoring", "scared-straight", "transit-safety", "street-lighting"}
+    mentoring = practices["mentoring"]
+    assert mentoring.rating.label == "Promising" and mentoring.levels == ["secondary"]
+    assert mentoring.names["fr"] == "Mentorat" and mentoring.emmie["economic_cost"] == "Low cost."
+    assert practice_hub.document(mentoring.doc_id).doc_type == "practice"
+
+
+def test_links_from_sources_and_front_matter(practice_hub) -> None:
+    kinds = {(link["practice_id"], link["kind"]) for link in practice_hub.catalog.practice_links()}
+    assert ("mentoring", "source") in kinds and ("street-lighting", "source") in kinds
+    assert ("transit-safety", "source") in kinds
+
+
+@pytest.mark.parametrize("change, field", [
+    (("evidence: promising", "evidence: fabulous"), "'evidence'"),
+    (("name: Mentoring\n", ""), "'name'"),
+    (("file: ../docs/youth-review.pdf", "file: ../docs/missing.pdf"), "'sources[0].file'"),
+    (("pages: [2]", "pages: [9]"), "'sources[0].pages'"),
+    (("prevention_level: [secondary]", "prevention_level: [quaternary]"), "'prevention_level'"),
+])
+def test_malformed_profile_is_rejected_naming_file_and_field(hub, library: Path, change, field) -> None:
+    path = library / "practices" / "mentoring.md"
+    path.write_text(path.read_text().replace(*change))
+    report = hub.ingest([library])
+    assert report.exit_code == 1
+    (rejected,) = report.rejected
+    assert rejected.source.endswith("mentoring.md") and field in str(rejected)
+    assert "mentoring" not in {p.id for p in hub.practices()}
+    assert len(hub.practices()) == 3 and hub.check().ok
+
+
+def test_recommendation_cites_passages_at_their_pages(practice_hub) -> None:
+    advice = practice_hub.recommend("how can adult volunteers help young people stay out of trouble")
+    top = advice.recommendations[0]
+    assert top.practice.id == "mentoring"
+    assert top.practice.rating.meaning.startswith("Some rigorous evidence")
+    assert top.supporting_documents >= 1 and top.forums == [] or isinstance(top.forums, list)
+    evidence = [r for r in top.reasons if r.kind == "evidence"]
+    assert evidence and evidence[0].page == 2
+    for reason in top.reasons:
+        chunk = practice_hub.catalog.chunks_by_ids([reason.chunk_id])[reason.chunk_id]
+        assert chunk.page == reason.page and chunk.doc_id == reason.doc_id
+
+
+def test_harmful_practice_only_under_avoid(practice_hub) -> None:
+    advice = practice_hub.recommend("should we take teenagers on prison visits to scare them away from crime?")
+    assert "scared-straight" not in [r.practice.id for r in advice.recommendations]
+    assert [r.practice.id for r in advice.avoid] == ["scared-straight"]
+    assert advice.avoid[0].practice.rating.label == "Harmful"
+
+
+def test_context_filters(practice_hub) -> None:
+    advice = practice_hub.recommend("safer at night", context={"population": "women"})
+    ids = [r.practice.id for r in advice.recommendations]
+    assert ids[0] == "transit-safety" and "mentoring" not in ids
+    assert "street-lighting" in ids  # for the general population, so it fits women too
+    advice = practice_hub.recommend("safer at night", context={"setting": "public transport"})
+    assert [r.practice.id for r in advice.recommendations][0] == "transit-safety"
+
+
+def test_recommend_json_schema_is_stable(practice_hub) -> None:
+    data = json.loads(json.dumps(practice_hub.recommend("women bus stops at night").to_json()))
+    rec = data["recommendations"][0]
+    assert {"practice_id", "name", "rating", "rating_meaning", "score", "reasons", "forums"} <= set(rec)
+    assert {"doc_id", "page", "snippet"} <= set(rec["reasons"][0])
+    assert data["avoid"] == []
