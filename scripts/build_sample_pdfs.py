@@ -1,0 +1,61 @@
+"""Build the sample library's PDFs from their YAML sources (scripts/pdf_sources/*.yaml).
+
+    python scripts/build_sample_pdfs.py
+
+Each YAML file holds a title, author, subject and a list of pages (heading + paragraphs); each
+page of the PDF carries exactly one page of the source, so citations by page can be checked.
+Output is deterministic (fixed creation date), so rebuilding does not change unchanged files.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import yaml
+from fpdf import FPDF
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = ROOT / "scripts" / "pdf_sources"
+OUT = ROOT / "library" / "documents"
+
+
+def build(source: Path) -> Path:
+    spec = yaml.safe_load(source.read_text(encoding="utf-8"))
+    pdf = FPDF()
+    pdf.set_creation_date(datetime(2026, 1, 1, tzinfo=timezone.utc))
+    pdf.set_title(spec["title"])
+    pdf.set_author(spec["author"])
+    pdf.set_subject(spec.get("subject", ""))
+    pdf.set_auto_page_break(False)
+    for number, page in enumerate(spec["pages"], start=1):
+        pdf.add_page()
+        if number == 1:
+            pdf.set_font("Helvetica", "B", 16)
+            pdf.multi_cell(0, 8, spec["title"])
+            pdf.ln(3)
+        pdf.set_font("Helvetica", "B", 13)
+        pdf.multi_cell(0, 7, page["heading"])
+        pdf.ln(2)
+        pdf.set_font("Helvetica", size=10.5)
+        for paragraph in page["paragraphs"]:
+            pdf.multi_cell(0, 5.5, " ".join(paragraph.split()))
+            pdf.ln(2)
+        if pdf.get_y() > 285:
+            sys.exit(f"{source.name}: page {number} overflows; shorten it")
+        pdf.set_y(-15)
+        pdf.set_font("Helvetica", size=8)
+        pdf.cell(0, 5, f"{spec['title']} - page {number}", align="C")
+    out = OUT / f"{source.stem}.pdf"
+    pdf.output(str(out))
+    return out
+
+
+def main() -> None:
+    for source in sorted(SOURCES.glob("*.yaml")):
+        print(build(source).relative_to(ROOT))
+
+
+if __name__ == "__main__":
+    main()
