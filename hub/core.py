@@ -100,7 +100,8 @@ class Hub:
         from practices.profile import validate
 
         report = Ingester(self.settings, self.catalog, self.semantic, self.keyword, self.embedder,
-                          validators={"practice": validate}).ingest(paths, on_reject=on_reject, force=force)
+                          validators={"practice": validate}, annotate=self.thesaurus.annotate,
+                          ).ingest(paths, on_reject=on_reject, force=force)
         if report.added or report.updated or not self.catalog.practice_links():
             self.relink()
         return report

@@ -39,6 +39,9 @@ class Settings:
     embed_batch_size: int = 32
     #: How dense and keyword rankings combine: "weighted" (normalised scores) or "rrf".
     fusion: str = "weighted"
+    #: Fuse passages then take each document's best ("passage"), or fuse each retriever's
+    #: best passage per document ("document").
+    fusion_level: str = "document"
     #: Share of the dense ranking in weighted fusion; the keyword ranking gets the rest.
     dense_weight: float = 0.6
     #: Pseudo-relevance feedback: the query vector moves towards the top fused passages

@@ -140,13 +140,15 @@ class Ingester:
     """Runs ingest batches against one set of stores."""
 
     def __init__(self, settings: Settings, catalog, semantic, keyword,  # type: ignore[no-untyped-def]
-                 embedder: Callable[[], EmbedderLike], validators: dict[str, Validator] | None = None) -> None:
+                 embedder: Callable[[], EmbedderLike], validators: dict[str, Validator] | None = None,
+                 annotate: Callable[[str, str], str] | None = None) -> None:
         self.settings = settings
         self.catalog = catalog
         self.semantic = semantic
         self.keyword = keyword
         self._embedder = embedder
         self.validators = validators or {}
+        self.annotate = annotate
         self.sizes = ChunkSizes(settings.chunk_words, settings.chunk_min_words, settings.chunk_max_words)
 
     def ingest(self, paths: Iterable[str | Path], on_reject: Callable[[RejectedDocument], None] | None = None,
@@ -209,6 +211,9 @@ class Ingester:
     def _write(self, pending: list[_Pending], report: IngestReport) -> None:
         embedder = self._embedder()
         texts = [embedding_text(p.doc.title, c) for p in pending for c in p.doc.chunks]
+        if self.annotate is not None:
+            languages = [p.doc.language for p in pending for _ in p.doc.chunks]
+            texts = [self.annotate(text, lang) for text, lang in zip(texts, languages)]
         vectors = embedder.embed(texts, batch_size=self.settings.embed_batch_size)
         report.embedded += len(texts)
 

@@ -142,6 +142,12 @@ class HybridSearcher:
     def passages(self, parsed: ParsedQuery, mode: str, filters: dict[str, Any], depth: int,
                  expansions: dict[str, list[str]] | None = None) -> dict[str, float]:
         """Fused passage scores (chunk id -> score) for one understood query."""
+        return self.rankings(parsed, mode, filters, depth, expansions)[0]
+
+    def rankings(self, parsed: ParsedQuery, mode: str, filters: dict[str, Any], depth: int,
+                 expansions: dict[str, list[str]] | None = None
+                 ) -> tuple[dict[str, float], dict[str, list[tuple[str, float]]]]:
+        """Fused passage scores, and the retrievers' own rankings they came from."""
         expansions = expansions or {}
         rankings: dict[str, list[tuple[str, float]]] = {}
         vector = None
@@ -158,7 +164,7 @@ class HybridSearcher:
                                              expansions.get("keyword", []))
             rankings["keyword"] = self.keyword.search(query, depth, filters)
         if mode != "hybrid":
-            return dict(next(iter(rankings.values())))
+            return dict(next(iter(rankings.values()))), rankings
         w = self.settings.dense_weight
         weights = {"dense": w, "keyword": 1.0 - w}
         fused = fuse(rankings, self.settings.fusion, weights)
@@ -173,7 +179,25 @@ class HybridSearcher:
                 moved /= float(np.linalg.norm(moved)) or 1.0
                 rankings["dense"] = self.semantic.search(moved, depth, filters)
                 fused = fuse(rankings, self.settings.fusion, weights)
-        return fused
+        return fused, rankings
+
+    def _document_scores(self, rankings: dict[str, list[tuple[str, float]]], chunks: dict[str, Any],
+                         keep: Callable[[Any], bool]) -> dict[str, float]:
+        """Fusion at document level: each retriever's best passage per document, then fused.
+        A document whose best dense passage differs from its best keyword passage is not
+        penalised for it, as it is when passages are fused first."""
+        per_doc: dict[str, list[tuple[str, float]]] = {}
+        for name, ranking in rankings.items():
+            best: dict[str, float] = {}
+            for chunk_id, score in ranking:
+                chunk = chunks.get(chunk_id)
+                if chunk is not None and keep(chunk) and score > best.get(chunk.doc_id, float("-inf")):
+                    best[chunk.doc_id] = score
+            per_doc[name] = sorted(best.items(), key=lambda kv: -kv[1])
+        if len(per_doc) == 1:
+            return dict(next(iter(per_doc.values())))
+        w = self.settings.dense_weight
+        return fuse(per_doc, self.settings.fusion, {"dense": w, "keyword": 1.0 - w})
 
     # --- the whole search ----------------------------------------------------------------------
     def search(self, query: str, limit: int = 10, offset: int = 0, filters: dict[str, Any] | None = None,
@@ -200,8 +224,8 @@ class HybridSearcher:
             expansions = self.thesaurus.expansions(found, parsed.text)
 
         depth = self.settings.candidates
-        scores = self.passages(parsed, mode, flt, depth, expansions)
-        chunks = self.catalog.chunks_by_ids(scores)
+        scores, rankings = self.rankings(parsed, mode, flt, depth, expansions)
+        chunks = self.catalog.chunks_by_ids({c for r in rankings.values() for c, _ in r})
         docs_meta = self.catalog.documents_by_ids({c.doc_id for c in chunks.values()})
         keep = _syntax_filter(parsed, docs_meta)
 
@@ -215,7 +239,11 @@ class HybridSearcher:
             by_doc.setdefault(chunk.doc_id, []).append((score, chunk_id))
         for passages in by_doc.values():
             passages.sort(key=lambda p: (-p[0], p[1]))
-        ranked = sorted(by_doc, key=lambda d: (-by_doc[d][0][0], d))
+        if self.settings.fusion_level == "document":
+            doc_scores = self._document_scores(rankings, chunks, keep)
+        else:
+            doc_scores = {d: passages[0][0] for d, passages in by_doc.items()}
+        ranked = sorted(by_doc, key=lambda d: (-doc_scores.get(d, 0.0), d))
         if diversify and len(ranked) > 1:
             ranked = self._mmr(ranked, by_doc)
 
@@ -233,7 +261,7 @@ class HybridSearcher:
             best = passages[0]
             hits.append(Hit(
                 doc_id=doc.id, source=doc.source, title=doc.title, doc_type=doc.doc_type,
-                language=doc.language, page=best.page, score=best.score, snippet=best.snippet,
+                language=doc.language, page=best.page, score=doc_scores.get(doc_id, best.score), snippet=best.snippet,
                 snippet_html=best.snippet_html, highlights=best.highlights, chunk_id=best.chunk_id,
                 heading=best.heading, tags=doc.tags, year=doc.year, format=doc.format, passages=passages,
             ))
