@@ -143,7 +143,11 @@ class Catalog:
 
     def last_run(self) -> dict[str, Any] | None:
         rows = self._query("SELECT * FROM ingest_runs ORDER BY id DESC LIMIT 1")
-        return dict(rows[0]) if rows else None
+        if not rows:
+            return None
+        run = dict(rows[0])
+        run["rejections"] = json.loads(run["rejections"] or "[]")
+        return run
 
     def practice_links(self, practice_id: str | None = None) -> list[dict[str, Any]]:
         if practice_id is None:
