@@ -41,9 +41,13 @@ class Settings:
     fusion: str = "weighted"
     #: Fuse passages then take each document's best ("passage"), or fuse each retriever's
     #: best passage per document ("document").
-    fusion_level: str = "document"
+    fusion_level: str = "passage"
     #: Share of the dense ranking in weighted fusion; the keyword ranking gets the rest.
     dense_weight: float = 0.6
+    #: Share of the dense ranking for French and Spanish queries. The default model was
+    #: trained on English, so its ranking of other languages is weaker (bench/quality.py);
+    #: with a multilingual model, set it equal to dense_weight.
+    dense_weight_other: float = 0.2
     #: Pseudo-relevance feedback: the query vector moves towards the top fused passages
     #: (Rocchio) and the dense search runs again. 0 turns it off.
     feedback_passages: int = 5

@@ -127,6 +127,14 @@ def _year_range(value: Any) -> tuple[int | None, int | None]:
     return _years(str(value))
 
 
+def query_language(text: str) -> str:
+    """en, fr or es: which share the dense model gets depends on it."""
+    from ingest.language import detect
+
+    lang = detect(text)
+    return lang if lang in ("fr", "es") else "en"
+
+
 class HybridSearcher:
     def __init__(self, settings: Settings, catalog, semantic, keyword,  # type: ignore[no-untyped-def]
                  embedder: Callable[[], Any], thesaurus=None, speller=None) -> None:  # type: ignore[no-untyped-def]
@@ -137,6 +145,7 @@ class HybridSearcher:
         self._embedder = embedder
         self.thesaurus = thesaurus
         self.speller = speller
+        self._english = True
 
     # --- retrieval ---------------------------------------------------------------------------
     def passages(self, parsed: ParsedQuery, mode: str, filters: dict[str, Any], depth: int,
@@ -165,11 +174,12 @@ class HybridSearcher:
             rankings["keyword"] = self.keyword.search(query, depth, filters)
         if mode != "hybrid":
             return dict(next(iter(rankings.values()))), rankings
-        w = self.settings.dense_weight
+        english = self._english = query_language(parsed.text) == "en"
+        w = self.settings.dense_weight if english else self.settings.dense_weight_other
         weights = {"dense": w, "keyword": 1.0 - w}
         fused = fuse(rankings, self.settings.fusion, weights)
         k = self.settings.feedback_passages
-        if k > 0 and fused and vector is not None:
+        if k > 0 and fused and vector is not None and english:
             # Rocchio feedback: what both retrievers agree on says more about the topic than the
             # query's few words; worth +2 points nDCG@10 on Cranfield (bench/quality.py).
             top = sorted(fused, key=fused.__getitem__, reverse=True)[:k]
@@ -196,7 +206,7 @@ class HybridSearcher:
             per_doc[name] = sorted(best.items(), key=lambda kv: -kv[1])
         if len(per_doc) == 1:
             return dict(next(iter(per_doc.values())))
-        w = self.settings.dense_weight
+        w = self.settings.dense_weight if self._english else self.settings.dense_weight_other
         return fuse(per_doc, self.settings.fusion, {"dense": w, "keyword": 1.0 - w})
 
     # --- the whole search ----------------------------------------------------------------------

@@ -123,3 +123,27 @@ def test_hub_serve_over_real_http(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_results_page_has_facets_suggestion_and_concepts(library_hub) -> None:
+    client = TestClient(create_app(library_hub))
+    page = client.get("/", params={"q": "marche exploratoire"})
+    assert page.status_code == 200
+    assert 'class="facets"' in page.text and "Language" in page.text
+    assert "exploratory walk / marche exploratoire / marcha exploratoria" in page.text
+    typo = client.get("/", params={"q": "exploratry walks"})
+    assert "Did you mean" in typo.text and "exploratory walks" in typo.text
+    filtered = client.get("/", params={"q": "marche exploratoire", "language": "fr"})
+    assert "How to run an exploratory walk" not in filtered.text
+
+
+def test_api_search_full(library_hub) -> None:
+    client = TestClient(create_app(library_hub))
+    data = client.get("/api/search/full", params={"q": "éclairage public", "limit": 2}).json()
+    assert data["total"] >= len(data["hits"]) == 2
+    assert {f["value"] for f in data["facets"]["language"]} >= {"en", "fr"}
+    assert data["concepts"][0]["id"] == "street-lighting"
+    assert all(p["page"] is None or p["page"] >= 1 for h in data["hits"] for p in h["passages"])
+    page2 = client.get("/api/search/full", params={"q": "éclairage public", "limit": 2, "offset": 2}).json()
+    assert not {h["doc_id"] for h in data["hits"]} & {h["doc_id"] for h in page2["hits"]}
+    assert client.get("/api/search/full", params={"q": "x year:abc"}).status_code == 400
