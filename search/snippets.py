@@ -63,14 +63,28 @@ def make_snippet(text: str, query: str, language: str, width: int = 36,
 
     best_start, best_score = 0, -1.0
     if any(hits):
-        for start in range(0, max(1, len(words) - width + 1)):
-            window = words[start:start + width]
-            matched = {t for m, h in zip(window, hits[start:start + width]) if h
-                       for t in _word_terms(m.group(0), lang) & wanted}
-            # distinct terms first, then how many hits, then an earlier start
-            score = len(matched) + 0.1 * sum(hits[start:start + width])
-            if score > best_score + 1e-9:
-                best_start, best_score = start, score
+        matched = [(_word_terms(m.group(0), lang) & wanted) if h else frozenset()
+                   for m, h in zip(words, hits)]
+        counts: dict[str, int] = {}
+        n_hits = 0
+        # slide a window of `width` words; keep term counts incrementally (linear time)
+        for i in range(len(words)):
+            for t in matched[i]:
+                counts[t] = counts.get(t, 0) + 1
+            n_hits += hits[i]
+            start = i - width + 1
+            if start > 0:
+                out = start - 1
+                for t in matched[out]:
+                    counts[t] -= 1
+                    if not counts[t]:
+                        del counts[t]
+                n_hits -= hits[out]
+            if start >= 0 or i == len(words) - 1:
+                # distinct terms first, then how many hits, then an earlier start
+                score = len(counts) + 0.1 * n_hits
+                if score > best_score + 1e-9:
+                    best_start, best_score = max(0, start), score
         # a few words of lead-in, so the first match is not the snippet's first word
         best_start = max(0, min(best_start - 3, len(words) - width)) if best_start > 0 else 0
     window = words[best_start:best_start + width]
