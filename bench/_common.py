@@ -17,7 +17,7 @@ from hub.core import Hub  # noqa: E402
 from hub.settings import Settings  # noqa: E402
 
 BENCHMARKS = ROOT.parent / "shared" / "benchmarks"
-LIBRARY = ROOT / "library" / "documents"
+LIBRARY = ROOT / "library"
 JUDGED = ROOT / "bench" / "judged" / "search.yaml"
 WORK = Path(os.environ.get("HUB_BENCH_DIR", "/tmp/hub-bench"))
 

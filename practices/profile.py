@@ -126,7 +126,16 @@ def validate(source: str, path: Path, loaded: LoadedDocument) -> LoadedDocument:
             if count and max(pages) > count:
                 raise bad(f"sources[{i}].pages", f"{file} has {count} pages, not {max(pages)}")
 
-    sections = [Section(text=str(meta["summary"]).strip(), heading="Summary")]
+    names = meta.get("names") if isinstance(meta.get("names"), dict) else {}
+    known_as = [str(v) for v in names.values() if v]
+    facts = [f"{label}: {', '.join(_list(meta.get(key)))}." for key, label in (
+        ("themes", "Themes"), ("populations", "Populations"), ("settings", "Settings"),
+        ("related_tools", "Related tools")) if _list(meta.get(key))]
+    # The summary passage carries the practice's names in every language and its context, so a
+    # question in English finds a profile written in Spanish, and "for youth" finds youth work.
+    summary = " ".join([str(name) + ("" if not known_as else f" ({'; '.join(known_as)})") + ".",
+                        str(meta["summary"]).strip(), *facts])
+    sections = [Section(text=summary, heading="Summary")]
     for key, heading in EMMIE.items():
         if str(emmie.get(key) or "").strip():
             sections.append(Section(text=str(emmie[key]).strip(), heading=heading))

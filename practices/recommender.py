@@ -19,10 +19,18 @@ from practices.profile import Practice
 from search.query import parse_query
 from search.snippets import make_snippet
 
-PROFILE_SHARE = 0.55
+PROFILE_SHARE = 0.7
 #: How much the evidence rating moves a score: 1 - EVIDENCE_SHARE * (1 - weight).
 EVIDENCE_SHARE = 0.4
 REASONS = 3
+#: Lift for a practice whose profile names the asked population, setting, level or theme.
+CONTEXT_BONUS = 1.2
+#: Share of relevance that comes from thesaurus concepts shared by question and profile.
+CONCEPT_SHARE = 0.5
+#: Steepness of the rank-to-score curve for profiles and evidence documents.
+RANK_K = 2
+#: How close to a matched harmful practice's relevance its named alternatives are lifted.
+ALTERNATIVE_SHARE = 0.9
 #: A harmful practice goes under "avoid" when it ranks this high on relevance alone ...
 AVOID_RANK = 3
 #: ... and is at least this relevant compared with the best match.
@@ -83,15 +91,22 @@ class Advice:
                 "avoid": [r.to_json() for r in self.avoid]}
 
 
-def matches_context(practice: Practice, context: dict[str, str]) -> bool:
+def context_fit(practice: Practice, context: dict[str, str]) -> float:
+    """0 when the practice is for other people or places; 1 when it is for everyone; more when
+    its profile names the asked population, setting, level or theme explicitly."""
+    fit = 1.0
     for key, value in context.items():
         values = getattr(practice, CONTEXT_KEYS[key])
         wanted = value.strip().lower()
-        if not values or set(values) & UNIVERSAL:
-            continue
-        if not any(wanted in v or v in wanted for v in values):
-            return False
-    return True
+        if any(wanted in v or v in wanted for v in values):
+            fit *= CONTEXT_BONUS
+        elif values and not set(values) & UNIVERSAL:
+            return 0.0
+    return fit
+
+
+def matches_context(practice: Practice, context: dict[str, str]) -> bool:
+    return context_fit(practice, context) > 0
 
 
 def recommend(searcher, catalog, practices: list[Practice], links: list[dict], forums: list[Forum],  # type: ignore[no-untyped-def]
@@ -138,22 +153,37 @@ def recommend(searcher, catalog, practices: list[Practice], links: list[dict], f
     docs = catalog.documents_by_ids({d for ds in linked.values() for d in ds} | {p.doc_id for p in practices})
     query_text = " ".join([parsed.text, *expansions.get("keyword", [])])
 
+    # Scores become ranks: fused scores are normalised per query, so many profiles sit close
+    # together; the order is what the retrievers agree on (bench/advice.py).
+    profile_rank = _ranks(best_profile)
+    passage_rank = _ranks(evidence_scores)
+    cited = _cited_pages(practices, docs, links)
+
+    concept_scores = _concept_scores(thesaurus, practices, parsed.text) if thesaurus is not None else {}
+
     scored: list[Recommendation] = []
     for practice in practices:
-        if not matches_context(practice, context):
+        fit = context_fit(practice, context)
+        if not fit:
             continue
-        profile_rel = best_profile.get(practice.doc_id, 0.0)
-        evidence = sorted(((doc_passages[d][0][0], d) for d in linked.get(practice.id, []) if d in doc_passages),
-                          reverse=True)
-        evidence_rel = evidence[0][0] if evidence else 0.0
-        relevance = PROFILE_SHARE * profile_rel + (1 - PROFILE_SHARE) * evidence_rel
+        profile_rel = _rank_score(profile_rank.get(practice.doc_id))
+        # The passages that speak for this practice: of its linked documents, only the pages
+        # its profile cites (a review covers several practices, one per page).
+        support = sorted(
+            ((score, cid) for d in linked.get(practice.id, []) for score, cid in doc_passages.get(d, [])
+             if _allowed(cited.get((practice.id, d)), chunks[cid].page)),
+            key=lambda sc: (-sc[0], sc[1]))
+        evidence_rel = _rank_score(passage_rank[support[0][1]]) if support else 0.0
+        concept_rel = concept_scores.get(practice.id, 0.0)
+        relevance = (1 - CONCEPT_SHARE) * (PROFILE_SHARE * profile_rel + (1 - PROFILE_SHARE) * evidence_rel) \
+            + CONCEPT_SHARE * concept_rel
+        relevance *= fit
         if relevance <= 0:
             continue
         weight = 1 - EVIDENCE_SHARE * (1 - practice.rating.weight)
         reasons: list[Reason] = []
-        candidates = sorted(((s, c) for _, d in evidence for s, c in doc_passages[d][:2]), reverse=True)
         seen_docs: set[str] = set()
-        for _, cid in candidates:
+        for _, cid in support:
             chunk = chunks[cid]
             if chunk.doc_id in seen_docs:
                 continue
@@ -170,6 +200,16 @@ def recommend(searcher, catalog, practices: list[Practice], links: list[dict], f
             forums=forums_for(forums, practice.id, practice.themes),
         ))
 
+    # A question that matches a harmful practice is a question about its goal: the practices
+    # its profile names as alternatives (related_practices) are lifted towards its relevance.
+    by_id = {r.practice.id: r for r in scored}
+    for harmful in [r for r in scored if r.practice.rating.key == "harmful"]:
+        for alt_id in harmful.practice.related:
+            alt = by_id.get(alt_id)
+            if alt is not None and alt.practice.rating.key != "harmful":
+                lifted = max(alt.relevance, ALTERNATIVE_SHARE * harmful.relevance)
+                alt.score *= lifted / alt.relevance
+                alt.relevance = lifted
     adopt = sorted((r for r in scored if r.practice.rating.key != "harmful"), key=lambda r: (-r.score, r.practice.id))
     # A harmful practice is shown (under "avoid") when, by relevance alone, it is among the
     # best answers to the question: the manager asking about prison visits for teenagers must
@@ -181,6 +221,56 @@ def recommend(searcher, catalog, practices: list[Practice], links: list[dict], f
              and r.relevance >= AVOID_SHARE * top_relevance]
     return Advice(question=question, recommendations=adopt[:limit], avoid=avoid, context=context,
                   took_ms=(time.perf_counter() - started) * 1000)
+
+
+def _concept_scores(thesaurus, practices: list[Practice], question: str) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Share of the question's thesaurus concepts that a practice's profile names (in any
+    language), each concept weighted by how few practices name it. Language-independent: a
+    Spanish question meets an English profile through the concepts they share."""
+    import math
+
+    asked = {c.id for c in thesaurus.find(question)}
+    if not asked:
+        return {}
+    named: dict[str, set[str]] = {}
+    for p in practices:
+        text = " ".join([p.name, *p.names.values(), p.summary, *p.themes, *p.populations, *p.settings,
+                         *p.related_tools])
+        named[p.id] = {c.id for c in thesaurus.find(text)}
+    n = len(practices)
+    idf = {c: math.log(1 + n / (1 + sum(c in cs for cs in named.values()))) for c in asked}
+    total = sum(idf.values()) or 1.0
+    return {pid: sum(idf[c] for c in asked & cs) / total for pid, cs in named.items()}
+
+
+def _cited_pages(practices: list[Practice], docs: dict, links: list[dict]) -> dict[tuple[str, str], set[int] | None]:
+    """(practice, document) -> pages the profile cites; None means the whole document."""
+    out: dict[tuple[str, str], set[int] | None] = {}
+    by_name: dict[str, list[str]] = {}
+    for doc_id, doc in docs.items():
+        by_name.setdefault(str(doc.extra.get("path", doc.source)).rsplit("/", 1)[-1], []).append(doc_id)
+    for practice in practices:
+        for src in practice.sources:
+            for doc_id in by_name.get(src.file.rsplit("/", 1)[-1], []):
+                key = (practice.id, doc_id)
+                if not src.pages or (key in out and out[key] is None):
+                    out[key] = None
+                else:
+                    out[key] = (out.get(key) or set()) | set(src.pages)
+    return out
+
+
+def _allowed(pages: set[int] | None, page: int | None) -> bool:
+    return pages is None or page is None or page in pages
+
+
+def _ranks(scores: dict[str, float]) -> dict[str, int]:
+    return {key: rank for rank, key in enumerate(sorted(scores, key=lambda k: (-scores[k], k)), start=1)}
+
+
+def _rank_score(rank: int | None) -> float:
+    """1 for the first, then a steep fall: (k + 1) / (k + rank)."""
+    return 0.0 if rank is None else (RANK_K + 1) / (RANK_K + rank)
 
 
 def _reason(chunk, doc, query: str, kind: str) -> Reason:  # type: ignore[no-untyped-def]

@@ -21,13 +21,27 @@ SOURCES = ROOT / "scripts" / "pdf_sources"
 OUT = ROOT / "library" / "documents"
 
 
+def _check(source: Path, spec: dict) -> None:
+    """Core fonts only know latin-1: refuse curly quotes, long dashes, the oe ligature and the like."""
+    texts = [spec["title"], spec["author"], spec.get("subject", "")]
+    for page in spec["pages"]:
+        texts += [page["heading"], *page["paragraphs"]]
+    for text in texts:
+        bad = sorted({c for c in text if c.encode("latin-1", "replace") == b"?" and c != "?"})
+        if bad:
+            sys.exit(f"{source.name}: characters outside latin-1: {' '.join(bad)}")
+
+
 def build(source: Path) -> Path:
     spec = yaml.safe_load(source.read_text(encoding="utf-8"))
+    _check(source, spec)
     pdf = FPDF()
     pdf.set_creation_date(datetime(2026, 1, 1, tzinfo=timezone.utc))
     pdf.set_title(spec["title"])
     pdf.set_author(spec["author"])
     pdf.set_subject(spec.get("subject", ""))
+    if spec.get("language"):
+        pdf.set_lang(spec["language"])
     pdf.set_auto_page_break(False)
     for number, page in enumerate(spec["pages"], start=1):
         pdf.add_page()

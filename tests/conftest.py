@@ -15,7 +15,8 @@ from hub.core import Hub  # noqa: E402
 from hub.settings import Settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-LIBRARY = ROOT / "library" / "documents"
+LIBRARY = ROOT / "library"
+DOCUMENTS = LIBRARY / "documents"
 JUDGED = ROOT / "bench" / "judged"
 
 

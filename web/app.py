@@ -275,16 +275,20 @@ def _practice_facets(practices: list) -> dict[str, list[tuple[str, int]]]:
 def _practice_context(hub: Hub, practice) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     links = hub.catalog.practice_links(practice.id)
     docs = hub.catalog.documents_by_ids(link["doc_id"] for link in links)
-    pages_by_file = {s.file.rsplit("/", 1)[-1]: s for s in practice.sources}
+    sources_by_file: dict[str, list] = {}
+    for src in practice.sources:
+        sources_by_file.setdefault(src.file.rsplit("/", 1)[-1], []).append(src)
     evidence = []
     for link in links:
         doc = docs.get(link["doc_id"])
         if doc is None:
             continue
         chunks = hub.catalog.chunks_of(doc.id)
-        source = pages_by_file.get(doc.extra.get("path", doc.source).rsplit("/", 1)[-1])
-        cited = [c for c in chunks if source and c.page in (source.pages or [])] or chunks[:1]
-        evidence.append({"doc": doc, "link": link, "source": source, "passages": cited[:3]})
+        sources = sources_by_file.get(str(doc.extra.get("path", doc.source)).rsplit("/", 1)[-1], [])
+        pages = {p for src in sources for p in src.pages}
+        cited = [c for c in chunks if c.page in pages] or chunks[:1]
+        notes = [src.note for src in sources if src.note]
+        evidence.append({"doc": doc, "link": link, "notes": notes, "passages": cited[:4]})
     others = {p.id: p for p in hub.practices()}
     related = [others[r] for r in practice.related if r in others]
     return {"practice": practice, "evidence": evidence, "related": related,

@@ -153,3 +153,72 @@ def test_recommend_json_schema_is_stable(practice_hub) -> None:
     assert {"practice_id", "name", "rating", "rating_meaning", "score", "reasons", "forums"} <= set(rec)
     assert {"doc_id", "page", "snippet"} <= set(rec["reasons"][0])
     assert data["avoid"] == []
+
+
+# --- the bundled library --------------------------------------------------------------------
+
+def _advice_set() -> list[dict]:
+    import yaml
+
+    from tests.conftest import JUDGED
+
+    return yaml.safe_load((JUDGED / "advice.yaml").read_text(encoding="utf-8"))
+
+
+def test_sample_library_has_profiles_and_evidence_in_three_languages(library_hub) -> None:
+    practices = library_hub.practices()
+    assert len(practices) >= 25
+    assert {p.language for p in practices} == {"en", "fr", "es"}
+    evidence = [d for d in library_hub.documents() if d.doc_type != "practice"]
+    assert len(evidence) >= 25 and {d.language for d in evidence} == {"en", "fr", "es"}
+    assert {p.rating.key for p in practices} >= {"effective", "promising", "mixed", "insufficient", "harmful"}
+    assert all(library_hub.catalog.practice_links(p.id) for p in practices)
+    assert len(library_hub.forums) >= 15
+
+
+def test_judged_advice_floor(library_hub) -> None:
+    judged = _advice_set()
+    assert len(judged) >= 30 and sum(j["language"] != "en" for j in judged) >= 10
+    first = top3 = 0
+    for item in judged:
+        advice = library_hub.recommend(item["question"], context=item.get("context") or {})
+        ids = [r.practice.id for r in advice.recommendations]
+        first += ids[0] in item["appropriate"]
+        top3 += bool(set(ids[:3]) & set(item["appropriate"]))
+        assert all(r.practice.rating.key != "harmful" for r in advice.recommendations)
+        for harmful in item.get("avoid") or []:
+            assert harmful in [r.practice.id for r in advice.avoid], item["question"]
+    assert first / len(judged) >= 0.8
+    assert top3 / len(judged) >= 0.95
+
+
+def test_every_reason_cites_a_passage_on_its_page(library_hub) -> None:
+    for item in _advice_set()[:12]:
+        advice = library_hub.recommend(item["question"])
+        for rec in advice.recommendations + advice.avoid:
+            for reason in rec.reasons:
+                chunk = library_hub.catalog.chunks_by_ids([reason.chunk_id])[reason.chunk_id]
+                assert (chunk.doc_id, chunk.page) == (reason.doc_id, reason.page)
+                assert reason.snippet.strip(" …")[:40] in " ".join(chunk.text.split())
+
+
+def test_advise_pages(library_hub) -> None:
+    from fastapi.testclient import TestClient
+
+    from web.app import create_app
+
+    client = TestClient(create_app(library_hub))
+    page = client.get("/advise", params={"q": "Faut-il emmener des adolescents visiter une prison ?"})
+    assert page.status_code == 200 and "Avoid" in page.text and "Harmful" in page.text
+    assert "Rigorous evaluations found that it makes outcomes worse" in page.text
+    api = client.get("/api/recommend", params={"q": "women safer at bus stops at night", "limit": 3}).json()
+    assert api["recommendations"][0]["practice_id"] == "womens-transit-safety"
+    assert api["recommendations"][0]["forums"]
+    listing = client.get("/practices", params={"rating": "harmful"})
+    assert "Scared Straight" in listing.text and "Hot spots policing" not in listing.text
+    profile = client.get("/practices/hot-spots-policing")
+    assert profile.status_code == 200 and "Effect" in profile.text and "p. 2" in profile.text
+    assert client.get("/practices/nope").status_code == 404
+    assert "popcenter.asu.edu" in client.get("/forums").text
+    assert client.get("/api/recommend", params={"q": " "}).status_code == 400
+    assert client.get("/api/recommend", params={"q": "x", "population": "youth", "limit": 0}).status_code == 422

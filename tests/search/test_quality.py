@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from bench._common import ndcg_at
-from tests.conftest import JUDGED, LIBRARY
+from tests.conftest import DOCUMENTS, JUDGED
 
 #: The floor the tests enforce; bench/quality.py prints the current figure.
 NDCG_FLOOR = 0.90
@@ -28,7 +28,7 @@ def test_sample_library_is_complete(library_hub) -> None:
     judged = _judged("search.yaml")
     assert len(judged) >= 15
     assert sum(j["language"] != "en" for j in judged) >= 5
-    files = {p.name for p in LIBRARY.iterdir()}
+    files = {p.name for p in DOCUMENTS.iterdir()}
     assert all(name in files for j in judged for name in j["relevant"])
 
 
