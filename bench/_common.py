@@ -18,6 +18,8 @@ from hub.settings import Settings  # noqa: E402
 
 BENCHMARKS = ROOT.parent / "shared" / "benchmarks"
 LIBRARY = ROOT / "library"
+#: The evidence documents the judged search set grades (practice profiles are judged by advice.yaml).
+DOCUMENTS = LIBRARY / "documents"
 JUDGED = ROOT / "bench" / "judged" / "search.yaml"
 WORK = Path(os.environ.get("HUB_BENCH_DIR", "/tmp/hub-bench"))
 

@@ -12,7 +12,7 @@ import argparse
 import statistics
 import time
 
-from _common import BENCHMARKS, LIBRARY, bench_hub, beir_files, judged_library, load_beir
+from _common import BENCHMARKS, DOCUMENTS, bench_hub, beir_files, judged_library, load_beir
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -27,7 +27,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
     if args.corpus == "library":
-        hub, _ = bench_hub("library", [LIBRARY])
+        hub, _ = bench_hub("library-documents", [DOCUMENTS])
         queries = [j["query"] for j in judged_library()]
     else:
         folder = BENCHMARKS / args.corpus

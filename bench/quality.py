@@ -14,7 +14,7 @@ import argparse
 import statistics
 from pathlib import Path
 
-from _common import (BENCHMARKS, LIBRARY, bench_hub, beir_files, judged_library, load_beir, ndcg_at,
+from _common import (BENCHMARKS, DOCUMENTS, bench_hub, beir_files, judged_library, load_beir, ndcg_at,
                      recall_at, table)
 
 MODES = ("keyword", "dense", "hybrid")
@@ -47,7 +47,7 @@ def run_beir(folder: Path) -> dict:
 
 
 def run_library(show_failures: bool) -> tuple[dict, dict]:
-    hub, report = bench_hub("library", [LIBRARY])
+    hub, report = bench_hub("library-documents", [DOCUMENTS])
     judged = judged_library()
     queries = {str(i): j["query"] for i, j in enumerate(judged)}
     qrels = {str(i): {name: int(g) for name, g in j["relevant"].items()} for i, j in enumerate(judged)}

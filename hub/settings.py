@@ -43,7 +43,7 @@ class Settings:
     #: best passage per document ("document").
     fusion_level: str = "passage"
     #: Share of the dense ranking in weighted fusion; the keyword ranking gets the rest.
-    dense_weight: float = 0.6
+    dense_weight: float = 0.5
     #: Share of the dense ranking for French and Spanish queries. The default model was
     #: trained on English, so its ranking of other languages is weaker (bench/quality.py);
     #: with a multilingual model, set it equal to dense_weight.

@@ -65,6 +65,16 @@ def library_hub(library_home: Path, embedder) -> Hub:
     h.close()
 
 
+@pytest.fixture(scope="session")
+def documents_hub(tmp_path_factory, embedder) -> Hub:
+    """The sample evidence documents alone: what the judged search set grades."""
+    home = tmp_path_factory.mktemp("documents-home")
+    h = Hub(Settings.from_env({}, home=home, progress=False), embedder=embedder)
+    assert h.ingest([DOCUMENTS]).rejected == []
+    yield h
+    h.close()
+
+
 @pytest.fixture
 def library_copy(tmp_path: Path) -> Path:
     """A private copy of the sample library, for tests that change files."""

@@ -41,20 +41,21 @@ def _ndcg(hub, mode: str) -> list[tuple[float, str]]:
     return scores
 
 
-def test_hybrid_ndcg_floor_on_judged_queries(library_hub) -> None:
-    scores = _ndcg(library_hub, "hybrid")
+def test_hybrid_ndcg_floor_on_judged_queries(documents_hub) -> None:
+    scores = _ndcg(documents_hub, "hybrid")
     mean = statistics.mean(s for s, _ in scores)
     assert mean >= NDCG_FLOOR, sorted(scores)[:5]
     assert all(s > 0 for s, _ in scores), [q for s, q in scores if s == 0]
 
 
-def test_hybrid_beats_each_retriever_alone(library_hub) -> None:
-    hybrid = statistics.mean(s for s, _ in _ndcg(library_hub, "hybrid"))
+def test_hybrid_beats_each_retriever_alone(documents_hub) -> None:
+    hybrid = statistics.mean(s for s, _ in _ndcg(documents_hub, "hybrid"))
     for mode in ("keyword", "dense"):
-        assert hybrid > statistics.mean(s for s, _ in _ndcg(library_hub, mode)), mode
+        assert hybrid > statistics.mean(s for s, _ in _ndcg(documents_hub, mode)), mode
 
 
-def test_cross_lingual_queries_find_the_other_language(library_hub) -> None:
+def test_cross_lingual_queries_find_the_other_language(documents_hub) -> None:
+    library_hub = documents_hub
     hits = library_hub.search("police ciblée sur les points chauds", limit=3).hits
     assert hits[0].source.endswith("hot-spots-and-focused-deterrence.en.pdf")
     hits = library_hub.search("vidéosurveillance dans les stationnements", limit=3).hits
@@ -66,7 +67,8 @@ def test_cross_lingual_queries_find_the_other_language(library_hub) -> None:
 
 
 @pytest.mark.parametrize("entry", _judged("pages.yaml"), ids=lambda e: f"{e['file']}:p{e['page']}")
-def test_passage_citation_points_at_the_right_page(library_hub, entry: dict) -> None:
+def test_passage_citation_points_at_the_right_page(documents_hub, entry: dict) -> None:
+    library_hub = documents_hub
     hits = library_hub.search(entry["query"], limit=10).hits
     hit = next((h for h in hits if Path(h.source).name == entry["file"]), None)
     assert hit is not None, f"{entry['file']} not in the top 10 for {entry['query']!r}"
