@@ -15,9 +15,9 @@ import numpy as np
 from practices.profile import Practice, practice_from_document
 
 #: Cosine between a passage and a profile summary above which a link is made automatically.
-AUTO_THRESHOLD = 0.55
+AUTO_THRESHOLD = 0.6
 #: At most this many automatic links per document: a review of "what works" is not about everything.
-AUTO_PER_DOCUMENT = 3
+AUTO_PER_DOCUMENT = 2
 
 
 def relink(catalog, semantic) -> list[tuple[str, str, str, float | None]]:  # type: ignore[no-untyped-def]
