@@ -20,12 +20,22 @@ def _identifier():  # type: ignore[no-untyped-def]
     return _load_identifier(norm_probs=True, langs=_CANDIDATES)
 
 
+_NAMES = {
+    "english": "en", "anglais": "en", "inglés": "en", "ingles": "en", "eng": "en",
+    "french": "fr", "français": "fr", "francais": "fr", "francés": "fr", "frances": "fr", "fra": "fr", "fre": "fr",
+    "spanish": "es", "espagnol": "es", "español": "es", "espanol": "es", "castellano": "es", "spa": "es",
+}
+
+
 def normalise(code: str | None) -> str | None:
-    """'fr-CA', 'FR', 'fr_FR' -> 'fr'; empty -> None."""
+    """'fr-CA', 'FR', 'fr_FR', 'French', 'español' -> 'fr' / 'es'; empty -> None."""
     if not code:
         return None
-    base = re.split(r"[-_]", code.strip().lower())[0]
-    return base or None
+    text = str(code).strip().lower()
+    if text in _NAMES:
+        return _NAMES[text]
+    base = re.split(r"[-_\s]", text)[0]
+    return _NAMES.get(base, base) or None
 
 
 def detect(text: str) -> str:

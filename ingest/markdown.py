@@ -22,9 +22,13 @@ def split_front_matter(source: str, text: str) -> tuple[dict[str, Any], str]:
     try:
         meta = yaml.safe_load(match.group(1)) or {}
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 2}" if mark else ""
-        raise RejectedDocument(source, f"front matter is not valid YAML{where}") from None
+        # Hand-written front matter often breaks YAML in small ways ("title: Safety: a guide").
+        # Simple "key: value" lines still say what the author meant; only give up without them.
+        meta = _lenient(match.group(1))
+        if not meta:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 2}" if mark else ""
+            raise RejectedDocument(source, f"front matter is not valid YAML{where}") from None
     if not isinstance(meta, dict):
         raise RejectedDocument(source, "front matter must be a YAML mapping (key: value lines)")
     return meta, text[match.end():]
@@ -84,6 +88,21 @@ def load_markdown(source: str, text: str) -> LoadedDocument:
             "title", "language", "lang", "doc_type", "type", "tags", "year", "date",
             "authors", "author", "source_url", "url"}},
     )
+
+
+def _lenient(block: str) -> dict[str, Any]:
+    """Top-level "key: value" lines, with [a, b] lists; nested blocks are skipped."""
+    meta: dict[str, Any] = {}
+    for line in block.splitlines():
+        m = re.match(r"^([A-Za-z_][\w-]*)\s*:\s*(.*)$", line)
+        if not m or line[:1].isspace():
+            continue
+        key, value = m.group(1), m.group(2).strip()
+        if value.startswith("[") and value.endswith("]"):
+            meta[key] = [v.strip().strip("'\"") for v in value[1:-1].split(",") if v.strip()]
+        elif value:
+            meta[key] = value.strip("'\"")
+    return meta
 
 
 def plain(text: str) -> str:

@@ -11,6 +11,7 @@ from ingest.records import LoadedDocument, Section
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
+_JUNK_TITLE = re.compile(r"^(microsoft \w+ - |untitled|sans titre|sin título|document\d*$)|\.(docx?|pdf|odt|indd|pptx?)$", re.I)
 _NUMBERED_HEADING = re.compile(r"^(\d+(\.\d+)*\.?|[IVX]+\.)\s+\S")
 
 
@@ -53,7 +54,10 @@ def load_pdf(source: str, data: bytes) -> LoadedDocument:
         if text.strip():
             sections.append(Section(text=text, page=number, heading=heading))
 
-    title = _meta(meta, "/Title") or _first_line(sections[0].text) or source
+    title = _meta(meta, "/Title")
+    if title and _JUNK_TITLE.search(title):
+        title = None  # "Microsoft Word - report2.docx", "untitled": the first line says more
+    title = title or _first_line(sections[0].text) or source
     author = _meta(meta, "/Author")
     return LoadedDocument(
         title=title,

@@ -92,7 +92,17 @@ def test_binary_content_under_text_extension_is_refused(hub, tmp_path: Path, con
 
 def test_broken_front_matter_names_the_file(hub, tmp_path: Path) -> None:
     path = tmp_path / "profile.md"
-    path.write_text("---\ntitle: [unclosed\n---\nBody text here for the profile.\n")
+    path.write_text("---\n  - just\n - a broken: [list\n---\nBody text here for the profile.\n")
     report = hub.ingest([path])
     assert report.exit_code == 1
     assert str(report.rejected[0]).startswith(f"{path}: ") and "front matter" in str(report.rejected[0])
+
+
+def test_front_matter_with_a_stray_colon_is_still_read(hub, tmp_path: Path) -> None:
+    path = tmp_path / "guide.md"
+    path.write_text("---\ntitle: Night safety: a guide for cities\nlanguage: French\ntags: [nuit, femmes]\n---\n"
+                    "Les femmes se sentent plus en sécurité quand les arrêts sont éclairés.\n", encoding="utf-8")
+    report = hub.ingest([path])
+    assert report.exit_code == 0
+    doc = hub.document(report.doc_ids[0])
+    assert (doc.title, doc.language, doc.tags) == ("Night safety: a guide for cities", "fr", ["nuit", "femmes"])

@@ -94,3 +94,10 @@ def test_same_file_twice_in_one_batch_is_ingested_once(hub, tmp_path: Path) -> N
     report = hub.ingest([txt, tmp_path])
     assert report.added == [str(txt)]
     assert hub.catalog.counts()["documents"] == 1
+
+
+def test_pdf_with_a_placeholder_title_uses_its_first_line(hub, tmp_path: Path) -> None:
+    pdf = text_pdf(tmp_path / "r.pdf", ["Evaluation of school mediation\nPeer mediators were trained in six schools."],
+                   title="Microsoft Word - rapport_final_v3.docx")
+    doc = hub.document(hub.ingest([pdf]).doc_ids[0])
+    assert doc.title == "Evaluation of school mediation"
