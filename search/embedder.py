@@ -41,6 +41,12 @@ class Embedder:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
+        # numpy's BLAS threads (used by Qdrant's local mode) and torch's threads fought over the
+        # two cores: query embedding p95 went from 10 to 90 ms. One BLAS thread is plenty for
+        # the small matrix products around it (bench/latency.py: hybrid p95 127 -> 71 ms).
+        from threadpoolctl import threadpool_limits
+
+        self._blas_limit = threadpool_limits(limits=1, user_api="blas")
 
         self.name = model
         try:
