@@ -12,8 +12,9 @@ from hub.errors import RejectedDocument
 from ingest.language import normalise
 from ingest.records import LoadedDocument, Section
 
-_DROP = ["script", "style", "noscript", "template", "iframe", "svg", "canvas", "form",
-         "nav", "footer", "aside", "button", "select", "input", "textarea", "head"]
+_ALWAYS_DROP = ["script", "style", "noscript", "template", "iframe", "svg", "canvas", "button",
+                "select", "input", "textarea", "head"]
+_DROP = ["form", "nav", "footer", "aside"]
 _DROP_ROLES = {"navigation", "contentinfo", "banner", "search", "complementary"}
 _DROP_CLASS = re.compile(r"(^|[-_ ])(nav|navbar|menu|footer|cookie|breadcrumbs?|sidebar|share|skip)($|[-_ ])", re.I)
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
@@ -37,16 +38,29 @@ def load_html(source: str, text: str) -> LoadedDocument:
     meta_author = soup.find("meta", attrs={"name": "author"})
     authors = [meta_author["content"].strip()] if meta_author and meta_author.get("content") else []
 
-    for tag in soup.find_all(_DROP):
+    for tag in soup.find_all(_ALWAYS_DROP):
         tag.decompose()
+    total = len(_norm(soup.get_text(" "))) or 1
+
+    def chrome(tag) -> bool:  # type: ignore[no-untyped-def]
+        """Site furniture, unless it holds the page itself: some sites wrap everything in a
+        <form> (ASP.NET) or give the content column a class like "sidebar-layout"."""
+        if tag.find(("main", "article", "h1")) is not None:
+            return False
+        return len(_norm(tag.get_text(" "))) < 0.5 * total
+
+    for tag in soup.find_all(_DROP):
+        if not tag.decomposed and chrome(tag):
+            tag.decompose()
     for tag in soup.find_all(True):
         if tag.decomposed:
             continue
         if tag.get("role") in _DROP_ROLES or tag.get("aria-hidden") == "true" or tag.has_attr("hidden"):
-            tag.decompose()
+            if chrome(tag):
+                tag.decompose()
         elif tag.name not in ("body", "main", "article", "html") and _DROP_CLASS.search(
             " ".join(tag.get("class") or []) + " " + (tag.get("id") or "")
-        ):
+        ) and chrome(tag):
             tag.decompose()
 
     root = soup.find("main") or soup.find("article") or soup.find("body") or soup
@@ -83,6 +97,11 @@ def load_html(source: str, text: str) -> LoadedDocument:
         if piece:
             buffer.append(piece)
     flush()
+    if not sections:
+        # Text without block tags (lines separated by <br>, say): take it as it is.
+        loose = _norm(root.get_text(" "))
+        if len(loose.split()) >= 3:
+            sections.append(Section(text=loose, heading=heading))
     if not sections:
         raise RejectedDocument(source, "HTML page has no readable text")
     return LoadedDocument(title=title or first_h1 or source, sections=sections, language=lang, authors=authors)

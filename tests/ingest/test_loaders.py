@@ -101,3 +101,20 @@ def test_pdf_with_a_placeholder_title_uses_its_first_line(hub, tmp_path: Path) -
                    title="Microsoft Word - rapport_final_v3.docx")
     doc = hub.document(hub.ingest([pdf]).doc_ids[0])
     assert doc.title == "Evaluation of school mediation"
+
+
+def test_html_wrapped_in_a_form_or_odd_classes_keeps_its_text(hub, tmp_path: Path) -> None:
+    page = tmp_path / "aspnet.html"
+    page.write_text("""<html><head><title>Rapport annuel</title></head><body>
+      <form id="aspnetForm"><div class="nav"><a href="/">Accueil</a></div>
+      <div class="sidebar-layout"><p>Le conseil local a tenu six réunions et lancé trois groupes de travail
+      sur la tranquillité publique, la récidive et les violences intrafamiliales.</p></div></form>
+      </body></html>""", encoding="utf-8")
+    bare = tmp_path / "bare.html"
+    bare.write_text("<html><body>Street lighting notes<br>Lamps were replaced on four streets<br>"
+                    "Residents reported feeling safer</body></html>")
+    report = hub.ingest([page, bare])
+    assert report.exit_code == 0, [str(r) for r in report.rejected]
+    texts = {hub.document(i).title: " ".join(c.text for c in hub.document(i).chunks) for i in report.doc_ids}
+    assert "six réunions" in texts["Rapport annuel"] and "Accueil" not in texts["Rapport annuel"]
+    assert any("Lamps were replaced" in t for t in texts.values())
