@@ -47,6 +47,7 @@ class Hub:
         self._thesaurus = None
         self._speller = None
         self._forums = None
+        self._cache = None
         self._lock = threading.Lock()
 
     # --- lazily opened parts -----------------------------------------------------------------
@@ -85,6 +86,8 @@ class Hub:
             self._semantic.close()
         if self._keyword is not None:
             self._keyword.close()
+        if self._cache is not None:
+            self._cache.close()
         self.catalog.close()
 
     def __enter__(self) -> "Hub":
@@ -101,7 +104,7 @@ class Hub:
 
         report = Ingester(self.settings, self.catalog, self.semantic, self.keyword, self.embedder,
                           validators={"practice": validate}, annotate=self.thesaurus.annotate,
-                          ).ingest(paths, on_reject=on_reject, force=force)
+                          cache=self.embedding_cache).ingest(paths, on_reject=on_reject, force=force)
         if report.added or report.updated or not self.catalog.practice_links():
             self.relink()
         return report
@@ -167,6 +170,14 @@ class Hub:
         return docs
 
     # --- reading -----------------------------------------------------------------------------
+    @property
+    def embedding_cache(self):  # type: ignore[no-untyped-def]
+        if self._cache is None:
+            from search.cache import EmbeddingCache
+
+            self._cache = EmbeddingCache(self.settings.embedding_cache_path)
+        return self._cache
+
     @property
     def thesaurus(self):  # type: ignore[no-untyped-def]
         if self._thesaurus is None:

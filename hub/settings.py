@@ -37,6 +37,9 @@ class Settings:
     chunk_min_words: int = 100
     chunk_max_words: int = 300
     embed_batch_size: int = 32
+    #: Passages embedded and written to the stores together: bounds memory, and how much a
+    #: crash can interrupt (the next run redoes only the unfinished group).
+    ingest_group_passages: int = 512
     #: How dense and keyword rankings combine: "weighted" (normalised scores) or "rrf".
     fusion: str = "weighted"
     #: Fuse passages then take each document's best ("passage"), or fuse each retriever's
@@ -87,6 +90,10 @@ class Settings:
     @property
     def whoosh_path(self) -> Path:
         return self.home / "whoosh"
+
+    @property
+    def embedding_cache_path(self) -> Path:
+        return self.home / "embeddings.sqlite"
 
     @property
     def originals_path(self) -> Path:

@@ -24,8 +24,6 @@ from ingest import files, language
 from ingest.chunking import ChunkSizes, chunk_sections, embedding_text
 from ingest.records import Document, LoadedDocument
 
-#: Passages embedded and written together; bounds memory on big libraries.
-GROUP_PASSAGES = 512
 
 DOC_TYPES = ("document", "review", "evaluation", "case study", "guide", "tool guide", "diagnosis",
              "policy", "report", "practice", "dataset")
@@ -141,7 +139,7 @@ class Ingester:
 
     def __init__(self, settings: Settings, catalog, semantic, keyword,  # type: ignore[no-untyped-def]
                  embedder: Callable[[], EmbedderLike], validators: dict[str, Validator] | None = None,
-                 annotate: Callable[[str, str], str] | None = None) -> None:
+                 annotate: Callable[[str, str], str] | None = None, cache=None) -> None:  # type: ignore[no-untyped-def]
         self.settings = settings
         self.catalog = catalog
         self.semantic = semantic
@@ -149,6 +147,7 @@ class Ingester:
         self._embedder = embedder
         self.validators = validators or {}
         self.annotate = annotate
+        self.cache = cache
         self.sizes = ChunkSizes(settings.chunk_words, settings.chunk_min_words, settings.chunk_max_words)
 
     def ingest(self, paths: Iterable[str | Path], on_reject: Callable[[RejectedDocument], None] | None = None,
@@ -194,7 +193,7 @@ class Ingester:
                     continue
                 pending.append(_Pending(doc, data, existing is not None))
                 pending_passages += len(doc.chunks)
-                if pending_passages >= GROUP_PASSAGES:
+                if pending_passages >= self.settings.ingest_group_passages:
                     self._write(pending, report)
                     pending, pending_passages = [], 0
             if pending:
@@ -209,13 +208,19 @@ class Ingester:
         return report
 
     def _write(self, pending: list[_Pending], report: IngestReport) -> None:
-        embedder = self._embedder()
         texts = [embedding_text(p.doc.title, c) for p in pending for c in p.doc.chunks]
         if self.annotate is not None:
             languages = [p.doc.language for p in pending for _ in p.doc.chunks]
             texts = [self.annotate(text, lang) for text, lang in zip(texts, languages)]
-        vectors = embedder.embed(texts, batch_size=self.settings.embed_batch_size)
-        report.embedded += len(texts)
+
+        def compute(batch: list[str]):  # type: ignore[no-untyped-def]
+            return self._embedder().embed(batch, batch_size=self.settings.embed_batch_size)
+
+        if self.cache is not None:
+            vectors, computed = self.cache.embed(self.settings.model, texts, compute)
+        else:
+            vectors, computed = compute(texts), len(texts)
+        report.embedded += computed
 
         chunk_ids, payloads = [], []
         for p in pending:

@@ -77,3 +77,19 @@ def test_moved_library_keeps_working(hub, tmp_path: Path) -> None:
     assert hub.check().ok  # originals are kept in the home, so documents stay readable
     doc = hub.documents()[0]
     assert hub.original(doc).exists()
+
+
+def test_forced_reingest_and_small_edits_reuse_cached_vectors(hub, tmp_path: Path) -> None:
+    lib = _library(tmp_path / "lib")
+    first = hub.ingest([lib])
+    forced = hub.ingest([lib], force=True)
+    assert forced.passages == first.passages and forced.embedded == 0
+    assert hub.check().ok
+    long_text = "\n\n".join(f"Paragraph {i}: " + "residents walked the route and noted dark corners. " * 14
+                            for i in range(4))
+    (lib / "audit.txt").write_text("Audit\n\n" + long_text)
+    added = hub.ingest([lib])
+    (lib / "audit.txt").write_text("Audit\n\n" + long_text + "\n\nA new closing paragraph about lamps.")
+    edited = hub.ingest([lib])
+    assert edited.updated == [str(lib / "audit.txt")]
+    assert 0 < edited.embedded < added.embedded + 1 and edited.embedded < edited.passages

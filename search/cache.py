@@ -1,0 +1,65 @@
+"""An embedding cache keyed by model and text: the same passage is never embedded twice.
+
+Re-ingesting with ``--force``, re-chunking, or a file that changed in one paragraph only
+re-uses every vector whose text did not change. Vectors are stored as float32 bytes in SQLite
+under the hub's home.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+
+def text_key(model: str, text: str) -> str:
+    return hashlib.sha256(f"{model}\x00{text}".encode()).hexdigest()
+
+
+class EmbeddingCache:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, dim INTEGER, data BLOB)")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def embed(self, model: str, texts: Sequence[str], compute: Callable[[list[str]], np.ndarray]
+              ) -> tuple[np.ndarray, int]:
+        """Vectors for ``texts`` in order, and how many had to be computed."""
+        keys = [text_key(model, t) for t in texts]
+        found: dict[str, np.ndarray] = {}
+        with self._lock:
+            for start in range(0, len(keys), 500):
+                part = keys[start:start + 500]
+                marks = ",".join("?" * len(part))
+                for key, dim, data in self._db.execute(
+                        f"SELECT key, dim, data FROM vectors WHERE key IN ({marks})", part):
+                    found[key] = np.frombuffer(data, dtype=np.float32, count=dim)
+        missing = [i for i, k in enumerate(keys) if k not in found]
+        # The same text twice in one batch is computed once.
+        unique = list(dict.fromkeys(keys[i] for i in missing))
+        if unique:
+            first = {}
+            for i in missing:
+                first.setdefault(keys[i], texts[i])
+            vectors = compute([first[k] for k in unique])
+            rows = []
+            for key, vec in zip(unique, vectors):
+                vec = np.asarray(vec, dtype=np.float32)
+                found[key] = vec
+                rows.append((key, int(vec.shape[0]), vec.tobytes()))
+            with self._lock:
+                self._db.execute("BEGIN")
+                self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?,?,?)", rows)
+                self._db.execute("COMMIT")
+        if not keys:
+            return np.zeros((0, 0), dtype=np.float32), 0
+        return np.stack([found[k] for k in keys]), len(unique)
