@@ -49,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("check", help="verify that the catalog, Qdrant and Whoosh agree")
 
+    p = sub.add_parser("export", help="write the whole hub (catalog, indexes, originals) to a .tar.gz")
+    p.add_argument("file")
+    p = sub.add_parser("import", help="restore a hub written by `hub export` into --home")
+    p.add_argument("file")
+    p.add_argument("--force", action="store_true", help="replace the hub already in --home")
+
     p = sub.add_parser("recommend", help="rank practices for an advisory question, with evidence and forums")
     p.add_argument("question")
     p.add_argument("--population", help="e.g. youth, women, residents")
@@ -260,6 +266,26 @@ def cmd_practices(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    from hub.archive import export_hub
+
+    path = export_hub(settings, Path(args.file))
+    print(f"exported {settings.home} to {path} ({path.stat().st_size / 1048576:.1f} MB)")
+    return 0
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    from hub.archive import import_hub
+
+    import_hub(settings, Path(args.file), force=args.force)
+    with _hub(settings) as hub:
+        report = hub.check()
+    print(f"imported {args.file} into {settings.home}: {report.documents} documents, {report.passages} passages")
+    for problem in report.problems:
+        print(f"problem: {problem}")
+    return 0 if report.ok else 1
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -283,7 +309,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 COMMANDS = {"ingest": cmd_ingest, "search": cmd_search, "documents": cmd_documents,
             "remove": cmd_remove, "check": cmd_check, "serve": cmd_serve,
-            "recommend": cmd_recommend, "practices": cmd_practices}
+            "recommend": cmd_recommend, "practices": cmd_practices, "export": cmd_export,
+            "import": cmd_import}
 
 if __name__ == "__main__":
     sys.exit(main())

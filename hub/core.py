@@ -251,7 +251,16 @@ class Hub:
         return sorted({c.doc_id for c in chunks.values()})[:10]
 
     def health(self) -> dict[str, Any]:
+        """Counts per store: a mismatch means an interrupted write (`hub check` says which)."""
         counts = self.catalog.counts()
-        return {"ok": True, "documents": counts["documents"], "passages": counts["passages"],
-                "model": self.settings.model, "qdrant": self.settings.qdrant_url or "embedded",
-                "last_ingest": self.catalog.last_run()}
+        stores: dict[str, Any] = {"catalog": counts["passages"]}
+        ok = True
+        for name, get in (("qdrant", lambda: self.semantic.count()), ("whoosh", lambda: self.keyword.count())):
+            try:
+                stores[name] = get()
+            except Exception as exc:  # noqa: BLE001 - report, do not crash the health check
+                stores[name], ok = f"unavailable: {exc}", False
+        consistent = ok and stores["qdrant"] == stores["whoosh"] == counts["passages"]
+        return {"ok": ok, "consistent": consistent, "documents": counts["documents"],
+                "passages": counts["passages"], "stores": stores, "model": self.settings.model,
+                "qdrant": self.settings.qdrant_url or "embedded", "last_ingest": self.catalog.last_run()}

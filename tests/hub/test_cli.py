@@ -86,3 +86,22 @@ def test_user_errors_are_one_line(tmp_path: Path) -> None:
     assert done.returncode == 2 and done.stderr.strip() == "error: empty query: type some words to search for"
     bad_env = hub_cli(tmp_path / "home", "check", HUB_MAX_FILE_MB="lots")
     assert bad_env.returncode == 2 and "HUB_MAX_FILE_MB" in bad_env.stderr and "Traceback" not in bad_env.stderr
+
+
+def test_export_and_import_round_trip(cli_home, tmp_path: Path) -> None:
+    home, lib = cli_home
+    assert hub_cli(home, "ingest", str(lib)).returncode == 0
+    archive = tmp_path / "hub.tar.gz"
+    done = hub_cli(home, "export", str(archive))
+    assert done.returncode == 0 and archive.exists(), done.stderr
+    restored = tmp_path / "restored"
+    imported = hub_cli(restored, "import", str(archive))
+    assert imported.returncode == 0, imported.stderr + imported.stdout
+    again = hub_cli(restored, "import", str(archive))
+    assert again.returncode == 2 and "already holds a hub" in again.stderr
+    hits = json.loads(hub_cli(restored, "search", "Boston youth homicide", "--json", "--limit", "1").stdout)
+    assert hits[0]["page"] == 2
+    bogus = tmp_path / "bogus.tar.gz"
+    bogus.write_bytes(b"not a tarball")
+    refused = hub_cli(tmp_path / "other", "import", str(bogus))
+    assert refused.returncode == 2 and "not a hub export" in refused.stderr

@@ -86,7 +86,8 @@ def test_page_errors_are_4xx_pages(client) -> None:
 
 def test_health_and_openapi(client) -> None:
     health = client.get("/api/health").json()
-    assert health["ok"] is True and health["documents"] == 2
+    assert health["ok"] is True and health["documents"] == 2 and health["consistent"] is True
+    assert health["stores"]["qdrant"] == health["stores"]["whoosh"] == health["passages"]
     assert "/api/search" in client.get("/openapi.json").json()["paths"]
 
 

@@ -1,0 +1,71 @@
+"""Export and import a whole hub: catalog, embedding cache, both indexes and the originals.
+
+The SQLite files are copied with SQLite's backup API, so an export taken while the hub serves
+is still a consistent snapshot of the catalog. Import refuses to overwrite a home that holds
+a hub unless asked, and the result is checked with ``Hub.check()`` by the caller.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import tarfile
+import tempfile
+from pathlib import Path
+
+from hub.errors import HubError
+from hub.settings import Settings
+
+_SQLITE = ("catalog.sqlite", "embeddings.sqlite")
+_FOLDERS = ("qdrant", "whoosh", "originals")
+
+
+def export_hub(settings: Settings, target: Path) -> Path:
+    home = settings.home
+    if not settings.catalog_path.exists():
+        raise HubError(f"{home} holds no hub to export")
+    target = target.expanduser().resolve()
+    with tempfile.TemporaryDirectory() as tmp:
+        staging = Path(tmp)
+        for name in _SQLITE:
+            source = home / name
+            if source.exists():
+                with sqlite3.connect(str(source)) as src, sqlite3.connect(str(staging / name)) as dst:
+                    src.backup(dst)
+        with tarfile.open(target, "w:gz") as tar:
+            for name in _SQLITE:
+                if (staging / name).exists():
+                    tar.add(staging / name, arcname=name)
+            for name in _FOLDERS:
+                if (home / name).exists():
+                    tar.add(home / name, arcname=name, filter=_skip_locks)
+    return target
+
+
+def import_hub(settings: Settings, archive: Path, force: bool = False) -> None:
+    home = settings.home
+    if settings.catalog_path.exists() and not force:
+        raise HubError(f"{home} already holds a hub; use another --home or --force to replace it")
+    try:
+        tar = tarfile.open(archive.expanduser(), "r:gz")
+    except (OSError, tarfile.TarError) as exc:
+        raise HubError(f"{archive}: not a hub export ({exc})") from None
+    with tar:
+        names = tar.getnames()
+        if "catalog.sqlite" not in names:
+            raise HubError(f"{archive}: not a hub export (no catalog.sqlite)")
+        for member in tar.getmembers():
+            if member.name.startswith(("/", "..")) or ".." in Path(member.name).parts or member.issym() or member.islnk():
+                raise HubError(f"{archive}: refuses unsafe path {member.name!r}")
+        for name in (*_SQLITE, *_FOLDERS):
+            path = home / name
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+        home.mkdir(parents=True, exist_ok=True)
+        tar.extractall(home, filter="data")
+
+
+def _skip_locks(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
+    return None if info.name.endswith((".lock", "WRITELOCK")) else info
