@@ -16,8 +16,8 @@ from pathlib import Path
 from hub.errors import HubError
 from hub.settings import Settings
 
-_SQLITE = ("catalog.sqlite", "embeddings.sqlite")
-_FOLDERS = ("qdrant", "whoosh", "originals")
+_SQLITE = ("catalog.sqlite", "embeddings.sqlite", "community.sqlite")
+_FOLDERS = ("qdrant", "whoosh", "originals", "submissions")
 
 
 def export_hub(settings: Settings, target: Path) -> Path:

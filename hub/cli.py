@@ -75,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--all", action="store_true", help="also list links declared by front matter or sources")
     q.add_argument("--json", action="store_true")
 
+    from hub.cli_community import add_parsers
+
+    add_parsers(sub)
+
     p = sub.add_parser("serve", help="run the web hub")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
@@ -311,6 +315,15 @@ COMMANDS = {"ingest": cmd_ingest, "search": cmd_search, "documents": cmd_documen
             "remove": cmd_remove, "check": cmd_check, "serve": cmd_serve,
             "recommend": cmd_recommend, "practices": cmd_practices, "export": cmd_export,
             "import": cmd_import}
+
+
+def _community_commands() -> dict:
+    from hub.cli_community import COMMANDS as community
+
+    return community
+
+
+COMMANDS.update(_community_commands())
 
 if __name__ == "__main__":
     sys.exit(main())

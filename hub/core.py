@@ -48,6 +48,7 @@ class Hub:
         self._speller = None
         self._forums = None
         self._cache = None
+        self._community = None
         self._lock = threading.Lock()
 
     # --- lazily opened parts -----------------------------------------------------------------
@@ -88,6 +89,8 @@ class Hub:
             self._keyword.close()
         if self._cache is not None:
             self._cache.close()
+        if self._community is not None:
+            self._community.close()
         self.catalog.close()
 
     def __enter__(self) -> "Hub":
@@ -98,16 +101,61 @@ class Hub:
 
     # --- ingest ------------------------------------------------------------------------------
     def ingest(self, paths: Iterable[str | Path],
-               on_reject: Callable[[RejectedDocument], None] | None = None, force: bool = False):  # type: ignore[no-untyped-def]
+               on_reject: Callable[[RejectedDocument], None] | None = None, force: bool = False,
+               overrides: dict[Path, dict] | None = None):  # type: ignore[no-untyped-def]
         from ingest.pipeline import Ingester
         from practices.profile import validate
 
         report = Ingester(self.settings, self.catalog, self.semantic, self.keyword, self.embedder,
                           validators={"practice": validate}, annotate=self.thesaurus.annotate,
-                          cache=self.embedding_cache).ingest(paths, on_reject=on_reject, force=force)
+                          cache=self.embedding_cache).ingest(paths, on_reject=on_reject, force=force,
+                                                       overrides=overrides)
         if report.added or report.updated or not self.catalog.practice_links():
             self.relink()
         return report
+
+    # --- community: accounts, moderated case studies, briefs -----------------------------------
+    @property
+    def community(self):  # type: ignore[no-untyped-def]
+        with self._lock:
+            if self._community is None:
+                from hub.community import CommunityDB
+
+                self._community = CommunityDB(self.settings.community_path)
+            return self._community
+
+    @property
+    def accounts(self):  # type: ignore[no-untyped-def]
+        from hub.accounts import Accounts
+
+        return Accounts(self.community, self.settings.login_attempts, self.settings.login_window)
+
+    @property
+    def moderation(self):  # type: ignore[no-untyped-def]
+        from hub.moderation import Moderation
+
+        return Moderation(self.community, self)
+
+    @property
+    def briefs(self):  # type: ignore[no-untyped-def]
+        from hub.briefs import Briefs
+
+        return Briefs(self.community, self)
+
+    def secret_key(self) -> bytes:
+        """Signs cookies and CSRF tokens: HUB_SECRET_KEY, or a random key kept (0600) in the home."""
+        if self.settings.secret_key:
+            return self.settings.secret_key.encode()
+        path = self.settings.secret_path
+        with self._lock:
+            if not path.exists():
+                import os
+                import secrets
+
+                fd = os.open(str(path), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as f:
+                    f.write(secrets.token_hex(32))
+            return path.read_text().strip().encode()
 
     # --- practices ---------------------------------------------------------------------------
     def relink(self) -> list:

@@ -4,7 +4,11 @@
     ├── RejectedDocument   a file the ingester will not take (corrupt, encrypted, empty, ...)
     ├── NotFound           a document, source or page that is not in the hub
     ├── InvalidQuery       a search request that cannot be answered as asked
-    └── StoreUnavailable   an index or the catalog cannot be opened
+    ├── StoreUnavailable   an index or the catalog cannot be opened
+    ├── Unauthorised       no valid login, session or API token where one is needed
+    ├── Forbidden          logged in, but the role or ownership does not allow it
+    ├── Conflict           the name or state clashes with what is there (taken user name, ...)
+    └── TooManyAttempts    too many failed logins; try again later
 
 The CLI prints ``str(error)`` without a traceback; the web app maps them to 4xx answers.
 """
@@ -35,3 +39,19 @@ class InvalidQuery(HubError):
 
 class StoreUnavailable(HubError):
     """A store (catalog, Qdrant, Whoosh) could not be opened, e.g. locked by another process."""
+
+
+class Unauthorised(HubError):
+    """The request needs a logged-in user (a session cookie or an API token)."""
+
+
+class Forbidden(HubError):
+    """The user is known but may not do this (role, or not the owner)."""
+
+
+class Conflict(HubError):
+    """The request clashes with the current state: a taken user name, an already-decided submission."""
+
+
+class TooManyAttempts(HubError):
+    """Login throttled after repeated failures; the message says how long to wait."""

@@ -62,6 +62,17 @@ class Settings:
     #: Passages each retriever hands to fusion.
     candidates: int = 100
     progress: bool = True
+    #: Signs session cookies and CSRF tokens. Empty: a random key kept in ``home/secret.key``.
+    secret_key: str = ""
+    #: Largest request body the web app reads (uploads included), in MB.
+    max_upload_mb: float = 20.0
+    #: Failed logins allowed per user name and address within ``login_window`` seconds.
+    login_attempts: int = 5
+    login_window: int = 300
+    #: Mark session cookies Secure (set when the hub is served over HTTPS).
+    secure_cookies: bool = False
+    #: Anyone may register as a member; off: only admins create accounts (`hub users add`).
+    open_registration: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
@@ -94,6 +105,18 @@ class Settings:
     @property
     def embedding_cache_path(self) -> Path:
         return self.home / "embeddings.sqlite"
+
+    @property
+    def community_path(self) -> Path:
+        return self.home / "community.sqlite"
+
+    @property
+    def submissions_path(self) -> Path:
+        return self.home / "submissions"
+
+    @property
+    def secret_path(self) -> Path:
+        return self.home / "secret.key"
 
     @property
     def originals_path(self) -> Path:

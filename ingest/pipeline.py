@@ -151,7 +151,9 @@ class Ingester:
         self.sizes = ChunkSizes(settings.chunk_words, settings.chunk_min_words, settings.chunk_max_words)
 
     def ingest(self, paths: Iterable[str | Path], on_reject: Callable[[RejectedDocument], None] | None = None,
-               force: bool = False) -> IngestReport:
+               force: bool = False, overrides: dict[Path, dict] | None = None) -> IngestReport:
+        """``overrides`` maps a file's resolved path to metadata that wins over what the file
+        says (see :func:`apply_overrides`): how a moderated case study gets its form's fields."""
         started = time.perf_counter()
         report = IngestReport()
         run_id = self.catalog.start_run()
@@ -184,6 +186,8 @@ class Ingester:
                         report.doc_ids.append(existing.id)
                         continue
                     loaded = _parse(fmt, item.source, data)
+                    if overrides and item.path in overrides:
+                        loaded = apply_overrides(loaded, overrides[item.path])
                     doc = build_document(item, fmt, data, digest, loaded, self.sizes, self.validators)
                 except RejectedDocument as error:
                     reject(error)
@@ -255,6 +259,17 @@ def original_path(settings: Settings, doc: Document) -> Path:
 
 def _suffix(doc: Document) -> str:
     return Path(doc.extra.get("path", doc.source)).suffix.lower()
+
+
+def apply_overrides(loaded: LoadedDocument, values: dict) -> LoadedDocument:
+    """Set title, language, doc_type, tags, year, authors; merge ``extra``; put
+    ``lead_sections`` (a list of :class:`Section`) before the file's own text."""
+    for key in ("title", "language", "doc_type", "tags", "year", "authors", "source_url"):
+        if values.get(key) not in (None, "", []):
+            setattr(loaded, key, values[key])
+    loaded.extra = {**loaded.extra, **values.get("extra", {})}
+    loaded.sections = list(values.get("lead_sections", [])) + list(loaded.sections)
+    return loaded
 
 
 def _parse(fmt: str, source: str, data: bytes) -> LoadedDocument:

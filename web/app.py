@@ -11,18 +11,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub.core import Hub
-from hub.errors import HubError, InvalidQuery, NotFound, StoreUnavailable
+from hub.errors import (Conflict, Forbidden, HubError, InvalidQuery, NotFound, StoreUnavailable,
+                        TooManyAttempts, Unauthorised)
 from practices.forums import forums_for
 from practices.ratings import LEVELS, SCALE
 from search.hybrid import MAX_LIMIT
+from web import i18n
+from web.sessions import COOKIE, BodyLimit, BodyTooLarge, Sessions
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 10
@@ -39,27 +42,119 @@ _SECURITY_HEADERS = {
 }
 
 
+_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+_STATUS = ((NotFound, 404), (StoreUnavailable, 503), (Unauthorised, 401), (Forbidden, 403), (Conflict, 409),
+           (TooManyAttempts, 429))
+
+
+class Pages:
+    """Renders a page with what every page needs: the visitor, their CSRF token and language."""
+
+    def __init__(self, templates: Jinja2Templates, sessions: Sessions, hub: Hub) -> None:
+        self.templates = templates
+        self.sessions = sessions
+        self.hub = hub
+
+    def render(self, request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
+        session = getattr(request.state, "session", None) or {"sid": "-"}
+        lang = language_of(request)
+        user = getattr(request.state, "user", None)
+        if user is not None and "my_briefs" not in context:
+            context["my_briefs"] = self.hub.briefs.of(user)
+            context["last_brief"] = session.get("brief")
+        context = {**context, "_": i18n.translator(lang), "lang": lang, "languages": i18n.LANGUAGES,
+                   "user": getattr(request.state, "user", None), "csrf_token": self.sessions.csrf_token(session),
+                   "flash": session.pop("flash", None), "path": request.url.path,
+                   "full_path": str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")}
+        return self.templates.TemplateResponse(request, name, context, status_code=status_code)
+
+    @staticmethod
+    def flash(request: Request, message: str) -> None:
+        request.state.session["flash"] = message
+
+    @staticmethod
+    def redirect(url: str) -> RedirectResponse:
+        return RedirectResponse(safe_next(url), status_code=303)
+
+
+def language_of(request: Request) -> str:
+    return i18n.choose(request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
+
+
+def safe_next(url: str | None) -> str:
+    """Only paths on this site: an open redirect would let a phishing link borrow our name."""
+    if not url or not url.startswith("/") or url.startswith("//") or "\\" in url:
+        return "/"
+    return url
+
+
 def create_app(hub: Hub) -> FastAPI:
+    sessions = Sessions(hub.secret_key(), secure=hub.settings.secure_cookies)
+
+    async def prepare(request: Request) -> None:
+        """Every request: who is asking (API token or session), and for writes, a CSRF check."""
+        session = request.state.session
+        user, by_token = None, False
+        auth = request.headers.get("authorization", "")
+        if auth.lower().startswith("bearer "):
+            user, by_token = hub.accounts.user_for_token(auth[7:].strip()), True
+            if user is None:
+                raise Unauthorised("this API token is not valid (revoked, or mistyped)")
+        elif session.get("uid"):
+            try:
+                found = hub.accounts.get(int(session["uid"]))
+            except (NotFound, ValueError):
+                found = None
+            if found is not None and found.session_version == session.get("v"):
+                user = found
+            else:
+                session.pop("uid", None)
+                session.pop("v", None)
+        request.state.user = user
+        if request.method in _SAFE_METHODS or by_token:
+            return
+        if request.url.path.startswith("/api/") and user is None:
+            return  # no cookie login to abuse: nothing for a forged request to ride on
+        token = request.headers.get("x-csrf-token")
+        kind = request.headers.get("content-type", "")
+        if token is None and kind.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+            form = await request.form(max_files=2, max_fields=200)
+            token = form.get("csrf_token")  # type: ignore[assignment]
+        if not sessions.csrf_ok(session, token if isinstance(token, str) else None):
+            raise Forbidden("this form has expired or did not come from this site (CSRF token missing or "
+                            "wrong); reload the page and try again")
+
     app = FastAPI(
         title="Urban Safety Knowledge Hub",
-        description="Search a library of crime-prevention evidence: documents, passages and pages.",
-        version="0.1.0",
+        description="Search a library of crime-prevention evidence; share case studies (moderated); "
+                    "build technical-support briefs. Scripts authenticate with an API token "
+                    "(`Authorization: Bearer <token>`, from `POST /api/auth/token` or `hub users token`).",
+        version="0.2.0",
+        dependencies=[Depends(prepare)],
     )
     app.state.hub = hub
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.autoescape = True
     templates.env.globals["page_url"] = _page_url
     templates.env.globals["facet_url"] = _facet_url
+    pages = Pages(templates, sessions, hub)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        session = sessions.load(request.cookies.get(COOKIE))
+        before = dict(session)
+        request.state.session = session
         response = await call_next(request)
+        if session != before or (session.get("new") and not request.url.path.startswith(("/api/", "/static/"))):
+            sessions.set_cookie(response, session)
         for name, value in _SECURITY_HEADERS.items():
             if request.url.path.startswith(("/docs", "/redoc")) and name == "Content-Security-Policy":
                 continue  # the OpenAPI page loads its own scripts
             response.headers.setdefault(name, value)
         return response
+
+    app.add_middleware(BodyLimit, limit=int(hub.settings.max_upload_mb * 1024 * 1024))
 
     def wants_json(request: Request) -> bool:
         return request.url.path.startswith("/api/")
@@ -67,13 +162,18 @@ def create_app(hub: Hub) -> FastAPI:
     def error(request: Request, status: int, message: str) -> Response:
         if wants_json(request):
             return JSONResponse({"ok": False, "error": message}, status_code=status)
-        return templates.TemplateResponse(request, "error.html", {"status": status, "message": message},
-                                          status_code=status)
+        return pages.render(request, "error.html", {"status": status, "message": message}, status_code=status)
 
     @app.exception_handler(HubError)
     async def hub_error(request: Request, exc: HubError) -> Response:
-        status = 404 if isinstance(exc, NotFound) else 503 if isinstance(exc, StoreUnavailable) else 400
+        status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
+        if status == 401 and not wants_json(request) and request.method in _SAFE_METHODS:
+            return RedirectResponse("/login?" + urlencode({"next": safe_next(request.url.path)}), status_code=303)
         return error(request, status, str(exc))
+
+    @app.exception_handler(BodyTooLarge)
+    async def too_large(request: Request, exc: BodyTooLarge) -> Response:
+        return error(request, 413, str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -108,7 +208,7 @@ def create_app(hub: Hub) -> FastAPI:
                 base.append(("diversify", "true"))
             context.update(results=results, page=page, base_query=base,
                            pages=max(1, math.ceil(results.total / PAGE_SIZE)))
-        return templates.TemplateResponse(request, "search.html", context)
+        return pages.render(request, "search.html", context)
 
     @app.get("/documents/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
     def document_page(request: Request, doc_id: str, q: str = "") -> Response:
@@ -123,7 +223,7 @@ def create_app(hub: Hub) -> FastAPI:
             for chunk in doc.chunks:
                 snip = make_snippet(chunk.text, q, doc.language, width=10_000)
                 marked[chunk.id] = snip.html
-        return templates.TemplateResponse(request, "document.html",
+        return pages.render(request, "document.html",
                                           {"doc": doc, "by_page": by_page, "marked": marked, "q": q})
 
     @app.get("/documents/{doc_id}/original", include_in_schema=False)
@@ -143,7 +243,7 @@ def create_app(hub: Hub) -> FastAPI:
                     level: str = "", theme: str = "") -> Response:
         context = {"population": population, "setting": setting, "level": level, "theme": theme}
         advice = hub.recommend(q, context=context) if q.strip() else None
-        return templates.TemplateResponse(request, "advise.html", {
+        return pages.render(request, "advise.html", {
             "q": q, "context": context, "advice": advice, "options": _practice_options(hub.practices())})
 
     @app.get("/practices", response_class=HTMLResponse, include_in_schema=False)
@@ -152,18 +252,18 @@ def create_app(hub: Hub) -> FastAPI:
         practices = hub.practices()
         chosen = {"theme": theme, "rating": rating, "level": level, "population": population}
         shown = [p for p in practices if _practice_matches(p, chosen)]
-        return templates.TemplateResponse(request, "practices.html", {
+        return pages.render(request, "practices.html", {
             "practices": shown, "total": len(practices), "chosen": chosen,
             "facets": _practice_facets(shown), "scale": SCALE, "levels": LEVELS})
 
     @app.get("/practices/{practice_id}", response_class=HTMLResponse, include_in_schema=False)
     def practice_page(request: Request, practice_id: str) -> Response:
         practice = hub.practice(practice_id)
-        return templates.TemplateResponse(request, "practice.html", _practice_context(hub, practice))
+        return pages.render(request, "practice.html", _practice_context(hub, practice))
 
     @app.get("/forums", response_class=HTMLResponse, include_in_schema=False)
     def forums_page(request: Request) -> Response:
-        return templates.TemplateResponse(request, "forums.html", {"forums": hub.forums})
+        return pages.render(request, "forums.html", {"forums": hub.forums})
 
     # --- API -----------------------------------------------------------------------------------
     @app.get("/api/search", summary="Hybrid search, one result per document")
@@ -228,6 +328,10 @@ def create_app(hub: Hub) -> FastAPI:
     def api_health() -> dict[str, Any]:
         return hub.health()
 
+    from web import accounts, briefs, cases
+
+    for module in (accounts, cases, briefs):
+        module.register(app, hub, pages)
     return app
 
 

@@ -1,0 +1,221 @@
+"""A brief as Markdown, print-ready HTML and PDF, with numbered citations and a reference list.
+
+One layout feeds all three: :func:`layout` turns a brief into blocks in which every text taken
+from the library carries the number of its source (document title and page), numbered in order
+of first use. The writers only decide how blocks look, so the three exports cannot disagree.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from jinja2 import Environment, select_autoescape
+
+from hub.briefs import Brief
+from practices.ratings import SCALE
+
+QUOTE_CHARS = 900
+
+
+@dataclass
+class Reference:
+    number: int
+    title: str
+    page: int | None
+
+    def text(self) -> str:
+        return f"{self.title}, p. {self.page}" if self.page else self.title
+
+
+@dataclass
+class Block:
+    kind: str  # practice, passage, note
+    heading: str
+    rating: tuple[str, str] | None = None  # label, meaning
+    text: str = ""
+    cite: int | None = None
+    quotes: list[tuple[str, int]] = field(default_factory=list)
+    note: str = ""
+
+
+@dataclass
+class Layout:
+    title: str
+    author: str
+    date: str
+    context: list[tuple[str, str]]
+    notes: str
+    blocks: list[Block]
+    references: list[Reference]
+
+
+def layout(brief: Brief) -> Layout:
+    refs: dict[tuple[str, int | None], Reference] = {}
+
+    def cite(doc_id: str | None, title: str | None, page: int | None) -> int:
+        key = (doc_id or title or "?", page)
+        if key not in refs:
+            refs[key] = Reference(len(refs) + 1, title or doc_id or "untitled", page)
+        return refs[key].number
+
+    blocks = []
+    for item in brief.items:
+        if item.kind == "practice":
+            rating = SCALE.get(item.rating or "")
+            block = Block("practice", item.heading or item.practice_id or "practice",
+                          rating=(rating.label, rating.meaning) if rating else None, text=item.text,
+                          cite=cite(item.doc_id, item.doc_title, None), note=item.note)
+            for ev in item.evidence:
+                block.quotes.append((_clip(ev["text"]), cite(ev["doc_id"], ev["doc_title"], ev.get("page"))))
+            blocks.append(block)
+        elif item.kind == "passage":
+            blocks.append(Block("passage", item.heading or item.doc_title or "passage", note=item.note,
+                                quotes=[(_clip(item.text), cite(item.doc_id, item.doc_title, item.page))]))
+        else:
+            blocks.append(Block("note", item.heading or "", text=item.text))
+    context = [(label, value) for label, value in (("Question", brief.question), ("City", brief.city),
+                                                   ("Problem", brief.problem), ("Partners", brief.partners)) if value]
+    return Layout(brief.title, brief.author, time.strftime("%Y-%m-%d", time.localtime(brief.updated_at)),
+                  context, brief.notes, blocks, sorted(refs.values(), key=lambda r: r.number))
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= QUOTE_CHARS else text[:QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
+
+
+# --- Markdown -----------------------------------------------------------------------------------
+def to_markdown(brief: Brief) -> str:
+    doc = layout(brief)
+    out = [f"# {_md(doc.title)}", "", f"*Technical-support brief prepared by {_md(doc.author)}, {doc.date}.*", ""]
+    for label, value in doc.context:
+        out += [f"**{label}:** {_md(value)}", ""]
+    if doc.notes:
+        out += [_md(doc.notes), ""]
+    for n, block in enumerate(doc.blocks, start=1):
+        out += [f"## {n}. {_md(block.heading)}" if block.heading else f"## {n}.", ""]
+        if block.rating:
+            out += [f"**Evidence rating: {block.rating[0]}.** {block.rating[1]}", ""]
+        if block.text:
+            out += [_md(block.text) + (f" [{block.cite}]" if block.cite else ""), ""]
+        for quote, number in block.quotes:
+            out += [f"> {_md(quote)} [{number}]", ""]
+        if block.note:
+            out += [f"*Advisor's note:* {_md(block.note)}", ""]
+    if doc.references:
+        out += ["## References", ""]
+        out += [f"{r.number}. {_md(r.text())}" for r in doc.references]
+        out.append("")
+    return "\n".join(out)
+
+
+def _md(text: str) -> str:
+    """Library text is data, not markup: neutralise what Markdown would turn into HTML or links."""
+    escaped = text.replace("\\", "\\\\").replace("<", "&lt;").replace(">", "&gt;")
+    escaped = escaped.replace("[", "\\[").replace("]", "\\]")
+    return "\n\n".join(" ".join(part.split()) for part in escaped.split("\n\n") if part.strip())
+
+
+# --- HTML ---------------------------------------------------------------------------------------
+_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{{ doc.title }}</title>
+<style>
+body { font: 11pt/1.5 Georgia, "Times New Roman", serif; max-width: 46em; margin: 2em auto; color: #111; padding: 0 1em; }
+h1 { font-size: 1.7em; margin-bottom: .2em; } h2 { font-size: 1.2em; margin-top: 1.6em; break-after: avoid; }
+.byline { color: #555; font-style: italic; } dl.context dt { font-weight: bold; } dl.context dd { margin: 0 0 .5em 0; }
+blockquote { margin: .6em 0; padding-left: 1em; border-left: 3px solid #999; }
+.rating { border: 1px solid #999; padding: .4em .6em; break-inside: avoid; }
+.note { background: #f4f4f4; padding: .4em .6em; } sup { font-size: .75em; }
+ol.references li { margin-bottom: .3em; }
+@media print { body { margin: 0; max-width: none; } a { color: inherit; text-decoration: none; } section { break-inside: avoid-page; } }
+@page { size: A4; margin: 2cm; }
+</style></head><body>
+<h1>{{ doc.title }}</h1>
+<p class="byline">Technical-support brief prepared by {{ doc.author }}, {{ doc.date }}.</p>
+{% if doc.context %}<dl class="context">{% for label, value in doc.context %}<dt>{{ label }}</dt><dd>{{ value }}</dd>{% endfor %}</dl>{% endif %}
+{% if doc.notes %}{% for para in doc.notes.split("\\n\\n") %}<p>{{ para }}</p>{% endfor %}{% endif %}
+{% for block in doc.blocks %}<section>
+<h2>{{ loop.index }}. {{ block.heading }}</h2>
+{% if block.rating %}<p class="rating"><strong>Evidence rating: {{ block.rating[0] }}.</strong> {{ block.rating[1] }}</p>{% endif %}
+{% if block.text %}<p>{{ block.text }}{% if block.cite %} <sup><a href="#ref-{{ block.cite }}">[{{ block.cite }}]</a></sup>{% endif %}</p>{% endif %}
+{% for quote, number in block.quotes %}<blockquote>{{ quote }} <sup><a href="#ref-{{ number }}">[{{ number }}]</a></sup></blockquote>{% endfor %}
+{% if block.note %}<p class="note"><em>Advisor's note:</em> {{ block.note }}</p>{% endif %}
+</section>{% endfor %}
+{% if doc.references %}<h2>References</h2>
+<ol class="references">{% for r in doc.references %}<li id="ref-{{ r.number }}" value="{{ r.number }}">{{ r.text() }}</li>{% endfor %}</ol>{% endif %}
+</body></html>
+"""
+_ENV = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
+
+
+def to_html(brief: Brief) -> str:
+    return _ENV.from_string(_HTML).render(doc=layout(brief))
+
+
+# --- PDF ----------------------------------------------------------------------------------------
+_PDF_REPLACE = {"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
+                "\u2026": "...", "\u0153": "oe", "\u0152": "OE", "\u20ac": "EUR", "\u00a0": " ", "\u202f": " ",
+                "\u2022": "-", "\u2212": "-"}
+
+
+def to_pdf(brief: Brief) -> bytes:
+    """An A4 PDF with the built-in Helvetica (no font files to ship); characters outside
+    Latin-1 are spelled out or replaced, as French and Spanish text needs none beyond it."""
+    from fpdf import FPDF
+
+    doc = layout(brief)
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(auto=True, margin=18)
+    pdf.set_title(_latin(doc.title))
+    pdf.set_author(_latin(doc.author))
+    pdf.set_creator("Urban Safety Knowledge Hub")
+    pdf.add_page()
+
+    def para(text: str, size: float = 10.5, style: str = "", height: float = 5.4, indent: float = 0) -> None:
+        pdf.set_font("helvetica", style, size)
+        pdf.set_x(pdf.l_margin + indent)
+        pdf.multi_cell(pdf.epw - indent, height, _latin(text), new_x="LMARGIN", new_y="NEXT")
+
+    para(doc.title, size=18, style="B", height=8)
+    para(f"Technical-support brief prepared by {doc.author}, {doc.date}.", size=9.5, style="I")
+    pdf.ln(3)
+    for label, value in doc.context:
+        para(f"{label}: {value}", size=10.5)
+    if doc.notes:
+        pdf.ln(2)
+        para(doc.notes)
+    for n, block in enumerate(doc.blocks, start=1):
+        pdf.ln(4)
+        para(f"{n}. {block.heading}", size=13, style="B", height=6.5)
+        if block.rating:
+            para(f"Evidence rating: {block.rating[0]}. {block.rating[1]}", size=10, style="B")
+        if block.text:
+            para(block.text + (f" [{block.cite}]" if block.cite else ""))
+        for quote, number in block.quotes:
+            pdf.ln(1)
+            para(f"\u201c{quote}\u201d [{number}]", size=10, style="I", indent=6)
+        if block.note:
+            pdf.ln(1)
+            para(f"Advisor's note: {block.note}", size=10)
+    if doc.references:
+        pdf.ln(5)
+        para("References", size=13, style="B", height=6.5)
+        for r in doc.references:
+            para(f"{r.number}. {r.text()}", size=10)
+    return bytes(pdf.output())
+
+
+def _latin(text: str) -> str:
+    for char, repl in _PDF_REPLACE.items():
+        text = text.replace(char, repl)
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+EXPORTERS: dict[str, tuple[Any, str, str]] = {
+    "md": (to_markdown, "text/markdown; charset=utf-8", "md"),
+    "html": (to_html, "text/html; charset=utf-8", "html"),
+    "pdf": (to_pdf, "application/pdf", "pdf"),
+}

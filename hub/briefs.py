@@ -1,0 +1,276 @@
+"""Technical-support briefs: an advisor's selection of practices and passages, with their notes.
+
+Items are copies (text, document title, page, rating), not references: a brief handed to a city
+must read the same next year even if the library is re-indexed. A brief belongs to its author;
+others read it only through its share link, which the author can create and revoke.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from hub.accounts import User
+from hub.community import CommunityDB
+from hub.errors import InvalidQuery, NotFound
+
+if TYPE_CHECKING:
+    from hub.core import Hub
+
+_TEXT_FIELDS = {"title": 200, "question": 1000, "city": 200, "problem": 4000, "partners": 2000, "notes": 8000}
+MAX_ITEMS = 200
+
+
+@dataclass
+class BriefItem:
+    id: int
+    position: int
+    kind: str  # practice, passage, note
+    practice_id: str | None
+    chunk_id: str | None
+    doc_id: str | None
+    doc_title: str | None
+    page: int | None
+    heading: str | None
+    text: str
+    rating: str | None
+    evidence: list[dict[str, Any]]
+    note: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in ("id", "position", "kind", "practice_id", "chunk_id", "doc_id",
+                                              "doc_title", "page", "heading", "text", "rating", "evidence", "note")}
+
+
+@dataclass
+class Brief:
+    id: int
+    user_id: int
+    author: str
+    title: str
+    question: str
+    city: str
+    problem: str
+    partners: str
+    notes: str
+    share_token: str | None
+    created_at: float
+    updated_at: float
+    items: list[BriefItem] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "author": self.author, "title": self.title, "question": self.question,
+                "city": self.city, "problem": self.problem, "partners": self.partners, "notes": self.notes,
+                "shared": self.share_token is not None, "share_token": self.share_token,
+                "created_at": self.created_at, "updated_at": self.updated_at,
+                "items": [i.to_json() for i in self.items]}
+
+
+class Briefs:
+    def __init__(self, db: CommunityDB, hub: "Hub") -> None:
+        self.db = db
+        self.hub = hub
+
+    # --- briefs --------------------------------------------------------------------------------
+    def create(self, user: User, fields: dict[str, Any]) -> Brief:
+        values = _clean(fields, require_title=True)
+        now = time.time()
+        cols = list(values)
+        brief_id = self.db.execute(
+            f"INSERT INTO briefs (user_id, {', '.join(cols)}, created_at, updated_at)"
+            f" VALUES (?, {', '.join('?' for _ in cols)}, ?, ?)", [user.id, *values.values(), now, now])
+        return self.get(user, brief_id)
+
+    def update(self, user: User, brief_id: int, fields: dict[str, Any]) -> Brief:
+        self.get(user, brief_id)
+        values = _clean(fields, require_title=False)
+        if "title" in values and not values["title"]:
+            raise InvalidQuery("title: required")
+        if values:
+            self.db.execute(f"UPDATE briefs SET {', '.join(f'{k} = ?' for k in values)}, updated_at = ? WHERE id = ?",
+                            [*values.values(), time.time(), brief_id])
+        return self.get(user, brief_id)
+
+    def delete(self, user: User, brief_id: int) -> None:
+        self.get(user, brief_id)
+        self.db.execute("DELETE FROM briefs WHERE id = ?", (brief_id,))
+
+    def of(self, user: User) -> list[Brief]:
+        rows = self.db.query("SELECT b.*, u.username FROM briefs b JOIN users u ON u.id = b.user_id"
+                             " WHERE b.user_id = ? ORDER BY b.updated_at DESC", (user.id,))
+        return [self._brief(r, items=False) for r in rows]
+
+    def get(self, user: User | None, brief_id: int) -> Brief:
+        """The author's brief; anyone else gets NotFound, so private briefs do not reveal they exist."""
+        row = self.db.one("SELECT b.*, u.username FROM briefs b JOIN users u ON u.id = b.user_id WHERE b.id = ?",
+                          (brief_id,))
+        if row is None or user is None or row["user_id"] != user.id:
+            raise NotFound(f"no brief {brief_id} of yours")
+        return self._brief(row)
+
+    def shared(self, token: str) -> Brief:
+        row = self.db.one("SELECT b.*, u.username FROM briefs b JOIN users u ON u.id = b.user_id"
+                          " WHERE b.share_token = ?", (token,)) if token else None
+        if row is None:
+            raise NotFound("this share link is not valid (the author may have revoked it)")
+        return self._brief(row)
+
+    def share(self, user: User, brief_id: int) -> str:
+        brief = self.get(user, brief_id)
+        if brief.share_token:
+            return brief.share_token
+        token = secrets.token_urlsafe(18)
+        self.db.execute("UPDATE briefs SET share_token = ? WHERE id = ?", (token, brief_id))
+        return token
+
+    def unshare(self, user: User, brief_id: int) -> None:
+        self.get(user, brief_id)
+        self.db.execute("UPDATE briefs SET share_token = NULL WHERE id = ?", (brief_id,))
+
+    # --- items ---------------------------------------------------------------------------------
+    def add_practice(self, user: User, brief_id: int, practice_id: str, chunk_ids: list[str] | None = None,
+                     note: str = "") -> BriefItem:
+        """A practice with its rating and summary, plus the passages that support it: those given
+        (the reasons an advisory answer showed) or else the pages its profile cites."""
+        self.get(user, brief_id)
+        practice = self.hub.practice(practice_id)
+        evidence = [self._passage(c) for c in (chunk_ids or [])[:5]] or self._profile_evidence(practice)
+        profile = self.hub.catalog.document(practice.doc_id)
+        return self._add(brief_id, kind="practice", practice_id=practice.id, doc_id=practice.doc_id,
+                         doc_title=profile.title if profile else practice.name, heading=practice.name,
+                         text=practice.summary, rating=practice.rating.key, evidence=json.dumps(evidence),
+                         note=_note(note))
+
+    def add_passage(self, user: User, brief_id: int, chunk_id: str, note: str = "") -> BriefItem:
+        self.get(user, brief_id)
+        p = self._passage(chunk_id)
+        return self._add(brief_id, kind="passage", chunk_id=chunk_id, doc_id=p["doc_id"], doc_title=p["doc_title"],
+                         page=p["page"], heading=p["heading"], text=p["text"], note=_note(note))
+
+    def add_note(self, user: User, brief_id: int, heading: str, text: str) -> BriefItem:
+        self.get(user, brief_id)
+        if not text.strip() and not heading.strip():
+            raise InvalidQuery("note: write something")
+        return self._add(brief_id, kind="note", heading=heading.strip()[:200] or None, text=_note(text, 8000))
+
+    def update_item(self, user: User, brief_id: int, item_id: int, note: str) -> None:
+        self._item(user, brief_id, item_id)
+        column = "text" if self._item(user, brief_id, item_id)["kind"] == "note" else "note"
+        self.db.execute(f"UPDATE brief_items SET {column} = ? WHERE id = ?", (_note(note, 8000), item_id))
+        self._touch(brief_id)
+
+    def remove_item(self, user: User, brief_id: int, item_id: int) -> None:
+        self._item(user, brief_id, item_id)
+        self.db.execute("DELETE FROM brief_items WHERE id = ?", (item_id,))
+        self._renumber(brief_id, [i.id for i in self.get(user, brief_id).items])
+
+    def move_item(self, user: User, brief_id: int, item_id: int, offset: int) -> None:
+        """Move a section up (-1) or down (+1); at either end it stays where it is."""
+        self._item(user, brief_id, item_id)
+        order = [i.id for i in self.get(user, brief_id).items]
+        at = order.index(item_id)
+        to = max(0, min(len(order) - 1, at + offset))
+        order.insert(to, order.pop(at))
+        self._renumber(brief_id, order)
+
+    def reorder(self, user: User, brief_id: int, item_ids: list[int]) -> None:
+        current = [i.id for i in self.get(user, brief_id).items]
+        if sorted(item_ids) != sorted(current):
+            raise InvalidQuery("order: list every item of the brief exactly once")
+        self._renumber(brief_id, item_ids)
+
+    # --- internals -----------------------------------------------------------------------------
+    def _add(self, brief_id: int, **values: Any) -> BriefItem:
+        row = self.db.one("SELECT COUNT(*) AS n, COALESCE(MAX(position), 0) AS last FROM brief_items"
+                          " WHERE brief_id = ?", (brief_id,))
+        if row and row["n"] >= MAX_ITEMS:
+            raise InvalidQuery(f"a brief holds at most {MAX_ITEMS} sections")
+        values["position"] = (row["last"] if row else 0) + 1
+        cols = list(values)
+        item_id = self.db.execute(
+            f"INSERT INTO brief_items (brief_id, {', '.join(cols)}) VALUES (?, {', '.join('?' for _ in cols)})",
+            [brief_id, *values.values()])
+        self._touch(brief_id)
+        return _item(self.db.one("SELECT * FROM brief_items WHERE id = ?", (item_id,)))
+
+    def _passage(self, chunk_id: str) -> dict[str, Any]:
+        chunk = self.hub.catalog.chunks_by_ids([chunk_id]).get(chunk_id)
+        if chunk is None:
+            raise NotFound(f"no passage {chunk_id!r}")
+        doc = self.hub.catalog.document(chunk.doc_id)
+        return {"chunk_id": chunk.id, "doc_id": chunk.doc_id, "doc_title": doc.title if doc else chunk.doc_id,
+                "page": chunk.page, "heading": chunk.heading, "text": chunk.text}
+
+    def _profile_evidence(self, practice: Any) -> list[dict[str, Any]]:
+        links = [link for link in self.hub.catalog.practice_links(practice.id) if link["kind"] != "auto"]
+        pages_by_file: dict[str, set] = {}
+        for src in practice.sources:
+            pages_by_file.setdefault(src.file.rsplit("/", 1)[-1], set()).update(src.pages)
+        out = []
+        for link in links[:3]:
+            doc = self.hub.catalog.document(link["doc_id"])
+            if doc is None:
+                continue
+            pages = pages_by_file.get(str(doc.extra.get("path", doc.source)).rsplit("/", 1)[-1], set())
+            chunks = self.hub.catalog.chunks_of(doc.id)
+            chosen = next((c for c in chunks if c.page in pages), chunks[0] if chunks else None)
+            if chosen is not None:
+                out.append(self._passage(chosen.id))
+        return out
+
+    def _item(self, user: User, brief_id: int, item_id: int) -> Any:
+        self.get(user, brief_id)
+        row = self.db.one("SELECT * FROM brief_items WHERE id = ? AND brief_id = ?", (item_id, brief_id))
+        if row is None:
+            raise NotFound(f"no section {item_id} in brief {brief_id}")
+        return row
+
+    def _renumber(self, brief_id: int, order: list[int]) -> None:
+        with self.db.transaction() as db:
+            for position, item_id in enumerate(order, start=1):
+                db.execute("UPDATE brief_items SET position = ? WHERE id = ?", (position, item_id))
+        self._touch(brief_id)
+
+    def _touch(self, brief_id: int) -> None:
+        self.db.execute("UPDATE briefs SET updated_at = ? WHERE id = ?", (time.time(), brief_id))
+
+    def _brief(self, row: Any, items: bool = True) -> Brief:
+        brief = Brief(id=row["id"], user_id=row["user_id"], author=row["username"], title=row["title"],
+                      question=row["question"], city=row["city"], problem=row["problem"], partners=row["partners"],
+                      notes=row["notes"], share_token=row["share_token"], created_at=row["created_at"],
+                      updated_at=row["updated_at"])
+        if items:
+            brief.items = [_item(r) for r in self.db.query(
+                "SELECT * FROM brief_items WHERE brief_id = ? ORDER BY position, id", (brief.id,))]
+        return brief
+
+
+def _item(row: Any) -> BriefItem:
+    return BriefItem(id=row["id"], position=row["position"], kind=row["kind"], practice_id=row["practice_id"],
+                     chunk_id=row["chunk_id"], doc_id=row["doc_id"], doc_title=row["doc_title"], page=row["page"],
+                     heading=row["heading"], text=row["text"], rating=row["rating"],
+                     evidence=json.loads(row["evidence"] or "[]"), note=row["note"])
+
+
+def _clean(fields: dict[str, Any], require_title: bool) -> dict[str, str]:
+    values = {}
+    for key, limit in _TEXT_FIELDS.items():
+        if key not in fields or fields[key] is None:
+            continue
+        value = str(fields[key]).strip()
+        if len(value) > limit:
+            raise InvalidQuery(f"{key}: at most {limit} characters")
+        values[key] = value
+    if require_title and not values.get("title"):
+        raise InvalidQuery("title: required")
+    return values
+
+
+def _note(text: str, limit: int = 4000) -> str:
+    text = (text or "").strip()
+    if len(text) > limit:
+        raise InvalidQuery(f"note: at most {limit} characters")
+    return text
