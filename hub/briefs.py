@@ -137,7 +137,9 @@ class Briefs:
         (the reasons an advisory answer showed) or else the pages its profile cites."""
         self.get(user, brief_id)
         practice = self.hub.practice(practice_id)
-        evidence = [self._passage(c) for c in (chunk_ids or [])[:5]] or self._profile_evidence(practice)
+        given = [self._passage(c) for c in (chunk_ids or [])[:6]]
+        # the profile's own passages repeat its summary, which the item already carries
+        evidence = [p for p in given if p["doc_id"] != practice.doc_id][:4] or self._profile_evidence(practice)
         profile = self.hub.catalog.document(practice.doc_id)
         return self._add(brief_id, kind="practice", practice_id=practice.id, doc_id=practice.doc_id,
                          doc_title=profile.title if profile else practice.name, heading=practice.name,

@@ -81,3 +81,90 @@ def library_copy(tmp_path: Path) -> Path:
     dest = tmp_path / "library"
     shutil.copytree(LIBRARY, dest)
     return dest
+
+
+# --- community: a live hub over real HTTP, and a real browser ----------------------------------
+PASSWORDS = {"ada": "admin-password-1", "mona": "moderator-pass-1", "amir": "advisor-pass-12",
+             "maya": "member-pass-123"}
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def live_hub(tmp_path_factory, library_home: Path, embedder) -> Hub:
+    """A copy of the library hub that tests may change (submissions, briefs), with one user per
+    role: ada (admin), mona (moderator), amir and maya (members). Small limits so that oversized
+    uploads are cheap to make."""
+    home = tmp_path_factory.mktemp("live") / "home"
+    shutil.copytree(library_home, home, ignore=shutil.ignore_patterns(".lock"))
+    h = Hub(Settings.from_env({}, home=home, progress=False, max_file_mb=2, max_upload_mb=3,
+                              login_attempts=5), embedder=embedder)
+    for name, role in (("ada", "admin"), ("mona", "moderator"), ("amir", "member"), ("maya", "member")):
+        h.accounts.register(name, PASSWORDS[name], role=role, display_name=name.title())
+    yield h
+    h.close()
+
+
+@pytest.fixture(scope="module")
+def live_server(live_hub: Hub) -> str:
+    """The web app served by uvicorn on a free loopback port, in a thread of the test process."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from web.app import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(live_hub), host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not server.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium from Debian (chromium, chromium-driver) driven by Selenium; no download."""
+    import tempfile
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    binary = os.environ.get("HUB_CHROMIUM", "/usr/bin/chromium")
+    driver_path = os.environ.get("HUB_CHROMEDRIVER", "/usr/bin/chromedriver")
+    if not (Path(binary).exists() and Path(driver_path).exists()):
+        pytest.fail(f"browser tests need {binary} and {driver_path}: apt-get install chromium chromium-driver "
+                    "(.ci/run does this)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--window-size=1280,1000", "--lang=en-GB", f"--user-data-dir={tempfile.mkdtemp()}"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver.implicitly_wait(2)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Callable[[object, str], Path]:
+    """Save a full-window PNG of the browser's page under test-artifacts/screenshots/."""
+    folder = ARTIFACTS / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def shoot(driver, name: str) -> Path:  # type: ignore[no-untyped-def]
+        path = folder / f"{name}.png"
+        driver.save_screenshot(str(path))
+        return path
+
+    return shoot

@@ -66,7 +66,7 @@ def register(app: FastAPI, hub: Hub, pages: Any) -> None:
             return pages.render(request, "login.html", {"next": next, "username": username, "error": str(exc)},
                                 status_code=status)
         log_in(request, user)
-        pages.flash(request, "Welcome, {name}.".format(name=user.name))
+        pages.flash(request, "Welcome, {name}.", name=user.name)
         return pages.redirect(next)
 
     @app.get("/register", response_class=HTMLResponse, include_in_schema=False)
@@ -133,7 +133,7 @@ def register(app: FastAPI, hub: Hub, pages: Any) -> None:
         if username.lower() == admin.username.lower() and role != "admin":
             raise Forbidden("you cannot take the admin role from yourself; ask another admin")
         user = hub.accounts.set_role(username, role)
-        pages.flash(request, f"{user.username} is now {user.role}.")
+        pages.flash(request, "{name} is now {role}.", name=user.username, role=user.role)
         return pages.redirect("/admin/users")
 
     # --- API -----------------------------------------------------------------------------------

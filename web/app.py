@@ -69,8 +69,9 @@ class Pages:
         return self.templates.TemplateResponse(request, name, context, status_code=status_code)
 
     @staticmethod
-    def flash(request: Request, message: str) -> None:
-        request.state.session["flash"] = message
+    def flash(request: Request, message: str, **values: str) -> None:
+        """A one-time message for the next page; ``message`` is a catalog msgid, translated there."""
+        request.state.session["flash"] = {"m": message, "v": values}
 
     @staticmethod
     def redirect(url: str) -> RedirectResponse:

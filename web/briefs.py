@@ -100,7 +100,7 @@ def register(app: FastAPI, hub: Hub, pages: Any) -> None:
         add_item(user, target.id, NewItem(kind=kind if kind in ("practice", "passage") else "passage",
                                           practice_id=practice_id or None, chunk_id=chunk_id or None,
                                           chunk_ids=chunk_ids))
-        pages.flash(request, f"Added to “{target.title}”.")
+        pages.flash(request, "Added to “{title}”.", title=target.title)
         request.state.session["brief"] = target.id
         return pages.redirect(next)
 

@@ -111,14 +111,14 @@ def register(app: FastAPI, hub: Hub, pages: Any) -> None:
     def approve(request: Request, sub_id: int) -> Response:
         moderator = require(request, "moderator")
         sub = hub.moderation.approve(moderator, sub_id)
-        pages.flash(request, f"Approved: “{sub.title}” is now in the library.")
+        pages.flash(request, "Approved: “{title}” is now in the library.", title=sub.title)
         return pages.redirect("/moderation")
 
     @app.post("/moderation/{sub_id}/reject", include_in_schema=False)
     def reject(request: Request, sub_id: int, reason: str = Form("")) -> Response:
         moderator = require(request, "moderator")
         sub = hub.moderation.reject(moderator, sub_id, reason)
-        pages.flash(request, f"Rejected: “{sub.title}”. The member sees your reason.")
+        pages.flash(request, "Rejected: “{title}”. The member sees your reason.", title=sub.title)
         return pages.redirect("/moderation")
 
     # --- API -----------------------------------------------------------------------------------
