@@ -23,8 +23,9 @@ install: $(STAMP)
 run: install
 	$(BIN)/hub --home $(HUB_HOME) serve --seed library
 
-## Run the test suite on the real stack (model, Qdrant local mode, Whoosh, FastAPI).
+## Run the test suite on the real stack (model, Qdrant local mode, Whoosh, FastAPI, headless Chromium).
 test: install
+	bash scripts/install_browser.sh
 	$(BIN)/python -m pytest -q
 
 bench: install

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from jinja2 import Environment, select_autoescape
 
@@ -17,6 +17,14 @@ from hub.briefs import Brief
 from practices.ratings import SCALE
 
 QUOTE_CHARS = 900
+
+#: Translates the exports' own words (labels, rating meanings); identity gives English. The web
+#: app passes its catalog for the reader's interface language.
+Gettext = Callable[..., str]
+
+
+def _english(message: str, **values: object) -> str:
+    return message.format(**values) if values else message
 
 
 @dataclass
@@ -43,15 +51,15 @@ class Block:
 @dataclass
 class Layout:
     title: str
-    author: str
-    date: str
+    byline: str
+    labels: dict[str, str]
     context: list[tuple[str, str]]
     notes: str
     blocks: list[Block]
     references: list[Reference]
 
 
-def layout(brief: Brief) -> Layout:
+def layout(brief: Brief, _: Gettext = _english) -> Layout:
     refs: dict[tuple[str, int | None], Reference] = {}
 
     def cite(doc_id: str | None, title: str | None, page: int | None) -> int:
@@ -65,7 +73,7 @@ def layout(brief: Brief) -> Layout:
         if item.kind == "practice":
             rating = SCALE.get(item.rating or "")
             block = Block("practice", item.heading or item.practice_id or "practice",
-                          rating=(rating.label, rating.meaning) if rating else None, text=item.text,
+                          rating=(_(rating.label), _(rating.meaning)) if rating else None, text=item.text,
                           cite=cite(item.doc_id, item.doc_title, None), note=item.note)
             for ev in item.evidence:
                 block.quotes.append((_clip(ev["text"]), cite(ev["doc_id"], ev["doc_title"], ev.get("page"))))
@@ -75,10 +83,14 @@ def layout(brief: Brief) -> Layout:
                                 quotes=[(_clip(item.text), cite(item.doc_id, item.doc_title, item.page))]))
         else:
             blocks.append(Block("note", item.heading or "", text=item.text))
-    context = [(label, value) for label, value in (("Question", brief.question), ("City", brief.city),
-                                                   ("Problem", brief.problem), ("Partners", brief.partners)) if value]
-    return Layout(brief.title, brief.author, time.strftime("%Y-%m-%d", time.localtime(brief.updated_at)),
-                  context, brief.notes, blocks, sorted(refs.values(), key=lambda r: r.number))
+    context = [(_(label), value) for label, value in (("Question", brief.question), ("City", brief.city),
+                                                      ("Problem", brief.problem), ("Partners", brief.partners))
+               if value]
+    date = time.strftime("%Y-%m-%d", time.localtime(brief.updated_at))
+    labels = {"rating": _("Evidence rating"), "note": _("Advisor's note:"), "references": _("References")}
+    return Layout(brief.title, _("Technical-support brief prepared by {author}, {date}.", author=brief.author,
+                                 date=date),
+                  labels, context, brief.notes, blocks, sorted(refs.values(), key=lambda r: r.number))
 
 
 def _clip(text: str) -> str:
@@ -87,9 +99,9 @@ def _clip(text: str) -> str:
 
 
 # --- Markdown -----------------------------------------------------------------------------------
-def to_markdown(brief: Brief) -> str:
-    doc = layout(brief)
-    out = [f"# {_md(doc.title)}", "", f"*Technical-support brief prepared by {_md(doc.author)}, {doc.date}.*", ""]
+def to_markdown(brief: Brief, _: Gettext = _english) -> str:
+    doc = layout(brief, _)
+    out = [f"# {_md(doc.title)}", "", f"*{_md(doc.byline)}*", ""]
     for label, value in doc.context:
         out += [f"**{label}:** {_md(value)}", ""]
     if doc.notes:
@@ -97,15 +109,15 @@ def to_markdown(brief: Brief) -> str:
     for n, block in enumerate(doc.blocks, start=1):
         out += [f"## {n}. {_md(block.heading)}" if block.heading else f"## {n}.", ""]
         if block.rating:
-            out += [f"**Evidence rating: {block.rating[0]}.** {block.rating[1]}", ""]
+            out += [f"**{doc.labels['rating']}: {block.rating[0]}.** {block.rating[1]}", ""]
         if block.text:
             out += [_md(block.text) + (f" [{block.cite}]" if block.cite else ""), ""]
         for quote, number in block.quotes:
             out += [f"> {_md(quote)} [{number}]", ""]
         if block.note:
-            out += [f"*Advisor's note:* {_md(block.note)}", ""]
+            out += [f"*{doc.labels['note']}* {_md(block.note)}", ""]
     if doc.references:
-        out += ["## References", ""]
+        out += [f"## {doc.labels['references']}", ""]
         out += [f"{r.number}. {_md(r.text())}" for r in doc.references]
         out.append("")
     return "\n".join(out)
@@ -120,7 +132,7 @@ def _md(text: str) -> str:
 
 # --- HTML ---------------------------------------------------------------------------------------
 _HTML = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="{{ lang }}"><head><meta charset="utf-8">
 <title>{{ doc.title }}</title>
 <style>
 body { font: 11pt/1.5 Georgia, "Times New Roman", serif; max-width: 46em; margin: 2em auto; color: #111; padding: 0 1em; }
@@ -134,25 +146,25 @@ ol.references li { margin-bottom: .3em; }
 @page { size: A4; margin: 2cm; }
 </style></head><body>
 <h1>{{ doc.title }}</h1>
-<p class="byline">Technical-support brief prepared by {{ doc.author }}, {{ doc.date }}.</p>
+<p class="byline">{{ doc.byline }}</p>
 {% if doc.context %}<dl class="context">{% for label, value in doc.context %}<dt>{{ label }}</dt><dd>{{ value }}</dd>{% endfor %}</dl>{% endif %}
 {% if doc.notes %}{% for para in doc.notes.split("\\n\\n") %}<p>{{ para }}</p>{% endfor %}{% endif %}
 {% for block in doc.blocks %}<section>
 <h2>{{ loop.index }}. {{ block.heading }}</h2>
-{% if block.rating %}<p class="rating"><strong>Evidence rating: {{ block.rating[0] }}.</strong> {{ block.rating[1] }}</p>{% endif %}
+{% if block.rating %}<p class="rating"><strong>{{ doc.labels.rating }}: {{ block.rating[0] }}.</strong> {{ block.rating[1] }}</p>{% endif %}
 {% if block.text %}<p>{{ block.text }}{% if block.cite %} <sup><a href="#ref-{{ block.cite }}">[{{ block.cite }}]</a></sup>{% endif %}</p>{% endif %}
 {% for quote, number in block.quotes %}<blockquote>{{ quote }} <sup><a href="#ref-{{ number }}">[{{ number }}]</a></sup></blockquote>{% endfor %}
-{% if block.note %}<p class="note"><em>Advisor's note:</em> {{ block.note }}</p>{% endif %}
+{% if block.note %}<p class="note"><em>{{ doc.labels.note }}</em> {{ block.note }}</p>{% endif %}
 </section>{% endfor %}
-{% if doc.references %}<h2>References</h2>
+{% if doc.references %}<h2>{{ doc.labels.references }}</h2>
 <ol class="references">{% for r in doc.references %}<li id="ref-{{ r.number }}" value="{{ r.number }}">{{ r.text() }}</li>{% endfor %}</ol>{% endif %}
 </body></html>
 """
 _ENV = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
 
 
-def to_html(brief: Brief) -> str:
-    return _ENV.from_string(_HTML).render(doc=layout(brief))
+def to_html(brief: Brief, _: Gettext = _english, lang: str = "en") -> str:
+    return _ENV.from_string(_HTML).render(doc=layout(brief, _), lang=lang)
 
 
 # --- PDF ----------------------------------------------------------------------------------------
@@ -161,16 +173,16 @@ _PDF_REPLACE = {"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2
                 "\u2022": "-", "\u2212": "-"}
 
 
-def to_pdf(brief: Brief) -> bytes:
+def to_pdf(brief: Brief, _: Gettext = _english) -> bytes:
     """An A4 PDF with the built-in Helvetica (no font files to ship); characters outside
     Latin-1 are spelled out or replaced, as French and Spanish text needs none beyond it."""
     from fpdf import FPDF
 
-    doc = layout(brief)
+    doc = layout(brief, _)
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=18)
     pdf.set_title(_latin(doc.title))
-    pdf.set_author(_latin(doc.author))
+    pdf.set_author(_latin(brief.author))
     pdf.set_creator("Urban Safety Knowledge Hub")
     pdf.add_page()
 
@@ -180,7 +192,7 @@ def to_pdf(brief: Brief) -> bytes:
         pdf.multi_cell(pdf.epw - indent, height, _latin(text), new_x="LMARGIN", new_y="NEXT")
 
     para(doc.title, size=18, style="B", height=8)
-    para(f"Technical-support brief prepared by {doc.author}, {doc.date}.", size=9.5, style="I")
+    para(doc.byline, size=9.5, style="I")
     pdf.ln(3)
     for label, value in doc.context:
         para(f"{label}: {value}", size=10.5)
@@ -191,7 +203,7 @@ def to_pdf(brief: Brief) -> bytes:
         pdf.ln(4)
         para(f"{n}. {block.heading}", size=13, style="B", height=6.5)
         if block.rating:
-            para(f"Evidence rating: {block.rating[0]}. {block.rating[1]}", size=10, style="B")
+            para(f"{doc.labels['rating']}: {block.rating[0]}. {block.rating[1]}", size=10, style="B")
         if block.text:
             para(block.text + (f" [{block.cite}]" if block.cite else ""))
         for quote, number in block.quotes:
@@ -199,10 +211,10 @@ def to_pdf(brief: Brief) -> bytes:
             para(f"\u201c{quote}\u201d [{number}]", size=10, style="I", indent=6)
         if block.note:
             pdf.ln(1)
-            para(f"Advisor's note: {block.note}", size=10)
+            para(f"{doc.labels['note']} {block.note}", size=10)
     if doc.references:
         pdf.ln(5)
-        para("References", size=13, style="B", height=6.5)
+        para(doc.labels["references"], size=13, style="B", height=6.5)
         for r in doc.references:
             para(f"{r.number}. {r.text()}", size=10)
     return bytes(pdf.output())

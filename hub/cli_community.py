@@ -58,6 +58,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--as", dest="owner", required=True, metavar="USER")
     q.add_argument("--format", choices=("md", "html", "pdf"), default="md")
     q.add_argument("--output", "-o", help="file to write (default: standard output; required for pdf)")
+    q.add_argument("--lang", choices=("en", "fr", "es"), default="en", help="language of the brief's own labels")
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -139,8 +140,11 @@ def cmd_briefs(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"#{b.id:<5} {b.title}" + ("  (shared)" if b.share_token else ""))
             return 0
         brief = hub.briefs.get(hub.accounts.by_name(args.owner), args.brief)
+        from web.i18n import translator
+
         render = EXPORTERS[args.format][0]
-        content = render(brief)
+        gettext = translator(args.lang)
+        content = render(brief, gettext, args.lang) if args.format == "html" else render(brief, gettext)
         if args.output:
             data = content if isinstance(content, bytes) else content.encode("utf-8")
             Path(args.output).write_bytes(data)

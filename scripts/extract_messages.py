@@ -23,7 +23,8 @@ FLASH = re.compile(r"""flash\(request,\s*((?:"(?:[^"\\]|\\.)*"\s*)+)""")
 DATA = (["member", "moderator", "admin", "pending", "approved", "rejected", "withdrawn", "superseded", "new",
          "edit", "withdrawal", "submitted", "edited", "withdrawal requested", "document", "case study",
          "practice", "evaluation", "review", "tool guide", "diagnosis", "guide", "report", "theme",
-         "rating", "level", "population"]
+         "rating", "level", "population", "Question", "Problem", "Partners", "Evidence rating",
+         "Advisor's note:", "References", "Technical-support brief prepared by {author}, {date}."]
         + [r.label for r in SCALE.values()] + [r.meaning for r in SCALE.values()] + list(LEVELS)
         + list(LEVELS.values()))
 

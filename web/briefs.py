@@ -14,6 +14,7 @@ from hub.core import Hub
 from hub.errors import InvalidQuery
 from practices.ratings import SCALE
 from web.accounts import require
+from web.i18n import translator
 
 # The exported HTML is a standalone page with its own styles; nothing in it runs.
 _EXPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
@@ -46,11 +47,13 @@ class Order(BaseModel):
     item_ids: list[int]
 
 
-def export_response(brief: Any, fmt: str, download: bool = True) -> Response:
+def export_response(brief: Any, fmt: str, download: bool = True, lang: str = "en") -> Response:
+    """The brief in the reader's interface language (its own labels; the library text is as written)."""
     if fmt not in EXPORTERS:
         raise InvalidQuery(f"format must be one of {', '.join(EXPORTERS)}")
     render, media, ext = EXPORTERS[fmt]
-    body = render(brief)
+    gettext = translator(lang)
+    body = render(brief, gettext, lang) if fmt == "html" else render(brief, gettext)
     response = Response(body, media_type=media)
     name = "".join(c if c.isalnum() or c in "-_" else "-" for c in brief.title.lower())[:60].strip("-") or "brief"
     disposition = "attachment" if download else "inline"
@@ -58,6 +61,12 @@ def export_response(brief: Any, fmt: str, download: bool = True) -> Response:
     if fmt == "html":
         response.headers["Content-Security-Policy"] = _EXPORT_CSP
     return response
+
+
+def language_of(request: Request) -> str:
+    from web.app import language_of as chosen
+
+    return chosen(request)
 
 
 def register(app: FastAPI, hub: Hub, pages: Any) -> None:
@@ -159,11 +168,12 @@ def register(app: FastAPI, hub: Hub, pages: Any) -> None:
 
     @app.get("/briefs/{brief_id}/export", include_in_schema=False)
     def export(request: Request, brief_id: int, format: str = "html") -> Response:
-        return export_response(briefs.get(require(request), brief_id), format, download=format != "html")
+        return export_response(briefs.get(require(request), brief_id), format, download=format != "html",
+                               lang=language_of(request))
 
     @app.get("/shared/{token}", include_in_schema=False)
-    def shared(token: str, format: str = "html") -> Response:
-        return export_response(briefs.shared(token), format, download=format != "html")
+    def shared(request: Request, token: str, format: str = "html") -> Response:
+        return export_response(briefs.shared(token), format, download=format != "html", lang=language_of(request))
 
     # --- API -----------------------------------------------------------------------------------
     @app.get("/api/briefs", summary="Your briefs", tags=["briefs"])
@@ -224,8 +234,10 @@ def register(app: FastAPI, hub: Hub, pages: Any) -> None:
     @app.get("/api/briefs/{brief_id}/export", summary="Export as Markdown, print-ready HTML or PDF",
              tags=["briefs"], response_class=Response)
     def api_export(request: Request, brief_id: int,
-                   format: str = Query("md", pattern="^(md|html|pdf)$")) -> Response:
-        return export_response(briefs.get(require(request), brief_id), format)
+                   format: str = Query("md", pattern="^(md|html|pdf)$"),
+                   lang: str = Query("en", pattern="^(en|fr|es)$")) -> Response:
+        """`lang` sets the language of the brief's own labels (headings, rating meanings)."""
+        return export_response(briefs.get(require(request), brief_id), format, lang=lang)
 
     @app.get("/api/shared/{token}", summary="A shared brief (no login; the link is the key)", tags=["briefs"])
     def api_shared(token: str) -> dict[str, Any]:

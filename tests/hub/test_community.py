@@ -16,6 +16,7 @@ from hub.brief_export import to_html, to_markdown, to_pdf
 from hub.errors import Conflict, Forbidden, InvalidQuery, NotFound, TooManyAttempts, Unauthorised
 from tests.conftest import PASSWORDS, ROOT
 from tests.pdfs import text_pdf
+from web.i18n import catalog, translator
 
 CASE = {"title": "Marches exploratoires au Mirail", "city": "Toulouse", "country": "France", "language": "fr",
         "summary": "Des habitantes ont parcouru le quartier de nuit avec les services techniques de la ville.",
@@ -179,6 +180,12 @@ def test_brief_exports_cite_every_library_text_with_a_number(live_hub) -> None:
     assert html.count('<li id="ref-') == len(listed) and "<script" not in html
     pdf_text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(to_pdf(brief))).pages)
     assert "References" in pdf_text and f"p. {hit.page}" in pdf_text and top.practice.rating.label in pdf_text
+    # in French, the brief's own words are French; the library's text stays as written
+    french = to_markdown(brief, translator("fr"))
+    assert "## Références" in french and "**Niveau de preuve: " in french
+    assert catalog("fr")[top.practice.rating.meaning] in french and f"{hit.title}, p. {hit.page}" in french
+    pdf_fr = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(to_pdf(brief, translator("fr")))).pages)
+    assert "Références" in pdf_fr and "Note technique préparée par amir" in pdf_fr
 
 
 def test_brief_order_privacy_and_sharing(live_hub) -> None:
