@@ -50,6 +50,9 @@ class Hub:
         self._cache = None
         self._community = None
         self._lock = threading.Lock()
+        # One writer at a time per process: the web app ingests on approval while other requests
+        # read, and Whoosh allows a single writer (a second one would fail on its lock).
+        self._write_lock = threading.RLock()
 
     # --- lazily opened parts -----------------------------------------------------------------
     def embedder(self):  # type: ignore[no-untyped-def]
@@ -103,6 +106,15 @@ class Hub:
     def ingest(self, paths: Iterable[str | Path],
                on_reject: Callable[[RejectedDocument], None] | None = None, force: bool = False,
                overrides: dict[Path, dict] | None = None):  # type: ignore[no-untyped-def]
+        with self._write_lock:
+            return self._ingest(paths, on_reject, force, overrides)
+
+    @property
+    def write_lock(self) -> threading.RLock:
+        """Held while the stores change; moderation holds it across check-then-ingest."""
+        return self._write_lock
+
+    def _ingest(self, paths, on_reject, force, overrides):  # type: ignore[no-untyped-def]
         from ingest.pipeline import Ingester
         from practices.profile import validate
 
@@ -196,6 +208,10 @@ class Hub:
 
     def remove(self, source: str) -> list[Document]:
         """Delete the documents ingested from ``source`` (path as given, resolved path, or id)."""
+        with self._write_lock:
+            return self._remove(source)
+
+    def _remove(self, source: str) -> list[Document]:
         docs = self.catalog.documents_by_source(source)
         if not docs:
             resolved = str(Path(source).expanduser().resolve())

@@ -158,6 +158,10 @@ class Moderation:
 
     def approve(self, moderator: User, sub_id: int) -> Submission:
         _moderator(moderator)
+        with self.hub.write_lock:  # two moderators clicking at once: one decides, the other gets 409
+            return self._approve(moderator, sub_id)
+
+    def _approve(self, moderator: User, sub_id: int) -> Submission:
         sub = self._pending(sub_id)
         if sub.kind == "withdrawal":
             target = self.get(sub.target_id or 0)
@@ -183,10 +187,11 @@ class Moderation:
         reason = reason.strip()
         if not reason:
             raise InvalidQuery("reason: say why, the member sees it")
-        self._pending(sub_id)
-        self.db.execute("UPDATE submissions SET status = 'rejected', reason = ?, updated_at = ? WHERE id = ?",
-                        (reason[:2000], time.time(), sub_id))
-        self._log(sub_id, moderator, "rejected", reason[:2000])
+        with self.hub.write_lock:
+            self._pending(sub_id)
+            self.db.execute("UPDATE submissions SET status = 'rejected', reason = ?, updated_at = ? WHERE id = ?",
+                            (reason[:2000], time.time(), sub_id))
+            self._log(sub_id, moderator, "rejected", reason[:2000])
         return self.get(sub_id)
 
     def decisions(self, limit: int = 200) -> list[dict[str, Any]]:

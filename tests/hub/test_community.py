@@ -241,3 +241,26 @@ def test_cli_users_and_tokens(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "no user named 'nobody'" in missing.stderr and "Traceback" not in missing.stderr
     queue = hub("moderation", "queue")
     assert "the queue is empty" in queue.stdout
+
+
+def test_concurrent_decisions_and_searches(live_hub) -> None:
+    """Moderators approving at the same moment as readers search: one decision per submission,
+    no store errors, and the three stores still agree."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    maya, mona = user(live_hub, "maya"), user(live_hub, "mona")
+    subs = [live_hub.moderation.submit(maya, CASE | {"title": f"Cas numéro {i}"}) for i in range(3)]
+
+    def approve(sub_id: int) -> str:
+        try:
+            return live_hub.moderation.approve(mona, sub_id).status
+        except Conflict:
+            return "conflict"
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        decisions = [pool.submit(approve, s.id) for s in subs for _ in range(2)]
+        searches = [pool.submit(live_hub.search, "marches exploratoires de nuit") for _ in range(6)]
+        results = [f.result() for f in decisions]
+        assert all(f.result().hits for f in searches)
+    assert sorted(results) == ["approved"] * 3 + ["conflict"] * 3
+    assert live_hub.check().ok

@@ -278,3 +278,43 @@ def test_french_interface(browser, live_server, screenshots) -> None:
     screenshots(browser, "11-practices-fr")
     browser.get(base + "/login")
     assert browser.find_element(By.CSS_SELECTOR, "label[for=password]").text == "Mot de passe"
+
+
+UNLABELLED = """
+return Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea')).filter(el =>
+    !el.getAttribute('aria-label') && !el.closest('label') &&
+    !(el.id && document.querySelector('label[for="' + el.id + '"]'))).map(el => el.outerHTML.slice(0, 120));
+"""
+
+
+def test_keyboard_only_login_and_every_field_labelled(browser, live_server, live_hub) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    base = live_server
+    browser.delete_all_cookies()
+    browser.get(base + "/login")
+    browser.switch_to.active_element.send_keys("amir")  # the user name field has the focus
+    browser.switch_to.active_element.send_keys(Keys.TAB)
+    assert browser.switch_to.active_element.get_attribute("id") == "password"
+    old = browser.find_element(By.TAG_NAME, "html")
+    browser.switch_to.active_element.send_keys(PASSWORDS["amir"], Keys.ENTER)
+    WebDriverWait(browser, 30).until(staleness_of(old))
+    assert "Amir" in browser.find_element(By.CSS_SELECTOR, ".account").text
+    # the first Tab reaches the skip link, which leads to the content
+    browser.get(base + "/practices")
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    assert browser.switch_to.active_element.get_attribute("class") == "skip"
+
+    sub = live_hub.moderation.submit(live_hub.accounts.by_name("amir"), {
+        "title": "Label check", "city": "Quito", "country": "Ecuador", "language": "es",
+        "summary": "Una prueba de accesibilidad con varias palabras."})
+    brief = live_hub.briefs.create(live_hub.accounts.by_name("amir"), {"title": "Labels"})
+    pages = ["/", "/?q=bus+stops+lighting", "/advise?q=youth+violence", "/practices", "/forums", "/share",
+             "/briefs", f"/briefs/{brief.id}", "/submissions", f"/submissions/{sub.id}", "/account"]
+    for path in pages:
+        browser.get(base + path)
+        assert browser.execute_script(UNLABELLED) == [], path
+    login(browser, base, "ada")
+    for path in ("/moderation", "/admin/users", "/register"):
+        browser.get(base + path)
+        assert browser.execute_script(UNLABELLED) == [], path
