@@ -25,6 +25,7 @@ def click_and_load(driver, element) -> None:  # type: ignore[no-untyped-def]
     old = driver.find_element(By.TAG_NAME, "html")
     element.click()
     WebDriverWait(driver, 30).until(staleness_of(old))
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def login(driver, base: str, name: str) -> None:  # type: ignore[no-untyped-def]
