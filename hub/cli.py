@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 import os
 import sys
 from pathlib import Path
@@ -54,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="restore a hub written by `hub export` into --home")
     p.add_argument("file")
     p.add_argument("--force", action="store_true", help="replace the hub already in --home")
+
+    p = sub.add_parser("migrate", help="copy an embedded hub's vectors to a Qdrant server, then verify")
+    p.add_argument("--to", required=True, metavar="URL", help="http(s)://host:6333, or a folder for another embedded store")
+    p.add_argument("--shards", type=int, default=1, help="shard_number of the new collection (cluster: e.g. 2 per node)")
+    p.add_argument("--replicas", type=int, default=1, help="replication_factor of the new collection")
+    p.add_argument("--force", action="store_true", help="replace the collection if the destination has one")
 
     p = sub.add_parser("recommend", help="rank practices for an advisory question, with evidence and forums")
     p.add_argument("question")
@@ -290,22 +297,47 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from hub.migrate import destination_client, migrate
+
+    with _hub(settings) as hub:
+        dest = destination_client(args.to, settings.qdrant_api_key)
+        report = migrate(hub, dest, shards=args.shards, replicas=args.replicas, force=args.force)
+        dest.close()
+    print(f"copied {report.copied} passages to {args.to} (source {report.source}, destination "
+          f"{report.destination}, catalog {report.catalog})")
+    for problem in report.problems:
+        print(f"problem: {problem}", file=sys.stderr)
+    if report.ok:
+        print(f"verified. Serve from it with HUB_QDRANT_URL={args.to}")
+    return 0 if report.ok else 1
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from hub.core import Hub
     from web.app import create_app
 
+    from hub import logs
+
+    log = logs.configure(settings.log_format, settings.log_level)
+    started = time.perf_counter()
     hub = Hub(settings)
     if args.seed:
-        report = hub.ingest(args.seed, on_reject=lambda r: print(f"rejected {r}", file=sys.stderr))
-        print(report.summary(), file=sys.stderr)
+        report = hub.ingest(args.seed, on_reject=lambda r: logs.event(log, "rejected", 30, source=r.source,
+                                                                        reason=r.reason))
+        logs.event(log, "seeded", added=len(report.added), updated=len(report.updated),
+                   unchanged=len(report.unchanged), rejected=len(report.rejected), embedded=report.embedded,
+                   seconds=round(report.seconds, 1))
     hub.warm_up()
     app = create_app(hub)
-    print(f"Urban Safety Knowledge Hub on http://{settings.host}:{settings.port}/ "
-          f"({hub.catalog.counts()['documents']} documents)", file=sys.stderr)
+    counts = hub.catalog.counts()
+    logs.event(log, "serving", url=f"http://{settings.host}:{settings.port}/", documents=counts["documents"],
+               passages=counts["passages"], qdrant=settings.qdrant_url or "embedded",
+               startup_s=round(time.perf_counter() - started, 2))
     try:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
     finally:
         hub.close()
     return 0
@@ -314,7 +346,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 COMMANDS = {"ingest": cmd_ingest, "search": cmd_search, "documents": cmd_documents,
             "remove": cmd_remove, "check": cmd_check, "serve": cmd_serve,
             "recommend": cmd_recommend, "practices": cmd_practices, "export": cmd_export,
-            "import": cmd_import}
+            "import": cmd_import, "migrate": cmd_migrate}
 
 
 def _community_commands() -> dict:

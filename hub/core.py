@@ -86,6 +86,10 @@ class Hub:
         self.keyword.searcher()
 
     def close(self) -> None:
+        """Close every store; a second call does nothing."""
+        if getattr(self, "_closed", False):
+            return
+        self._closed = True
         if self._semantic is not None:
             self._semantic.close()
         if self._keyword is not None:
@@ -294,7 +298,10 @@ class Hub:
         keyword_ids = self.keyword.chunk_ids()
         counts = self.catalog.counts()
         report = CheckReport(counts["documents"], counts["passages"], len(semantic_ids), len(keyword_ids))
-        for name, ids in (("Qdrant", semantic_ids), ("Whoosh", keyword_ids)):
+        stores = [("Qdrant", semantic_ids), ("Whoosh", keyword_ids)]
+        if self.semantic.mirror is not None:
+            stores.append(("the in-memory vector copy", self.semantic.mirror.chunk_ids()))
+        for name, ids in stores:
             missing = catalog_ids - ids
             extra = ids - catalog_ids
             if missing:

@@ -61,6 +61,9 @@ class Settings:
     forums: Path | None = None
     #: Passages each retriever hands to fusion.
     candidates: int = 100
+    #: Embedded mode: answer vector searches from an in-memory copy (search/vectors.py) rather
+    #: than qdrant-client's local mode (bench/scale.py has the figures).
+    vector_copy: bool = True
     progress: bool = True
     #: Signs session cookies and CSRF tokens. Empty: a random key kept in ``home/secret.key``.
     secret_key: str = ""
@@ -71,6 +74,9 @@ class Settings:
     login_window: int = 300
     #: Mark session cookies Secure (set when the hub is served over HTTPS).
     secure_cookies: bool = False
+    #: Log lines: "text" for people, "json" (one object per line) for log shippers.
+    log_format: str = "text"
+    log_level: str = "info"
     #: Anyone may register as a member; off: only admins create accounts (`hub users add`).
     open_registration: bool = True
 
@@ -105,6 +111,10 @@ class Settings:
     @property
     def embedding_cache_path(self) -> Path:
         return self.home / "embeddings.sqlite"
+
+    @property
+    def vectors_path(self) -> Path:
+        return self.home / "vectors.sqlite"
 
     @property
     def community_path(self) -> Path:

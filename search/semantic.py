@@ -24,18 +24,51 @@ def point_id(chunk_id: str) -> str:
 
 
 class SemanticIndex:
+    """Qdrant, plus (embedded mode) the in-memory copy of search/vectors.py that answers reads.
+
+    In embedded mode the local Qdrant store opens only when something is written or checked,
+    since opening it reads every point (seconds at 50,000 passages)."""
+
     def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.collection = settings.collection
+        self.embedded = not settings.qdrant_url
+        self._client = None
+        self._dim: int | None = None
+        self.mirror = None
+        if self.embedded and settings.vector_copy:
+            from search.vectors import VectorStore
+
+            self.mirror = VectorStore(settings.vectors_path)
+            if not self.mirror.existed and (settings.qdrant_path / "collection").exists():
+                self._rebuild_mirror()
+        else:
+            self._open()
+
+    @property
+    def client(self):  # type: ignore[no-untyped-def]
+        if self._client is None:
+            self._open()
+        return self._client
+
+    @property
+    def dim(self) -> int | None:
+        if self.mirror is not None and self._client is None:
+            return self.mirror.dim
+        return self._dim
+
+    def _open(self) -> None:
         from qdrant_client import QdrantClient
 
-        self.collection = settings.collection
-        self.dim: int | None = None
-        self.embedded = not settings.qdrant_url
+        settings = self.settings
         try:
             if settings.qdrant_url:
-                self.client = QdrantClient(url=settings.qdrant_url, api_key=settings.qdrant_api_key, timeout=30)
+                client = QdrantClient(url=settings.qdrant_url, api_key=settings.qdrant_api_key, timeout=30)
             else:
                 settings.qdrant_path.mkdir(parents=True, exist_ok=True)
-                self.client = QdrantClient(path=str(settings.qdrant_path))
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # the >20,000 points advice: reads use the copy
+                    client = QdrantClient(path=str(settings.qdrant_path))
         except RuntimeError as exc:
             if "already accessed" in str(exc):
                 raise StoreUnavailable(
@@ -44,20 +77,41 @@ class SemanticIndex:
                 ) from None
             raise
         try:
-            if self.client.collection_exists(self.collection):
-                info = self.client.get_collection(self.collection)
-                self.dim = int(info.config.params.vectors.size)  # type: ignore[union-attr]
+            if client.collection_exists(self.collection):
+                info = client.get_collection(self.collection)
+                self._dim = int(info.config.params.vectors.size)  # type: ignore[union-attr]
         except Exception as exc:  # noqa: BLE001 - network errors from a server
             raise StoreUnavailable(f"cannot reach Qdrant at {settings.qdrant_url}: {exc}") from None
+        self._client = client
+
+    def _rebuild_mirror(self) -> None:
+        """Fill the in-memory copy from Qdrant (a home written before the copy existed)."""
+        ids, vectors, payloads = [], [], []
+        _ = self.client
+        if self._dim is not None:
+            offset = None
+            while True:
+                points, offset = self.client.scroll(self.collection, limit=2048, offset=offset,
+                                                    with_payload=True, with_vectors=True)
+                for p in points:
+                    if p.payload:
+                        ids.append(p.payload["chunk_id"])
+                        vectors.append(p.vector)
+                        payloads.append(p.payload)
+                if offset is None:
+                    break
+        matrix = np.asarray(vectors, dtype=np.float32).reshape(len(ids), self._dim or 0)
+        self.mirror.replace_all(ids, matrix, payloads)  # type: ignore[union-attr]
 
     def ensure_collection(self, dim: int) -> None:
         """Create the collection on first write; refuse vectors of another model's size."""
         from qdrant_client import models
 
-        if self.dim is not None:
-            if self.dim != dim:
+        _ = self.client  # opens the store, and learns the collection's size if it exists
+        if self._dim is not None:
+            if self._dim != dim:
                 raise StoreUnavailable(
-                    f"the Qdrant collection {self.collection!r} holds {self.dim}-dimensional vectors but "
+                    f"the Qdrant collection {self.collection!r} holds {self._dim}-dimensional vectors but "
                     f"the model makes {dim}; use a new home (or collection) after changing models"
                 )
             return
@@ -65,15 +119,18 @@ class SemanticIndex:
             self.collection,
             vectors_config=models.VectorParams(size=dim, distance=models.Distance.COSINE),
         )
-        self.dim = dim
+        self._dim = dim
         if not self.embedded:
             for name in ("doc_id", "doc_type", "language", "tags"):
                 self.client.create_payload_index(self.collection, name, models.PayloadSchemaType.KEYWORD)
             self.client.create_payload_index(self.collection, "year", models.PayloadSchemaType.INTEGER)
 
     def close(self) -> None:
+        if self.mirror is not None:
+            self.mirror.close()
         try:
-            self.client.close()
+            if self._client is not None:
+                self._client.close()
         except Exception:  # noqa: BLE001
             pass
 
@@ -90,12 +147,19 @@ class SemanticIndex:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 self.client.upsert(self.collection, points=points, wait=True)
+        if self.mirror is not None:
+            self.mirror.upsert(chunk_ids, vectors, payloads)
 
     def delete_documents(self, doc_ids: Iterable[str]) -> None:
         from qdrant_client import models
 
         ids = list(doc_ids)
+        if self.mirror is not None:
+            self.mirror.delete_documents(ids)
         if not ids or self.dim is None:
+            return
+        _ = self.client
+        if self._dim is None:
             return
         self.client.delete(
             self.collection,
@@ -107,12 +171,17 @@ class SemanticIndex:
     def delete_chunks(self, chunk_ids: Iterable[str]) -> None:
         from qdrant_client import models
 
+        chunk_ids = list(chunk_ids)
+        if self.mirror is not None:
+            self.mirror.delete_chunks(chunk_ids)
         ids = [point_id(c) for c in chunk_ids]
-        if ids and self.dim is not None:
+        if ids and self.dim is not None and self.client is not None and self._dim is not None:
             self.client.delete(self.collection, points_selector=models.PointIdsList(points=ids), wait=True)
 
     def search(self, vector: np.ndarray, limit: int, filters: dict | None = None) -> list[tuple[str, float]]:
         """Best passages for a query vector, as (chunk_id, cosine) pairs."""
+        if self.mirror is not None:
+            return self.mirror.search(vector, limit, filters)
         if self.dim is None:
             return []
         response = self.client.query_points(
@@ -123,6 +192,8 @@ class SemanticIndex:
 
     def vectors(self, chunk_ids: Sequence[str]) -> np.ndarray:
         """Stored vectors of these passages, in order (missing ones are skipped)."""
+        if self.mirror is not None:
+            return self.mirror.vectors(chunk_ids)
         if not chunk_ids or self.dim is None:
             return np.zeros((0, self.dim or 0), dtype=np.float32)
         points = self.client.retrieve(self.collection, ids=[point_id(c) for c in chunk_ids],
@@ -132,8 +203,10 @@ class SemanticIndex:
         return np.asarray(rows, dtype=np.float32).reshape(len(rows), self.dim)
 
     def chunk_ids(self) -> set[str]:
+        """What Qdrant holds (opens the local store: this is for `hub check`)."""
         ids: set[str] = set()
-        if self.dim is None:
+        _ = self.client
+        if self._dim is None:
             return ids
         offset = None
         while True:
@@ -144,7 +217,16 @@ class SemanticIndex:
                 return ids
 
     def count(self) -> int:
+        """Passages searchable: the in-memory copy's count in embedded mode, Qdrant's otherwise."""
+        if self.mirror is not None:
+            return self.mirror.count()
         if self.dim is None:
+            return 0
+        return int(self.client.count(self.collection, exact=True).count)
+
+    def qdrant_count(self) -> int:
+        _ = self.client
+        if self._dim is None:
             return 0
         return int(self.client.count(self.collection, exact=True).count)
 

@@ -6,7 +6,9 @@ model. Expected errors become 4xx answers with a message: JSON for ``/api``, a p
 
 from __future__ import annotations
 
+import logging
 import math
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -18,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from hub import logs
 from hub.core import Hub
 from hub.errors import (Conflict, Forbidden, HubError, InvalidQuery, NotFound, StoreUnavailable,
                         TooManyAttempts, Unauthorised)
@@ -141,12 +144,23 @@ def create_app(hub: Hub) -> FastAPI:
     pages = Pages(templates, sessions, hub)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
+    log = logs.get("web")
+
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
         session = sessions.load(request.cookies.get(COOKIE))
         before = dict(session)
         request.state.session = session
-        response = await call_next(request)
+        try:
+            response = await call_next(request)
+        except Exception:
+            logs.event(log, "request failed", logging.ERROR, method=request.method, path=request.url.path,
+                       ms=round((time.perf_counter() - started) * 1000, 1))
+            raise
+        user = getattr(request.state, "user", None)
+        logs.event(log, "request", method=request.method, path=request.url.path, status=response.status_code,
+                   ms=round((time.perf_counter() - started) * 1000, 1), user=user.username if user else None)
         if session != before or (session.get("new") and not request.url.path.startswith(("/api/", "/static/"))):
             sessions.set_cookie(response, session)
         for name, value in _SECURITY_HEADERS.items():

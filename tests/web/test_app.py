@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -102,10 +103,11 @@ def test_hub_serve_over_real_http(tmp_path: Path) -> None:
     lib.mkdir()
     (lib / "note.txt").write_text("Local safety committees\n\nThe mayor chairs the local safety committee.\n")
     port = _free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HUB_LOG_FORMAT": "json"}
+    log = (tmp_path / "serve.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "hub", "--home", str(tmp_path / "home"), "serve",
                              "--port", str(port), "--seed", str(lib)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                            stdout=subprocess.DEVNULL, stderr=log, env=env)
     try:
         deadline = time.time() + 120
         while time.time() < deadline:
@@ -113,7 +115,7 @@ def test_hub_serve_over_real_http(tmp_path: Path) -> None:
                 health = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2)
                 break
             except httpx.TransportError:
-                assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+                assert proc.poll() is None, (tmp_path / "serve.log").read_text()
                 time.sleep(0.5)
         else:
             pytest.fail("hub serve did not start")
@@ -124,6 +126,13 @@ def test_hub_serve_over_real_http(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+        log.close()
+    # structured logs: one JSON object per line, with the request's path, status and duration
+    entries = [json.loads(line) for line in (tmp_path / "serve.log").read_text().splitlines() if line.startswith("{")]
+    events = {e["event"] for e in entries}
+    assert {"seeded", "serving", "request"} <= events, events
+    search = next(e for e in entries if e["event"] == "request" and e["path"] == "/api/search")
+    assert search["status"] == 200 and search["ms"] > 0 and search["level"] == "info"
 
 
 def test_results_page_has_facets_suggestion_and_concepts(library_hub) -> None:

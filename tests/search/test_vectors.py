@@ -1,0 +1,80 @@
+"""The in-memory vector copy answers exactly what Qdrant answers, and stays in step with it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hub.core import Hub
+from hub.settings import Settings
+from search.semantic import _filter
+
+QUESTIONS = ["street lighting and crime at night", "youth violence prevention programmes",
+             "marches exploratoires des femmes", "policía de proximidad en barrios"]
+FILTERS = [None, {"language": ["fr"]}, {"doc_type": ["document"]}, {"tags": ["policing"]}, {"year": (2010, 2030)}]
+
+
+@pytest.mark.parametrize("flt", FILTERS)
+def test_same_ranking_as_qdrant(documents_hub, embedder, flt) -> None:
+    semantic = documents_hub.semantic
+    assert semantic.mirror is not None
+    for q in QUESTIONS:
+        vector = embedder.embed_query(q)
+        ours = semantic.search(vector, 20, flt)
+        theirs = semantic.client.query_points(semantic.collection, query=vector.tolist(), limit=20,
+                                              query_filter=_filter(flt), with_payload=["chunk_id"]).points
+        assert [c for c, _ in ours] == [p.payload["chunk_id"] for p in theirs], (q, flt)
+        assert np.allclose([s for _, s in ours], [p.score for p in theirs], atol=1e-5)
+
+
+def test_copy_follows_writes_and_survives_reopening(make_hub, library_copy) -> None:
+    hub = make_hub()
+    hub.ingest([library_copy / "documents"])
+    before = hub.semantic.mirror.count()
+    victim = hub.documents()[0]
+    passages = len(hub.catalog.chunks_of(victim.id))
+    hub.remove(victim.id)
+    assert hub.semantic.mirror.count() == before - passages
+    assert hub.check().ok
+    home = hub.settings.home
+    hub.close()
+    again = Hub(Settings.from_env({}, home=home, progress=False), embedder=hub._embedder)
+    assert again.semantic.mirror.count() == again.catalog.counts()["passages"]
+    assert again.semantic._client is None  # searching never opened the local Qdrant store
+    assert again.search("street lighting").hits
+    assert again.semantic._client is None
+    assert again.check().ok
+    again.close()
+
+
+def test_a_home_without_the_copy_rebuilds_it_from_qdrant(make_hub, library_copy, tmp_path) -> None:
+    hub = make_hub()
+    hub.ingest([library_copy / "documents"])
+    home = hub.settings.home
+    hub.close()
+    (home / "vectors.sqlite").unlink()
+    for extra in home.glob("vectors.sqlite-*"):
+        extra.unlink()
+    again = Hub(Settings.from_env({}, home=home, progress=False), embedder=hub._embedder)
+    assert again.semantic.mirror.count() == again.catalog.counts()["passages"] > 0
+    assert again.check().ok
+    again.close()
+
+
+def test_check_reports_a_copy_out_of_step(make_hub, library_copy) -> None:
+    hub = make_hub()
+    hub.ingest([library_copy / "documents" / "community-policing-evidence.en.txt"])
+    chunk = next(iter(hub.catalog.chunk_ids()))
+    hub.semantic.mirror.delete_chunks([chunk])
+    report = hub.check()
+    assert not report.ok and any("in-memory vector copy lacks 1 passage" in p for p in report.problems)
+    # a re-ingest with --force repairs it
+    hub.ingest([library_copy / "documents" / "community-policing-evidence.en.txt"], force=True)
+    assert hub.check().ok
+
+
+def test_qdrant_only_mode_still_works(make_hub, library_copy) -> None:
+    hub = make_hub(vector_copy=False)
+    hub.ingest([library_copy / "documents"])
+    assert hub.semantic.mirror is None
+    assert hub.search("street lighting").hits and hub.check().ok
