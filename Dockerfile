@@ -9,6 +9,7 @@ COPY ingest ingest
 COPY search search
 COPY practices practices
 COPY web web
+COPY scripts scripts
 COPY library library
 RUN pip install --no-cache-dir --no-deps .
 VOLUME /data

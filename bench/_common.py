@@ -75,9 +75,10 @@ def beir_files(folder: Path) -> Path:
 
 
 def bench_hub(name: str, paths: Iterable[Path], **settings) -> tuple[Hub, object]:
-    """A hub whose home persists between runs, so only the first run pays for embedding."""
+    """A hub whose home persists between runs, so only the first run pays for embedding.
+    HUB_* variables apply (e.g. HUB_KEYWORD_MATRIX=false measures Whoosh for every query)."""
     home = WORK / "homes" / name
-    hub = Hub(Settings.from_env({}, home=home, progress=True, **settings))
+    hub = Hub(Settings.from_env(None, home=home, progress=True, **settings))
     report = hub.ingest(list(paths))
     return hub, report
 

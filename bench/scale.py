@@ -136,6 +136,12 @@ def build(size: int, pool, vectors, docs_per_passage: float = 1 / 20) -> Path:
 
     home = SCALE / f"home-{size}"
     if (home / ".complete").exists():
+        if not (home / "terms.sqlite").exists():  # built before the BM25 matrix existed: fill it once
+            from hub.core import Hub
+            from hub.settings import Settings
+
+            with Hub(Settings.from_env({}, home=home, progress=False)) as hub:
+                _ = hub.keyword
         return home
     documents = int(size * docs_per_passage * 1.02)
     folder = write_corpus(pool, documents)

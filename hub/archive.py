@@ -16,7 +16,7 @@ from pathlib import Path
 from hub.errors import HubError
 from hub.settings import Settings
 
-_SQLITE = ("catalog.sqlite", "embeddings.sqlite", "community.sqlite", "vectors.sqlite")
+_SQLITE = ("catalog.sqlite", "embeddings.sqlite", "community.sqlite", "vectors.sqlite", "terms.sqlite")
 _FOLDERS = ("qdrant", "whoosh", "originals", "submissions")
 
 

@@ -76,14 +76,35 @@ class Hub:
         if self._keyword is None:
             from search.keyword import KeywordIndex
 
-            self._keyword = KeywordIndex(self.settings.whoosh_path)
+            self._keyword = KeywordIndex(self.settings.whoosh_path,
+                                         self.settings.terms_path if self.settings.keyword_matrix else None)
+            terms = self._keyword.terms
+            if terms is not None and not terms.existed and self.catalog.counts()["passages"]:
+                self._fill_terms(terms)
         return self._keyword
+
+    def _fill_terms(self, terms) -> None:  # type: ignore[no-untyped-def]
+        """A home made before the BM25 matrix existed: analyse the catalog's passages once."""
+        batch = []
+        for doc in self.catalog.documents():
+            for c in self.catalog.chunks_of(doc.id):
+                batch.append({"chunk_id": c.id, "doc_id": doc.id, "doc_type": doc.doc_type, "language": doc.language,
+                              "tags": doc.tags, "year": doc.year, "title": doc.title, "heading": c.heading,
+                              "body": c.text})
+            if len(batch) >= 5000:
+                terms.add(batch)
+                batch = []
+        terms.add(batch)
 
     def warm_up(self) -> None:
         """Load the model and open the indexes now (a server does this before taking requests)."""
         self.embedder()
         _ = self.semantic, self.keyword
         self.keyword.searcher()
+        if self.keyword.terms is not None:
+            self.keyword.terms.warm()
+        if self.semantic.mirror is not None:
+            self.semantic.mirror.count()
 
     def close(self) -> None:
         """Close every store; a second call does nothing."""
@@ -301,6 +322,8 @@ class Hub:
         stores = [("Qdrant", semantic_ids), ("Whoosh", keyword_ids)]
         if self.semantic.mirror is not None:
             stores.append(("the in-memory vector copy", self.semantic.mirror.chunk_ids()))
+        if self.keyword.terms is not None:
+            stores.append(("the BM25 matrix", self.keyword.terms.chunk_ids()))
         for name, ids in stores:
             missing = catalog_ids - ids
             extra = ids - catalog_ids

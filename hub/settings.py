@@ -64,6 +64,9 @@ class Settings:
     #: Embedded mode: answer vector searches from an in-memory copy (search/vectors.py) rather
     #: than qdrant-client's local mode (bench/scale.py has the figures).
     vector_copy: bool = True
+    #: Answer bag-of-words keyword queries from a BM25 matrix (search/terms.py) rather than
+    #: Whoosh, which stays for phrases and field syntax.
+    keyword_matrix: bool = True
     progress: bool = True
     #: Signs session cookies and CSRF tokens. Empty: a random key kept in ``home/secret.key``.
     secret_key: str = ""
@@ -111,6 +114,10 @@ class Settings:
     @property
     def embedding_cache_path(self) -> Path:
         return self.home / "embeddings.sqlite"
+
+    @property
+    def terms_path(self) -> Path:
+        return self.home / "terms.sqlite"
 
     @property
     def vectors_path(self) -> Path:

@@ -37,20 +37,30 @@ class Embedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
         # numpy's BLAS threads (used by Qdrant's local mode) and torch's threads fought over the
         # two cores: query embedding p95 went from 10 to 90 ms. One BLAS thread is plenty for
         # the small matrix products around it (bench/latency.py: hybrid p95 127 -> 71 ms).
         from threadpoolctl import threadpool_limits
 
         self._blas_limit = threadpool_limits(limits=1, user_api="blas")
-
         self.name = model
+        folder = Path(resolve_model_path(model))
+        from search.bert import BertEncoder, supports
+
+        if supports(folder):
+            # The packaged MiniLM and other plain BERT models: same weights and function as
+            # sentence-transformers, without its 5 s import (search/bert.py).
+            self._bert = BertEncoder(folder)
+            self._model = None
+            self.dim, self.max_tokens = self._bert.dim, self._bert.max_tokens
+            return
+        self._bert = None
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
         try:
-            self._model = SentenceTransformer(resolve_model_path(model), device=device)
+            self._model = SentenceTransformer(str(folder) if folder.exists() else model, device=device)
         except OSError as exc:
             raise HubError(f"cannot load embedding model {model!r} from local files: {exc}") from None
         self.dim = int(self._model.get_embedding_dimension()
@@ -62,6 +72,8 @@ class Embedder:
         """Embed many texts; sorted by length inside, so batches carry little padding."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self._bert is not None:
+            return self._bert.encode(list(texts), batch_size=batch_size)
         vectors = self._model.encode(
             list(texts), batch_size=batch_size, normalize_embeddings=True,
             convert_to_numpy=True, show_progress_bar=False,

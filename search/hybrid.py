@@ -169,9 +169,13 @@ class HybridSearcher:
             vector = self._embedder().embed_query(text)
             rankings["dense"] = self.semantic.search(vector, depth, filters)
         if mode in ("hybrid", "keyword"):
-            query = self.keyword.build_query(parsed.words, parsed.phrases, parsed.title,
-                                             expansions.get("keyword", []))
-            rankings["keyword"] = self.keyword.search(query, depth, filters)
+            if self.keyword.terms is not None and not parsed.phrases and not parsed.title:
+                rankings["keyword"] = self.keyword.search_words(parsed.words, expansions.get("keyword", []),
+                                                                depth, filters)
+            else:
+                query = self.keyword.build_query(parsed.words, parsed.phrases, parsed.title,
+                                                 expansions.get("keyword", []))
+                rankings["keyword"] = self.keyword.search(query, depth, filters)
         if mode != "hybrid":
             return dict(next(iter(rankings.values()))), rankings
         english = self._english = query_language(parsed.text) == "en"

@@ -19,6 +19,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from search.rows import Rows
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS vectors (
     chunk_id TEXT PRIMARY KEY,
@@ -51,17 +53,7 @@ class VectorStore:
     # --- state in memory -----------------------------------------------------------------------
     def _reset(self, dim: int, capacity: int = 1024) -> None:
         self._matrix = np.zeros((capacity, dim), dtype=np.float32)
-        self._n = 0
-        self._alive = np.zeros(capacity, dtype=bool)
-        self._year = np.zeros(capacity, dtype=np.int32)
-        self._type = np.zeros(capacity, dtype=np.int32)
-        self._lang = np.zeros(capacity, dtype=np.int32)
-        self._ids: list[str] = []
-        self._row: dict[str, int] = {}
-        self._doc_rows: dict[str, list[int]] = {}
-        self._tag_rows: dict[str, list[int]] = {}
-        self._codes: dict[str, dict[str, int]] = {"doc_type": {}, "language": {}}
-        self._dead = 0
+        self._rows = Rows(capacity)
 
     def _load(self) -> None:
         with self._lock:
@@ -79,46 +71,16 @@ class VectorStore:
             self._loaded = True
 
     def _append(self, chunk_ids: Sequence[str], vectors: np.ndarray, payloads: Sequence[dict]) -> None:
-        need = self._n + len(chunk_ids)
-        if need > len(self._alive):
-            self._grow(max(need, 2 * len(self._alive)))
-        start = self._n
-        self._matrix[start:need] = vectors
-        self._alive[start:need] = True
-        for i, (cid, p) in enumerate(zip(chunk_ids, payloads), start=start):
-            self._ids.append(cid)
-            self._row[cid] = i
-            self._doc_rows.setdefault(p["doc_id"], []).append(i)
-            for tag in p.get("tags") or []:
-                self._tag_rows.setdefault(tag, []).append(i)
-            self._year[i] = p.get("year") or 0
-            self._type[i] = self._code("doc_type", p.get("doc_type"))
-            self._lang[i] = self._code("language", p.get("language"))
-        self._n = need
-
-    def _grow(self, capacity: int) -> None:
-        for name in ("_matrix", "_alive", "_year", "_type", "_lang"):
-            old = getattr(self, name)
-            new = np.zeros((capacity, *old.shape[1:]), dtype=old.dtype)
-            new[: len(old)] = old
-            setattr(self, name, new)
-
-    def _code(self, field: str, value: str | None) -> int:
-        codes = self._codes[field]
-        if value not in codes:
-            codes[value or ""] = len(codes) + 1
-        return codes[value or ""]
-
-    def _kill(self, rows: Iterable[int]) -> None:
-        for r in rows:
-            if self._alive[r]:
-                self._alive[r] = False
-                self._row.pop(self._ids[r], None)
-                self._dead += 1
+        start, end = self._rows.append(chunk_ids, payloads)
+        if end > len(self._matrix):
+            grown = np.zeros((self._rows.capacity, self._matrix.shape[1]), dtype=np.float32)
+            grown[: len(self._matrix)] = self._matrix
+            self._matrix = grown
+        self._matrix[start:end] = vectors
 
     def _maybe_compact(self) -> None:
         """Drop dead rows from memory once they are a quarter of it (the database holds none)."""
-        if self._dead > 1000 and self._dead > self._n // 4:
+        if self._rows.worth_compacting():
             self._loaded = False
             self._load()
 
@@ -138,7 +100,7 @@ class VectorStore:
                 [(cid, p["doc_id"], p.get("doc_type"), p.get("language"), json.dumps(p.get("tags") or []),
                   p.get("year"), vectors[i].tobytes()) for i, (cid, p) in enumerate(zip(chunk_ids, payloads))])
             self._db.execute("COMMIT")
-            self._kill([self._row[c] for c in chunk_ids if c in self._row])
+            self._rows.kill_chunks(chunk_ids)
             self._append(chunk_ids, vectors, payloads)
             self._maybe_compact()
 
@@ -151,8 +113,7 @@ class VectorStore:
             self._db.execute("BEGIN")
             self._db.executemany("DELETE FROM vectors WHERE doc_id = ?", [(d,) for d in ids])
             self._db.execute("COMMIT")
-            for d in ids:
-                self._kill(self._doc_rows.pop(d, []))
+            self._rows.kill_documents(ids)
             self._maybe_compact()
 
     def delete_chunks(self, chunk_ids: Iterable[str]) -> None:
@@ -160,7 +121,7 @@ class VectorStore:
         with self._lock:
             self._load()
             self._db.executemany("DELETE FROM vectors WHERE chunk_id = ?", [(c,) for c in ids])
-            self._kill([self._row[c] for c in ids if c in self._row])
+            self._rows.kill_chunks(ids)
             self._maybe_compact()
 
     def replace_all(self, chunk_ids: Sequence[str], vectors: np.ndarray, payloads: Sequence[dict]) -> None:
@@ -175,58 +136,16 @@ class VectorStore:
     def search(self, vector: np.ndarray, limit: int, filters: dict | None = None) -> list[tuple[str, float]]:
         self._load()
         with self._lock:
-            n = self._n
+            n = self._rows.n
             if not n or self.dim is None:
                 return []
             scores = self._matrix[:n] @ np.asarray(vector, dtype=np.float32)
-            mask = self._mask(n, filters)
-            scores = np.where(mask, scores, -np.inf)
-            k = min(limit, int(mask.sum()))
-            if k <= 0:
-                return []
-            top = np.argpartition(-scores, k - 1)[:k]
-            top = top[np.argsort(-scores[top], kind="stable")]
-            return [(self._ids[i], float(scores[i])) for i in top]
-
-    def _mask(self, n: int, filters: dict | None) -> np.ndarray:
-        mask = self._alive[:n].copy()
-        for key, value in (filters or {}).items():
-            if value in (None, "", []):
-                continue
-            if key == "year":
-                start, end = value
-                years = self._year[:n]
-                mask &= years != 0
-                if start is not None:
-                    mask &= years >= start
-                if end is not None:
-                    mask &= years <= end
-                continue
-            values = value if isinstance(value, (list, tuple, set)) else [value]
-            if key == "tags":
-                rows = np.zeros(n, dtype=bool)
-                for tag in values:
-                    hit = self._tag_rows.get(tag)
-                    if hit:
-                        rows[np.asarray(hit)] = True
-                mask &= rows
-            elif key in ("doc_type", "language"):
-                codes = [self._codes[key].get(v) for v in values]
-                column = (self._type if key == "doc_type" else self._lang)[:n]
-                mask &= np.isin(column, [c for c in codes if c is not None])
-            elif key == "doc_id":
-                rows = np.zeros(n, dtype=bool)
-                for d in values:
-                    hit = self._doc_rows.get(d)
-                    if hit:
-                        rows[np.asarray(hit)] = True
-                mask &= rows
-        return mask
+            return self._rows.top(scores, self._rows.mask(filters), limit)
 
     def vectors(self, chunk_ids: Sequence[str]) -> np.ndarray:
         self._load()
         with self._lock:
-            rows = [self._row[c] for c in chunk_ids if c in self._row]
+            rows = [self._rows.row[c] for c in chunk_ids if c in self._rows.row]
             if self.dim is None:
                 return np.zeros((0, 0), dtype=np.float32)
             return self._matrix[rows].copy() if rows else np.zeros((0, self.dim), dtype=np.float32)
@@ -234,12 +153,12 @@ class VectorStore:
     def chunk_ids(self) -> set[str]:
         self._load()
         with self._lock:
-            return set(self._row)
+            return set(self._rows.row)
 
     def count(self) -> int:
         self._load()
         with self._lock:
-            return len(self._row)
+            return len(self._rows.row)
 
     def nbytes(self) -> int:
         self._load()

@@ -20,6 +20,19 @@ DOCUMENTS = LIBRARY / "documents"
 JUDGED = ROOT / "bench" / "judged"
 
 
+QDRANT_URL = os.environ.get("HUB_QDRANT_URL")
+
+
+def settings_for(home: Path, **overrides) -> Settings:
+    """Test settings: embedded Qdrant in the home, or, when HUB_QDRANT_URL is set, that server
+    with a collection of the test's own (the Qdrant-facing tests then run against the server)."""
+    if QDRANT_URL:
+        import uuid
+
+        overrides = {"qdrant_url": QDRANT_URL, "collection": f"test_{uuid.uuid4().hex[:12]}", **overrides}
+    return Settings.from_env({}, home=home, progress=False, **overrides)
+
+
 @pytest.fixture(scope="session")
 def embedder():
     from search.embedder import Embedder
@@ -34,7 +47,7 @@ def make_hub(tmp_path: Path, embedder) -> Callable[..., Hub]:
 
     def factory(**overrides) -> Hub:
         home = tmp_path / f"home{len(hubs)}"
-        hub = Hub(Settings.from_env({}, home=home, progress=False, **overrides), embedder=embedder)
+        hub = Hub(settings_for(home, **overrides), embedder=embedder)
         hubs.append(hub)
         return hub
 
@@ -52,15 +65,22 @@ def hub(make_hub) -> Hub:
 def library_home(tmp_path_factory, embedder) -> Path:
     """A home with the bundled sample library ingested once for the whole session."""
     home = tmp_path_factory.mktemp("library-home")
-    with Hub(Settings.from_env({}, home=home, progress=False), embedder=embedder) as h:
+    with Hub(settings_for(home), embedder=embedder) as h:
         report = h.ingest([LIBRARY])
+        (home / ".collection").write_text(h.settings.collection)
     assert report.rejected == [], [str(r) for r in report.rejected]
     return home
 
 
+def _collection_of(home: Path) -> str | None:
+    """With a server, a home's collection name is remembered next to it (see library_home)."""
+    marker = home / ".collection"
+    return marker.read_text() if marker.exists() else None
+
+
 @pytest.fixture(scope="session")
 def library_hub(library_home: Path, embedder) -> Hub:
-    h = Hub(Settings.from_env({}, home=library_home, progress=False), embedder=embedder)
+    h = Hub(settings_for(library_home, collection=_collection_of(library_home)), embedder=embedder)
     yield h
     h.close()
 
@@ -69,7 +89,7 @@ def library_hub(library_home: Path, embedder) -> Hub:
 def documents_hub(tmp_path_factory, embedder) -> Hub:
     """The sample evidence documents alone: what the judged search set grades."""
     home = tmp_path_factory.mktemp("documents-home")
-    h = Hub(Settings.from_env({}, home=home, progress=False), embedder=embedder)
+    h = Hub(settings_for(home), embedder=embedder)
     assert h.ingest([DOCUMENTS]).rejected == []
     yield h
     h.close()
@@ -95,9 +115,11 @@ def live_hub(tmp_path_factory, library_home: Path, embedder) -> Hub:
     role: ada (admin), mona (moderator), amir and maya (members). Small limits so that oversized
     uploads are cheap to make."""
     home = tmp_path_factory.mktemp("live") / "home"
-    shutil.copytree(library_home, home, ignore=shutil.ignore_patterns(".lock"))
-    h = Hub(Settings.from_env({}, home=home, progress=False, max_file_mb=2, max_upload_mb=3,
-                              login_attempts=5), embedder=embedder)
+    if not QDRANT_URL:  # a copy is enough; on a server the copy needs its own collection, filled anew
+        shutil.copytree(library_home, home, ignore=shutil.ignore_patterns(".lock", ".collection"))
+    h = Hub(settings_for(home, max_file_mb=2, max_upload_mb=3, login_attempts=5), embedder=embedder)
+    if QDRANT_URL:
+        h.ingest([LIBRARY])
     for name, role in (("ada", "admin"), ("mona", "moderator"), ("amir", "member"), ("maya", "member")):
         h.accounts.register(name, PASSWORDS[name], role=role, display_name=name.title())
     yield h

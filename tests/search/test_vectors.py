@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
 from hub.core import Hub
 from hub.settings import Settings
 from search.semantic import _filter
+
+pytestmark = pytest.mark.skipif(bool(os.environ.get("HUB_QDRANT_URL")),
+                                reason="the in-memory copy is for embedded mode")
 
 QUESTIONS = ["street lighting and crime at night", "youth violence prevention programmes",
              "marches exploratoires des femmes", "policía de proximidad en barrios"]

@@ -1,0 +1,279 @@
+"""BM25 over the same analysed terms as the Whoosh index, as a sparse matrix: the fast keyword path.
+
+Whoosh scores an OR query posting by posting in Python, through a matcher tree with one branch per
+field and language: 100 ms to over a second per query at 10,000 passages, and it grows with the
+collection. Here each passage is a row of (term, frequency) pairs, analysed with the very same
+analysers (search/analysis.py, terms keyed by language); BM25 weights are computed for all rows in
+NumPy whenever the collection changed, and a query sums a few columns of a SciPy CSC matrix.
+Filters are masks over rows (search/rows.py). Whoosh stays the index for phrases, ``title:`` and
+the rest of the query syntax; bag-of-words queries, nearly all of them, take this path.
+
+As in Whoosh's BM25F, title, heading and body are separate fields (a term in the title is scored
+against title lengths), with Whoosh's idf and parameters, so the rankings agree closely.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from search.analysis import LANGUAGES, OTHER, field_language, terms
+from search.rows import Rows
+
+K1 = 1.2
+B = 0.75
+_ALL = (*LANGUAGES, OTHER)
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS vocab (term TEXT PRIMARY KEY, id INTEGER NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS passages (
+    chunk_id TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL,
+    doc_type TEXT,
+    language TEXT,
+    tags TEXT NOT NULL DEFAULT '[]',
+    year INTEGER,
+    term_ids BLOB NOT NULL,
+    tfs BLOB NOT NULL,
+    lengths BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS passages_doc ON passages(doc_id);
+"""
+
+
+FIELDS = ("title", "heading", "body")
+
+
+def passage_terms(title: str, heading: str | None, body: str, language: str) -> tuple[Counter, list[int]]:
+    """Terms per field, and adjacent-term pairs (they stand in for Whoosh's phrase matching of
+    multi-word thesaurus expansions, "hot spots policing"); with each field's length in terms."""
+    lang = field_language(language)
+    counts: Counter = Counter()
+    lengths = []
+    for field, part in zip(FIELDS, (title, heading or "", body)):
+        tokens = terms(part, lang)
+        lengths.append(len(tokens))
+        counts.update(f"{lang}:{field}:{t}" for t in tokens)
+        counts.update(f"{lang}:{field}:{a} {b}" for a, b in zip(tokens, tokens[1:]))
+    return counts, lengths
+
+
+def _whoosh_lengths(lengths: np.ndarray) -> np.ndarray:
+    """Field lengths as Whoosh stores them (one byte each, exact to 108, then coarser): the same
+    rounding makes the two engines' scores agree to the last digit."""
+    from whoosh.util.numeric import byte_to_length, length_to_byte
+
+    top = int(lengths.max()) if lengths.size else 0
+    table = np.array([byte_to_length(length_to_byte(i)) for i in range(top + 1)], dtype=np.float32)
+    return table[lengths.astype(np.int64)]
+
+
+def _slot(term: str) -> int:
+    """Which Whoosh field a term belongs to: language and part, e.g. "fr:title:..." -> one of 12."""
+    lang, field = term.split(":", 2)[:2]
+    return _ALL.index(lang) * len(FIELDS) + FIELDS.index(field)
+
+
+class TermStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.existed = path.exists()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(SCHEMA)
+        self._lock = threading.RLock()
+        self._loaded = False
+        self._matrix = None
+
+    # --- memory ------------------------------------------------------------------------------------
+    def _load(self) -> None:
+        with self._lock:
+            if self._loaded:
+                return
+            self._vocab = {t: i for t, i in self._db.execute("SELECT term, id FROM vocab")}
+            self._field = {i: _slot(t) for t, i in self._vocab.items()}
+            rows = self._db.execute("SELECT chunk_id, doc_id, doc_type, language, tags, year, term_ids, tfs, lengths"
+                                    " FROM passages ORDER BY rowid").fetchall()
+            self._rows = Rows(max(1024, int(len(rows) * 1.25)))
+            self._ids: list[np.ndarray] = []
+            self._tfs: list[np.ndarray] = []
+            self._lengths: list[np.ndarray] = []
+            self._append([r[0] for r in rows],
+                         [{"doc_id": r[1], "doc_type": r[2], "language": r[3], "tags": json.loads(r[4]),
+                           "year": r[5]} for r in rows],
+                         [np.frombuffer(r[6], dtype=np.int32) for r in rows],
+                         [np.frombuffer(r[7], dtype=np.uint16).astype(np.float32) for r in rows],
+                         [np.frombuffer(r[8], dtype=np.int32) for r in rows])
+            self._matrix = None
+            self._loaded = True
+
+    def _append(self, chunk_ids: Sequence[str], payloads: Sequence[dict], ids: list[np.ndarray],
+                tfs: list[np.ndarray], lengths: list[np.ndarray]) -> None:
+        self._rows.append(chunk_ids, payloads)
+        self._ids.extend(ids)
+        self._tfs.extend(tfs)
+        self._lengths.extend(lengths)
+        self._matrix = None
+
+    def _build(self) -> None:
+        """BM25 weights for every live row: idf and length normalisation change with the collection."""
+        from scipy.sparse import csc_matrix
+
+        rows = self._rows
+        n = rows.n
+        alive = np.flatnonzero(rows.alive[:n])
+        vocab = max(len(self._vocab), 1)
+        if not len(alive):
+            self._matrix = csc_matrix((n, vocab), dtype=np.float32)
+            return
+        lengths = np.stack([self._lengths[r] for r in alive]).astype(np.float32)  # rows x fields
+        sizes = np.array([len(self._ids[r]) for r in alive])
+        cols = np.concatenate([self._ids[r] for r in alive])
+        tf = np.concatenate([self._tfs[r] for r in alive])
+        position = np.repeat(np.arange(len(alive)), sizes)
+        slot = np.zeros(vocab, dtype=np.int64)  # (language, field) of each term, as Whoosh's field
+        if self._field:
+            slot[np.fromiter(self._field, dtype=np.int64)] = np.fromiter(self._field.values(), dtype=np.int64)
+        entry_slot = slot[cols]
+        df = np.bincount(cols, minlength=vocab).astype(np.float32)
+        count = float(len(alive))
+        idf = np.log(count / (df + 1.0)) + 1.0  # Whoosh's idf
+        # One average length per part (title, heading, body) over all passages: per language and
+        # part, as Whoosh keeps them, scored lower on the judged library (0.910 against 0.927).
+        average = np.maximum(lengths.mean(axis=0), 1e-3)
+        part = entry_slot % len(FIELDS)
+        dl = _whoosh_lengths(lengths)[position, part]
+        norm = K1 * (1 - B + B * dl / average[part])
+        weights = idf[cols] * tf * (K1 + 1) / (tf + norm)
+        self._matrix = csc_matrix((weights.astype(np.float32), (alive[position], cols)), shape=(n, vocab))
+
+    # --- writes --------------------------------------------------------------------------------------
+    def add(self, passages: Sequence[dict]) -> None:
+        """``passages``: dicts with chunk_id, doc_id, doc_type, language, tags, year, title, heading, body."""
+        if not passages:
+            return
+        with self._lock:
+            self._load()
+            new_terms: list[tuple[str, int]] = []
+            ids, tfs, lens, records = [], [], [], []
+            for p in passages:
+                counts, lengths = passage_terms(p["title"], p.get("heading"), p["body"], p["language"])
+                for term in counts:
+                    if term not in self._vocab:
+                        self._vocab[term] = len(self._vocab)
+                        self._field[self._vocab[term]] = _slot(term)
+                        new_terms.append((term, self._vocab[term]))
+                term_ids = np.array([self._vocab[t] for t in counts], dtype=np.int32)
+                freq = np.array([min(c, 65535) for c in counts.values()], dtype=np.uint16)
+                field_lengths = np.array(lengths, dtype=np.int32)
+                ids.append(term_ids)
+                tfs.append(freq.astype(np.float32))
+                lens.append(field_lengths)
+                records.append((p["chunk_id"], p["doc_id"], p.get("doc_type"), p.get("language"),
+                                json.dumps(p.get("tags") or []), p.get("year"), term_ids.tobytes(), freq.tobytes(),
+                                field_lengths.tobytes()))
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR REPLACE INTO vocab (term, id) VALUES (?, ?)", new_terms)
+            self._db.executemany("INSERT OR REPLACE INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", records)
+            self._db.execute("COMMIT")
+            self._rows.kill_chunks([p["chunk_id"] for p in passages])
+            self._append([p["chunk_id"] for p in passages], passages, ids, tfs, lens)
+
+    def delete_documents(self, doc_ids: Iterable[str]) -> None:
+        ids = list(doc_ids)
+        if not ids:
+            return
+        with self._lock:
+            self._load()
+            self._db.execute("BEGIN")
+            self._db.executemany("DELETE FROM passages WHERE doc_id = ?", [(d,) for d in ids])
+            self._db.execute("COMMIT")
+            self._rows.kill_documents(ids)
+            self._matrix = None
+            if self._rows.worth_compacting():
+                self._loaded = False
+
+    def delete_chunks(self, chunk_ids: Iterable[str]) -> None:
+        ids = list(chunk_ids)
+        with self._lock:
+            self._load()
+            self._db.executemany("DELETE FROM passages WHERE chunk_id = ?", [(c,) for c in ids])
+            self._rows.kill_chunks(ids)
+            self._matrix = None
+
+    # --- reads ---------------------------------------------------------------------------------------
+    def search(self, words: Sequence[tuple[str, float, bool]], limit: int, filters: dict | None = None
+               ) -> list[tuple[str, float]]:
+        """(text, weight, phrase) triples. A text is analysed for every language, like Whoosh's
+        multi-field parser, and a term asked for twice counts once, as in Whoosh's OR query. A
+        phrase scores like Whoosh's: the sum of its words' scores, in passages where its words
+        stand side by side (all its adjacent pairs occur in that field)."""
+        self._load()
+        with self._lock:
+            weights: dict[int, float] = {}
+            phrases: list[tuple[float, list[int], list[int]]] = []
+            for text, weight, phrase in words:
+                for lang in _ALL:
+                    tokens = terms(text, lang)
+                    for field in FIELDS:
+                        keys = [f"{lang}:{field}:{t}" for t in tokens]
+                        if phrase and len(tokens) > 1:
+                            pairs = [self._vocab.get(f"{lang}:{field}:{a} {b}") for a, b in zip(tokens, tokens[1:])]
+                            singles = [self._vocab.get(k) for k in keys]
+                            if None not in pairs and None not in singles:
+                                phrases.append((weight, singles, pairs))  # type: ignore[arg-type]
+                            continue
+                        for key in keys:
+                            col = self._vocab.get(key)
+                            if col is not None:
+                                weights[col] = max(weights.get(col, 0.0), weight)
+            if (not weights and not phrases) or not self._rows.n:
+                return []
+            if self._matrix is None:
+                self._build()
+            matrix = self._matrix
+            n = self._rows.n
+            scores = np.zeros(n, dtype=np.float32)
+            matched = np.zeros(n, dtype=bool)
+            if weights:
+                sub = matrix[:, np.fromiter(weights, dtype=np.int64)]  # type: ignore[index]
+                scores += np.asarray(sub @ np.fromiter(weights.values(), dtype=np.float32)).ravel()
+                matched[sub.indices] = True
+            for weight, singles, pairs in phrases:
+                together = np.asarray((matrix[:, pairs] != 0).sum(axis=1)).ravel() == len(pairs)  # type: ignore[index]
+                if together.any():
+                    words_score = np.asarray(matrix[:, singles].sum(axis=1)).ravel()  # type: ignore[index]
+                    scores[together] += weight * words_score[together]
+                    matched |= together
+            return self._rows.top(np.where(matched, scores, -np.inf), self._rows.mask(filters), limit)
+
+    def warm(self) -> None:
+        self._load()
+        with self._lock:
+            if self._matrix is None:
+                self._build()
+
+    def chunk_ids(self) -> set[str]:
+        self._load()
+        return set(self._rows.row)
+
+    def count(self) -> int:
+        self._load()
+        return len(self._rows.row)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def query_words(words: Sequence[str], expansions: Sequence[str], expansion_boost: float = 0.5
+                ) -> list[tuple[str, float, bool]]:
+    """Query words weigh 1 each; a thesaurus expansion weighs ``expansion_boost``, and a multi-word
+    one is a phrase, as in the Whoosh query (search/keyword.py build_query)."""
+    return ([(w, 1.0, False) for w in words if w.strip()]
+            + [(e, expansion_boost, " " in e.strip()) for e in expansions if e.strip()])
