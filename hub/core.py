@@ -105,6 +105,10 @@ class Hub:
             self.keyword.terms.warm()
         if self.semantic.mirror is not None:
             self.semantic.mirror.count()
+        from ingest.language import detect
+
+        detect("load the language identifier now, not on the first question")
+        self.speller.start()
 
     def close(self) -> None:
         """Close every store; a second call does nothing."""

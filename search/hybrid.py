@@ -24,6 +24,8 @@ from search.snippets import make_snippet
 
 MODES = ("hybrid", "dense", "keyword")
 FILTER_KEYS = ("doc_type", "language", "tags", "year")
+#: Passages the first dense pass keeps for the feedback pass to re-score.
+FEEDBACK_POOL = 1000
 MAX_LIMIT = 100
 PASSAGES_PER_HIT = 3
 
@@ -167,7 +169,8 @@ class HybridSearcher:
                 # French or Spanish question to English evidence (bench/quality.py, cross-lingual).
                 text = f"{text} ({'; '.join(expansions['dense'])})"
             vector = self._embedder().embed_query(text)
-            rankings["dense"] = self.semantic.search(vector, depth, filters)
+            pool = self.semantic.search(vector, max(depth, FEEDBACK_POOL), filters)
+            rankings["dense"] = pool[:depth]
         if mode in ("hybrid", "keyword"):
             if self.keyword.terms is not None and not parsed.phrases and not parsed.title:
                 rankings["keyword"] = self.keyword.search_words(parsed.words, expansions.get("keyword", []),
@@ -191,7 +194,10 @@ class HybridSearcher:
             if len(feedback):
                 moved = vector + self.settings.feedback_weight * feedback.mean(axis=0)
                 moved /= float(np.linalg.norm(moved)) or 1.0
-                rankings["dense"] = self.semantic.search(moved, depth, filters)
+                # The moved query is scored against the first pass's best passages and the keyword
+                # candidates, not the whole collection again: half the cost of a second search.
+                within = list(dict.fromkeys([c for c, _ in pool] + [c for c, _ in rankings.get("keyword", [])]))
+                rankings["dense"] = self.semantic.rescore(moved, within, depth, filters)
                 fused = fuse(rankings, self.settings.fusion, weights)
         return fused, rankings
 

@@ -190,6 +190,19 @@ class SemanticIndex:
         )
         return [(p.payload["chunk_id"], float(p.score)) for p in response.points if p.payload]
 
+    def rescore(self, vector: np.ndarray, chunk_ids: Sequence[str], limit: int,
+                filters: dict | None = None) -> list[tuple[str, float]]:
+        """The best of these passages for another query vector, best first (embedded mode: a
+        product with their rows only; on a server, a normal search)."""
+        if self.mirror is None:
+            return self.search(vector, limit, filters)
+        ids, matrix = self.mirror.rows_for(chunk_ids)
+        if not ids:
+            return []
+        scores = matrix @ np.asarray(vector, dtype=np.float32)
+        order = np.argsort(-scores, kind="stable")[:limit]
+        return [(ids[i], float(scores[i])) for i in order]
+
     def vectors(self, chunk_ids: Sequence[str]) -> np.ndarray:
         """Stored vectors of these passages, in order (missing ones are skipped)."""
         if self.mirror is not None:

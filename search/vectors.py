@@ -150,6 +150,15 @@ class VectorStore:
                 return np.zeros((0, 0), dtype=np.float32)
             return self._matrix[rows].copy() if rows else np.zeros((0, self.dim), dtype=np.float32)
 
+    def rows_for(self, chunk_ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """The passages among these that exist, and their vectors (same order)."""
+        self._load()
+        with self._lock:
+            pairs = [(c, self._rows.row[c]) for c in chunk_ids if c in self._rows.row]
+            if not pairs or self.dim is None:
+                return [], np.zeros((0, self.dim or 0), dtype=np.float32)
+            return [c for c, _ in pairs], self._matrix[[r for _, r in pairs]]
+
     def chunk_ids(self) -> set[str]:
         self._load()
         with self._lock:
