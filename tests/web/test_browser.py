@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 from pypdf import PdfReader
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -19,11 +21,20 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from tests.conftest import PASSWORDS
 from tests.pdfs import text_pdf
 
-def click_and_load(driver, element) -> None:  # type: ignore[no-untyped-def]
-    """Click something that loads a new page, and wait until the old page is gone: without this,
-    the next lookup can land on the old page, or a navigation can cut the form's POST short."""
-    old = driver.find_element(By.TAG_NAME, "html")
-    element.click()
+def click_and_load(driver, find) -> None:  # type: ignore[no-untyped-def]
+    """Click what ``find()`` returns, which loads a new page, and wait until the old page is gone
+    and the new one complete: without this, the next lookup can land on the old page, or a
+    navigation can cut the form's POST short. Chromium sometimes hands out a node of a document
+    that is being replaced ("does not belong to the document"): look it up again then."""
+    for attempt in range(4):
+        old = driver.find_element(By.TAG_NAME, "html")
+        try:
+            find().click()
+            break
+        except WebDriverException:
+            if attempt == 3:
+                raise
+            time.sleep(0.3)
     WebDriverWait(driver, 30).until(staleness_of(old))
     WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
@@ -33,7 +44,7 @@ def login(driver, base: str, name: str) -> None:  # type: ignore[no-untyped-def]
     driver.get(f"{base}/login")
     driver.find_element(By.ID, "username").send_keys(name)
     driver.find_element(By.ID, "password").send_keys(PASSWORDS.get(name, "a-new-password-9"))
-    click_and_load(driver, driver.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]"))
+    click_and_load(driver, lambda: driver.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]"))
     assert driver.find_element(By.CSS_SELECTOR, ".account .me").text, "not logged in"
 
 
@@ -46,7 +57,7 @@ def search(driver, base: str, q: str) -> None:  # type: ignore[no-untyped-def]
     box = driver.find_element(By.ID, "q")
     box.clear()
     box.send_keys(q)
-    click_and_load(driver, driver.find_element(By.CSS_SELECTOR, "form.search button[type=submit]"))
+    click_and_load(driver, lambda: driver.find_element(By.CSS_SELECTOR, "form.search button[type=submit]"))
 
 
 def test_advisor_searches_opens_a_practice_builds_and_exports_a_brief(browser, live_server, screenshots) -> None:
@@ -62,30 +73,30 @@ def test_advisor_searches_opens_a_practice_builds_and_exports_a_brief(browser, l
     login(browser, base, "amir")
     browser.get(base + "/advise")
     browser.find_element(By.ID, "q").send_keys("how do we make women feel safer at bus stops at night?")
-    click_and_load(browser, browser.find_element(By.CSS_SELECTOR, "form.search button[type=submit]"))
+    click_and_load(browser, lambda: browser.find_element(By.CSS_SELECTOR, "form.search button[type=submit]"))
     first = browser.find_element(By.CSS_SELECTOR, "section.recommendations article.card")
     practice_name = first.find_element(By.CSS_SELECTOR, "h3 a").text
     assert first.find_element(By.CSS_SELECTOR, ".rating-line .meaning").text  # the rating's meaning
     screenshots(browser, "03-advise")
-    click_and_load(browser, first.find_element(By.CSS_SELECTOR, "form.add-brief button"))  # "New brief" is preselected
+    click_and_load(browser, lambda: first.find_element(By.CSS_SELECTOR, "form.add-brief button"))  # "New brief" is preselected
     assert "Added to" in browser.find_element(By.CSS_SELECTOR, ".flash").text
 
     # A passage from search goes into the same brief (the last one used is preselected).
     search(browser, base, "lighting at bus stops")
     hit = browser.find_element(By.CSS_SELECTOR, "li.hit")
     cited = hit.find_element(By.CSS_SELECTOR, "blockquote.passage .cite").text
-    click_and_load(browser, hit.find_element(By.CSS_SELECTOR, "form.add-brief button"))
+    click_and_load(browser, lambda: hit.find_element(By.CSS_SELECTOR, "form.add-brief button"))
     assert "Added to" in browser.find_element(By.CSS_SELECTOR, ".flash").text
 
     # Open a practice page from the advice.
     browser.get(base + "/advise?q=" + "women bus stops night")
-    click_and_load(browser, browser.find_element(By.CSS_SELECTOR, "section.recommendations article.card h3 a"))
+    click_and_load(browser, lambda: browser.find_element(By.CSS_SELECTOR, "section.recommendations article.card h3 a"))
     assert browser.find_element(By.CSS_SELECTOR, "article.practice h1").text
     assert browser.find_element(By.CSS_SELECTOR, ".rating-line .meaning").text
     screenshots(browser, "04-practice")
 
     browser.get(base + "/briefs")
-    click_and_load(browser, browser.find_element(By.CSS_SELECTOR, "ul.brief-list a"))
+    click_and_load(browser, lambda: browser.find_element(By.CSS_SELECTOR, "ul.brief-list a"))
     brief_url = browser.current_url
     headings = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "li.brief-item h3")]
     assert headings[0] == practice_name and len(headings) == 2
@@ -93,23 +104,23 @@ def test_advisor_searches_opens_a_practice_builds_and_exports_a_brief(browser, l
     browser.find_element(By.CSS_SELECTOR, "details summary").click()
     browser.find_element(By.ID, "city").send_keys("Lyon")
     browser.find_element(By.ID, "partners").send_keys("TCL transit operator; women's associations")
-    click_and_load(browser, browser.find_element(By.CSS_SELECTOR, "details form button[type=submit]"))
+    click_and_load(browser, lambda: browser.find_element(By.CSS_SELECTOR, "details form button[type=submit]"))
     browser.find_element(By.ID, "note-heading").send_keys("Our context")
     browser.find_element(By.ID, "note-text").send_keys("Three bus lines run after 22:00 through the Mermoz district.")
-    click_and_load(browser, browser.find_element(By.CSS_SELECTOR, "form[action$='/notes'] button"))
+    click_and_load(browser, lambda: browser.find_element(By.CSS_SELECTOR, "form[action$='/notes'] button"))
     for _ in range(2):
         items = browser.find_elements(By.CSS_SELECTOR, "li.brief-item")
         ours = next(i for i in items if i.find_element(By.TAG_NAME, "h3").text == "Our context")
-        click_and_load(browser, ours.find_element(By.CSS_SELECTOR, "button[value=up]"))
+        click_and_load(browser, lambda: ours.find_element(By.CSS_SELECTOR, "button[value=up]"))
     headings = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "li.brief-item h3")]
     assert headings[0] == "Our context" and headings[1] == practice_name
     note = browser.find_elements(By.CSS_SELECTOR, "li.brief-item")[1].find_element(By.TAG_NAME, "textarea")
     note.send_keys("Start with the two stops near the hospital.")
-    click_and_load(browser, browser.find_elements(By.CSS_SELECTOR, "li.brief-item")[1].find_element(By.CSS_SELECTOR, "button[value=save]"))
+    click_and_load(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "li.brief-item")[1].find_element(By.CSS_SELECTOR, "button[value=save]"))
     screenshots(browser, "05-brief")
 
     # Exports: the print-ready HTML in the browser, Markdown and PDF downloaded with the session.
-    click_and_load(browser, browser.find_element(By.LINK_TEXT, "Print-ready HTML"))
+    click_and_load(browser, lambda: browser.find_element(By.LINK_TEXT, "Print-ready HTML"))
     assert browser.find_element(By.TAG_NAME, "h2").text.startswith("1. Our context")
     refs = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "ol.references li")]
     assert refs and any(", p. " in r for r in refs)
@@ -150,7 +161,7 @@ def test_member_shares_a_french_case_study_moderator_approves_it_is_found(
     browser.find_element(By.ID, "password").send_keys("a-new-password-9")
     browser.find_element(By.ID, "password2").send_keys("a-new-password-9")
     screenshots(browser, "07-register")
-    click_and_load(browser, browser.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]"))
+    click_and_load(browser, lambda: browser.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]"))
     assert "Léa Martin" in browser.find_element(By.CSS_SELECTOR, ".account").text
 
     # a member cannot reach the moderation queue
@@ -169,7 +180,7 @@ def test_member_shares_a_french_case_study_moderator_approves_it_is_found(
     browser.find_element(By.ID, "themes").send_keys("femmes, transport")
     browser.find_element(By.ID, "file").send_keys(str(report))
     screenshots(browser, "08-share")
-    click_and_load(browser, browser.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]"))
+    click_and_load(browser, lambda: browser.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]"))
     assert "pending" in browser.find_element(By.CSS_SELECTOR, ".status").text
     assert "Octavie" in browser.find_element(By.CSS_SELECTOR, "section.preview").text or \
         "Octavie" in browser.page_source
@@ -183,7 +194,7 @@ def test_member_shares_a_french_case_study_moderator_approves_it_is_found(
     item = browser.find_element(By.CSS_SELECTOR, "article.queue-item")
     assert "Buers" in item.text and "lea" in item.text
     screenshots(browser, "09-moderation")
-    click_and_load(browser, item.find_element(By.CSS_SELECTOR, "form[action$='/approve'] button"))
+    click_and_load(browser, lambda: item.find_element(By.CSS_SELECTOR, "form[action$='/approve'] button"))
     assert "Approved" in browser.find_element(By.CSS_SELECTOR, ".flash").text
 
     # an advisor finds it from a French question, with the right page
@@ -198,10 +209,10 @@ def test_member_shares_a_french_case_study_moderator_approves_it_is_found(
     quote = next(q for q in mine[0].find_elements(By.CSS_SELECTOR, "blockquote.passage")
                  if q.find_element(By.CSS_SELECTOR, ".cite").text.startswith("p. 2"))
     Select(quote.find_element(By.CSS_SELECTOR, "select[name=brief]")).select_by_value("new")
-    click_and_load(browser, quote.find_element(By.CSS_SELECTOR, "form.add-brief button"))
+    click_and_load(browser, lambda: quote.find_element(By.CSS_SELECTOR, "form.add-brief button"))
     browser.get(base + "/briefs")
     assert "Comment éclairer" in browser.find_element(By.CSS_SELECTOR, "ul.brief-list").text, browser.find_element(By.TAG_NAME, "main").text
-    click_and_load(browser, browser.find_element(By.PARTIAL_LINK_TEXT, "Comment éclairer"))
+    click_and_load(browser, lambda: browser.find_element(By.PARTIAL_LINK_TEXT, "Comment éclairer"))
     pdf_url = browser.find_element(By.LINK_TEXT, "PDF").get_attribute("href")
     pdf = httpx.get(pdf_url, cookies=cookies_of(browser))
     assert pdf.status_code == 200
@@ -222,13 +233,13 @@ def test_rejection_reason_reaches_the_member(browser, live_server) -> None:
     for field, value in (("title", "Neighbourhood watch app"), ("city", "Leeds"), ("country", "UK"),
                          ("summary", "We launched an app where residents report suspicious people.")):
         browser.find_element(By.ID, field).send_keys(value)
-    click_and_load(browser, browser.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]"))
+    click_and_load(browser, lambda: browser.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]"))
     sub_url = browser.current_url
     login(browser, base, "mona")
     browser.get(sub_url)
     browser.find_element(By.CSS_SELECTOR, "section.decide textarea").send_keys(
         "Please add results: how many reports, and what happened after them?")
-    click_and_load(browser, browser.find_element(By.CSS_SELECTOR, "section.decide form[action$='/reject'] button"))
+    click_and_load(browser, lambda: browser.find_element(By.CSS_SELECTOR, "section.decide form[action$='/reject'] button"))
     login(browser, base, "maya")
     browser.get(base + "/submissions")
     row = browser.find_element(By.CSS_SELECTOR, "tbody tr")
@@ -257,7 +268,7 @@ def test_scripts_in_submissions_and_ingested_pages_are_shown_as_text(
                          ("country", "Nigeria"),
                          ("summary", "<img src=x onerror=\"window.__pwned='summary'\"> Traders organised patrols.")):
         browser.find_element(By.ID, field).send_keys(value)
-    click_and_load(browser, browser.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]"))
+    click_and_load(browser, lambda: browser.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]"))
     assert "<script>window.__pwned='title'</script>Market" in browser.find_element(By.TAG_NAME, "h1").text
     assert browser.execute_script("return window.__pwned === undefined")
     login(browser, base, "mona")
@@ -271,7 +282,7 @@ def test_french_interface(browser, live_server, screenshots) -> None:
     browser.delete_all_cookies()
     browser.get(base + "/practices")
     Select(browser.find_element(By.ID, "lang-select")).select_by_value("fr")
-    click_and_load(browser, browser.find_element(By.CSS_SELECTOR, ".lang-switch button"))
+    click_and_load(browser, lambda: browser.find_element(By.CSS_SELECTOR, ".lang-switch button"))
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr"
     assert browser.current_url.endswith("/practices")
     nav = browser.find_element(By.CSS_SELECTOR, "header nav").text
