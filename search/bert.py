@@ -11,7 +11,6 @@ above 0.9999 on every text). Folders of any other shape go to sentence-transform
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -103,8 +102,8 @@ class BertEncoder:
             q = split(self._linear(x, f"{p}.attention.self.query"))
             k = split(self._linear(x, f"{p}.attention.self.key"))
             v = split(self._linear(x, f"{p}.attention.self.value"))
-            scores = q @ k.transpose(-1, -2) / math.sqrt(head) + bias
-            context = (scores.softmax(dim=-1) @ v).transpose(1, 2).reshape(batch, width, self.dim)
+            attended = f.scaled_dot_product_attention(q, k, v, attn_mask=bias)  # fused, as transformers does
+            context = attended.transpose(1, 2).reshape(batch, width, self.dim)
             x = self._ln(self._linear(context, f"{p}.attention.output.dense") + x, f"{p}.attention.output.LayerNorm")
             hidden = f.gelu(self._linear(x, f"{p}.intermediate.dense"))
             x = self._ln(self._linear(hidden, f"{p}.output.dense") + x, f"{p}.output.LayerNorm")
