@@ -7,6 +7,9 @@ same as an unfiltered one.
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -118,3 +121,62 @@ class Rows:
         best = np.argpartition(-values, k - 1)[:k]
         best = best[np.argsort(-values[best], kind="stable")]
         return [(self.ids[allowed[i]], float(values[i])) for i in best]
+
+
+class RowStore:
+    """A SQLite table of passages (``TABLE``, keyed by chunk_id, with doc_id) that a subclass
+    mirrors in memory (``_load``, ``self._rows``): the writes and reads both stores share."""
+
+    TABLE = ""
+
+    def __init__(self, path: Path, schema: str) -> None:
+        self.path = path
+        self.existed = path.exists()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(schema)
+        self._lock = threading.RLock()
+        self._loaded = False
+        self._rows = Rows()
+
+    def _load(self) -> None:
+        raise NotImplementedError
+
+    def _changed(self) -> None:
+        """After rows were removed: reload from the table once a quarter of memory is dead rows."""
+        if self._rows.worth_compacting():
+            self._loaded = False
+
+    def delete_documents(self, doc_ids: Iterable[str]) -> None:
+        ids = list(doc_ids)
+        if not ids:
+            return
+        with self._lock:
+            self._load()
+            self._db.execute("BEGIN")
+            self._db.executemany(f"DELETE FROM {self.TABLE} WHERE doc_id = ?", [(d,) for d in ids])
+            self._db.execute("COMMIT")
+            self._rows.kill_documents(ids)
+            self._changed()
+
+    def delete_chunks(self, chunk_ids: Iterable[str]) -> None:
+        ids = list(chunk_ids)
+        with self._lock:
+            self._load()
+            self._db.executemany(f"DELETE FROM {self.TABLE} WHERE chunk_id = ?", [(c,) for c in ids])
+            self._rows.kill_chunks(ids)
+            self._changed()
+
+    def chunk_ids(self) -> set[str]:
+        self._load()
+        with self._lock:
+            return set(self._rows.row)
+
+    def count(self) -> int:
+        self._load()
+        with self._lock:
+            return len(self._rows.row)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -15,16 +15,14 @@ against title lengths), with Whoosh's idf and parameters, so the rankings agree 
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 from collections import Counter
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from search.analysis import LANGUAGES, OTHER, field_language, terms
-from search.rows import Rows
+from search.rows import Rows, RowStore
 
 K1 = 1.2
 B = 0.75
@@ -79,15 +77,11 @@ def _slot(term: str) -> int:
     return _ALL.index(lang) * len(FIELDS) + FIELDS.index(field)
 
 
-class TermStore:
+class TermStore(RowStore):
+    TABLE = "passages"
+
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self.existed = path.exists()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
-        self._lock = threading.RLock()
-        self._loaded = False
+        super().__init__(path, SCHEMA)
         self._matrix = None
 
     # --- memory ------------------------------------------------------------------------------------
@@ -196,27 +190,9 @@ class TermStore:
             self._append([p["chunk_id"] for p in passages], passages, np.concatenate(ids), np.concatenate(tfs),
                          np.array([len(i) for i in ids], dtype=np.int64), np.stack(lens))
 
-    def delete_documents(self, doc_ids: Iterable[str]) -> None:
-        ids = list(doc_ids)
-        if not ids:
-            return
-        with self._lock:
-            self._load()
-            self._db.execute("BEGIN")
-            self._db.executemany("DELETE FROM passages WHERE doc_id = ?", [(d,) for d in ids])
-            self._db.execute("COMMIT")
-            self._rows.kill_documents(ids)
-            self._matrix = None
-            if self._rows.worth_compacting():
-                self._loaded = False
-
-    def delete_chunks(self, chunk_ids: Iterable[str]) -> None:
-        ids = list(chunk_ids)
-        with self._lock:
-            self._load()
-            self._db.executemany("DELETE FROM passages WHERE chunk_id = ?", [(c,) for c in ids])
-            self._rows.kill_chunks(ids)
-            self._matrix = None
+    def _changed(self) -> None:
+        self._matrix = None  # weights depend on every row: recomputed at the next search
+        super()._changed()
 
     # --- reads ---------------------------------------------------------------------------------------
     def search(self, words: Sequence[tuple[str, float, bool]], limit: int, filters: dict | None = None
@@ -269,18 +245,6 @@ class TermStore:
         with self._lock:
             if self._matrix is None:
                 self._build()
-
-    def chunk_ids(self) -> set[str]:
-        self._load()
-        return set(self._rows.row)
-
-    def count(self) -> int:
-        self._load()
-        return len(self._rows.row)
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
 
 
 def query_words(words: Sequence[str], expansions: Sequence[str], expansion_boost: float = 0.5

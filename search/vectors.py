@@ -12,14 +12,12 @@ passages, so a hub starts without opening the local Qdrant store at all.
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 
-from search.rows import Rows
+from search.rows import Rows, RowStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS vectors (
@@ -36,15 +34,11 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
-class VectorStore:
+class VectorStore(RowStore):
+    TABLE = "vectors"
+
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self.existed = path.exists()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
-        self._lock = threading.RLock()
-        self._loaded = False
+        super().__init__(path, SCHEMA)
         self.dim: int | None = None
         row = self._db.execute("SELECT value FROM meta WHERE key = 'dim'").fetchone()
         if row:
@@ -78,11 +72,9 @@ class VectorStore:
             self._matrix = grown
         self._matrix[start:end] = vectors
 
-    def _maybe_compact(self) -> None:
-        """Drop dead rows from memory once they are a quarter of it (the database holds none)."""
-        if self._rows.worth_compacting():
-            self._loaded = False
-            self._load()
+    def _changed(self) -> None:
+        super()._changed()
+        self._load()
 
     # --- writes (the same calls as the Qdrant index) ----------------------------------------------
     def upsert(self, chunk_ids: Sequence[str], vectors: np.ndarray, payloads: Sequence[dict]) -> None:
@@ -102,27 +94,7 @@ class VectorStore:
             self._db.execute("COMMIT")
             self._rows.kill_chunks(chunk_ids)
             self._append(chunk_ids, vectors, payloads)
-            self._maybe_compact()
-
-    def delete_documents(self, doc_ids: Iterable[str]) -> None:
-        ids = list(doc_ids)
-        if not ids:
-            return
-        with self._lock:
-            self._load()
-            self._db.execute("BEGIN")
-            self._db.executemany("DELETE FROM vectors WHERE doc_id = ?", [(d,) for d in ids])
-            self._db.execute("COMMIT")
-            self._rows.kill_documents(ids)
-            self._maybe_compact()
-
-    def delete_chunks(self, chunk_ids: Iterable[str]) -> None:
-        ids = list(chunk_ids)
-        with self._lock:
-            self._load()
-            self._db.executemany("DELETE FROM vectors WHERE chunk_id = ?", [(c,) for c in ids])
-            self._rows.kill_chunks(ids)
-            self._maybe_compact()
+            self._changed()
 
     def replace_all(self, chunk_ids: Sequence[str], vectors: np.ndarray, payloads: Sequence[dict]) -> None:
         """Start over from another copy (Qdrant), e.g. for a home made before this store existed."""
@@ -159,20 +131,6 @@ class VectorStore:
                 return [], np.zeros((0, self.dim or 0), dtype=np.float32)
             return [c for c, _ in pairs], self._matrix[[r for _, r in pairs]]
 
-    def chunk_ids(self) -> set[str]:
-        self._load()
-        with self._lock:
-            return set(self._rows.row)
-
-    def count(self) -> int:
-        self._load()
-        with self._lock:
-            return len(self._rows.row)
-
     def nbytes(self) -> int:
         self._load()
         return int(self._matrix.nbytes)
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
