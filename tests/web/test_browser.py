@@ -15,7 +15,6 @@ import pytest
 from pypdf import PdfReader
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.conftest import PASSWORDS
@@ -35,8 +34,17 @@ def click_and_load(driver, find) -> None:  # type: ignore[no-untyped-def]
             if attempt == 3:
                 raise
             time.sleep(0.3)
-    WebDriverWait(driver, 30).until(staleness_of(old))
+    WebDriverWait(driver, 30).until(lambda d: _gone(old))
     WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def _gone(element) -> bool:  # type: ignore[no-untyped-def]
+    """Stale, in either of the two ways Chromium reports it."""
+    try:
+        element.is_enabled()
+        return False
+    except WebDriverException:  # StaleElementReference, or "does not belong to the document"
+        return True
 
 
 def login(driver, base: str, name: str) -> None:  # type: ignore[no-untyped-def]
@@ -310,7 +318,7 @@ def test_keyboard_only_login_and_every_field_labelled(browser, live_server, live
     assert browser.switch_to.active_element.get_attribute("id") == "password"
     old = browser.find_element(By.TAG_NAME, "html")
     browser.switch_to.active_element.send_keys(PASSWORDS["amir"], Keys.ENTER)
-    WebDriverWait(browser, 30).until(staleness_of(old))
+    WebDriverWait(browser, 30).until(lambda d: _gone(old))
     assert "Amir" in browser.find_element(By.CSS_SELECTOR, ".account").text
     # the first Tab reaches the skip link, which leads to the content
     browser.get(base + "/practices")
