@@ -76,6 +76,13 @@ class Catalog:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
+        self._writes = 0
+
+    def changes(self) -> tuple[int, int]:
+        """A marker that moves whenever the catalog changes, from this connection or another
+        process: cheap enough to ask before every search, unlike counting rows."""
+        with self._lock:
+            return int(self._db.execute("PRAGMA data_version").fetchone()[0]), self._writes
 
     def close(self) -> None:
         with self._lock:
@@ -160,6 +167,7 @@ class Catalog:
     def replace_practice_links(self, links: list[tuple[str, str, str, float | None]]) -> None:
         """Links are derived data: rebuilt as a whole after each ingest."""
         with self._lock:
+            self._writes += 1
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.execute("DELETE FROM practice_links")
@@ -174,6 +182,7 @@ class Catalog:
         """Replace a document and all its passages in one transaction."""
         row = _doc_to_row(doc)
         with self._lock:
+            self._writes += 1
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc.id,))
@@ -193,6 +202,7 @@ class Catalog:
 
     def delete_document(self, doc_id: str) -> None:
         with self._lock:
+            self._writes += 1
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
             self._db.execute("DELETE FROM practice_links WHERE doc_id = ?", (doc_id,))
@@ -201,12 +211,14 @@ class Catalog:
 
     def start_run(self) -> int:
         with self._lock:
+            self._writes += 1
             cur = self._db.execute("INSERT INTO ingest_runs (started_at) VALUES (?)", (time.time(),))
             return int(cur.lastrowid or 0)
 
     def finish_run(self, run_id: int, added: int, updated: int, unchanged: int,
                    rejections: list[dict[str, str]]) -> None:
         with self._lock:
+            self._writes += 1
             self._db.execute(
                 "UPDATE ingest_runs SET finished_at=?, added=?, updated=?, unchanged=?, rejected=?, "
                 "rejections=? WHERE id=?",

@@ -136,7 +136,10 @@ class Hub:
                on_reject: Callable[[RejectedDocument], None] | None = None, force: bool = False,
                overrides: dict[Path, dict] | None = None):  # type: ignore[no-untyped-def]
         with self._write_lock:
-            return self._ingest(paths, on_reject, force, overrides)
+            try:
+                return self._ingest(paths, on_reject, force, overrides)
+            finally:
+                self.flush()
 
     @property
     def write_lock(self) -> threading.RLock:
@@ -238,7 +241,18 @@ class Hub:
     def remove(self, source: str) -> list[Document]:
         """Delete the documents ingested from ``source`` (path as given, resolved path, or id)."""
         with self._write_lock:
-            return self._remove(source)
+            try:
+                return self._remove(source)
+            finally:
+                self.flush()
+
+    def flush(self) -> None:
+        """Snapshot the in-memory search stores after a change (search/snapshot.py), so the BM25
+        weights are computed now, by the writer, and the next start reads them back in a second."""
+        if self._semantic is not None and self._semantic.mirror is not None:
+            self._semantic.mirror.flush()
+        if self._keyword is not None and self._keyword.terms is not None:
+            self._keyword.terms.flush()
 
     def _remove(self, source: str) -> list[Document]:
         docs = self.catalog.documents_by_source(source)
@@ -285,7 +299,7 @@ class Hub:
         if self._speller is None:
             from search.spelling import Speller
 
-            self._speller = Speller(self.catalog)
+            self._speller = Speller(self.catalog, self.settings.speller_path)
         return self._speller
 
     def search(self, query: str, limit: int = 10, offset: int = 0,

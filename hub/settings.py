@@ -124,6 +124,10 @@ class Settings:
         return self.home / "vectors.sqlite"
 
     @property
+    def speller_path(self) -> Path:
+        return self.home / "speller.json"
+
+    @property
     def community_path(self) -> Path:
         return self.home / "community.sqlite"
 

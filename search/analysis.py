@@ -35,6 +35,14 @@ def terms(text: str, lang: str) -> list[str]:
     return [t.text for t in analyzer(lang)(text)]
 
 
+@lru_cache(maxsize=100_000)
+def query_terms(text: str, lang: str) -> tuple[str, ...]:
+    """``terms`` for the short texts of queries (a word, a thesaurus label), remembered: the same
+    words come back query after query, and analysing them for every language cost more than
+    scoring them (``bench/scale.py``)."""
+    return tuple(terms(text, lang))
+
+
 def fold(text: str) -> str:
     """Strip accents: "sécurité" -> "securite" (for matching, never for display)."""
     import unicodedata

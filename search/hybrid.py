@@ -169,8 +169,6 @@ class HybridSearcher:
                 # French or Spanish question to English evidence (bench/quality.py, cross-lingual).
                 text = f"{text} ({'; '.join(expansions['dense'])})"
             vector = self._embedder().embed_query(text)
-            pool = self.semantic.search(vector, max(depth, FEEDBACK_POOL), filters)
-            rankings["dense"] = pool[:depth]
         if mode in ("hybrid", "keyword"):
             if self.keyword.terms is not None and not parsed.phrases and not parsed.title:
                 rankings["keyword"] = self.keyword.search_words(parsed.words, expansions.get("keyword", []),
@@ -179,6 +177,9 @@ class HybridSearcher:
                 query = self.keyword.build_query(parsed.words, parsed.phrases, parsed.title,
                                                  expansions.get("keyword", []))
                 rankings["keyword"] = self.keyword.search(query, depth, filters)
+        if vector is not None:
+            pool = self.semantic.search(vector, max(depth, FEEDBACK_POOL), filters)
+            rankings = {"dense": pool[:depth], **rankings}
         if mode != "hybrid":
             return dict(next(iter(rankings.values()))), rankings
         english = self._english = query_language(parsed.text) == "en"

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import uuid
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
+
+_META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 
 
 class Rows:
@@ -64,6 +67,40 @@ class Rows:
             codes[value or ""] = len(codes) + 1
         return codes[value or ""]
 
+    def to_arrays(self) -> tuple[dict[str, np.ndarray], dict]:
+        """Everything but the derived dictionaries, as arrays (see :meth:`from_arrays`)."""
+        from search.snapshot import pack
+
+        n = self.n
+        docs = list(self.doc_rows)
+        doc_code = np.full(n, -1, dtype=np.int32)
+        for code, doc in enumerate(docs):
+            doc_code[self.doc_rows[doc]] = code
+        tags = list(self.tag_rows)
+        tag_pairs = [(code, r) for code, tag in enumerate(tags) for r in self.tag_rows[tag]]
+        pairs = np.array(tag_pairs, dtype=np.int32).reshape(-1, 2)
+        arrays = {"alive": self.alive[:n], "year": self.year[:n], "type": self.type[:n], "lang": self.lang[:n],
+                  "ids": pack(self.ids), "doc_code": doc_code, "docs": pack(docs), "tag_pairs": pairs,
+                  "tags": pack(tags)}
+        return arrays, {"n": n, "dead": self.dead, "codes": self.codes, "docs": len(docs), "tags": len(tags)}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], meta: dict) -> "Rows":
+        from search.snapshot import unpack
+
+        n = int(meta["n"])
+        rows = cls(max(1024, int(n * 1.25)))
+        rows.n, rows.dead, rows.codes = n, int(meta["dead"]), meta["codes"]
+        for name in ("alive", "year", "type", "lang"):
+            getattr(rows, name)[:n] = arrays[name]
+        rows.ids = unpack(arrays["ids"], n)
+        ids = rows.ids
+        rows.row = {ids[i]: i for i in np.flatnonzero(rows.alive[:n]).tolist()}
+        rows.doc_rows = _groups(unpack(arrays["docs"], meta["docs"]), arrays["doc_code"], np.arange(n))
+        pairs = arrays["tag_pairs"]
+        rows.tag_rows = _groups(unpack(arrays["tags"], meta["tags"]), pairs[:, 0], pairs[:, 1])
+        return rows
+
     def kill(self, rows: Iterable[int]) -> None:
         for r in rows:
             if self.alive[r]:
@@ -111,36 +148,93 @@ class Rows:
                 mask &= np.isin(column, [c for c in codes if c is not None])
         return mask
 
-    def top(self, scores: np.ndarray, mask: np.ndarray, limit: int) -> list[tuple[str, float]]:
-        """The best ``limit`` rows among those the mask lets through, best first."""
-        allowed = np.flatnonzero(mask & (scores > -np.inf))
-        if not len(allowed) or limit <= 0:
-            return []
-        values = scores[allowed]
-        k = min(limit, len(allowed))
-        best = np.argpartition(-values, k - 1)[:k]
-        best = best[np.argsort(-values[best], kind="stable")]
-        return [(self.ids[allowed[i]], float(values[i])) for i in best]
+
+def _groups(names: list[str], codes: np.ndarray, rows: np.ndarray) -> dict[str, list[int]]:
+    """{name: rows with that name's code}, rows in order; code -1 belongs to no one."""
+    keep = codes >= 0
+    codes, rows = codes[keep], rows[keep]
+    order = np.argsort(codes, kind="stable")
+    codes, rows = codes[order], rows[order]
+    bounds = np.flatnonzero(np.diff(codes)) + 1
+    return {names[int(group[0])]: part.tolist()
+            for group, part in zip(np.split(codes, bounds), np.split(rows, bounds)) if len(group)}
 
 
 class RowStore:
     """A SQLite table of passages (``TABLE``, keyed by chunk_id, with doc_id) that a subclass
-    mirrors in memory (``_load``, ``self._rows``): the writes and reads both stores share."""
+    mirrors in memory, from a snapshot (search/snapshot.py) when one is current, else from the
+    table: the writes, reads and snapshots both stores share."""
 
     TABLE = ""
 
     def __init__(self, path: Path, schema: str) -> None:
         self.path = path
+        self.snapshot_path = path.with_suffix(".snapshot")
         self.existed = path.exists()
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(schema)
+        self._db.executescript(schema + _META)
+        # A table made afresh (a deleted file, an import) starts its generations again: the epoch
+        # keeps its snapshots apart from those of the table it replaced.
+        self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', ?)", (uuid.uuid4().hex[:12],))
+        self._epoch = self._db.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0]
         self._lock = threading.RLock()
         self._loaded = False
+        self._dirty = False
         self._rows = Rows()
 
-    def _load(self) -> None:
+    # --- what a subclass provides ----------------------------------------------------------------
+    def _from_table(self) -> None:
         raise NotImplementedError
+
+    def _from_snapshot(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
+        raise NotImplementedError
+
+    def _to_snapshot(self) -> tuple[dict[str, np.ndarray], dict]:
+        raise NotImplementedError
+
+    # --- memory and snapshots ------------------------------------------------------------------
+    def generation(self) -> str:
+        """The table's epoch and how many write transactions it has seen: what a snapshot must match."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        return f"{self._epoch}-{int(row[0]) if row else 0}"
+
+    def _bump(self) -> None:
+        """Inside each write transaction: the snapshot on disk no longer matches the table."""
+        self._db.execute("INSERT INTO meta (key, value) VALUES ('generation', '1') ON CONFLICT(key) "
+                         "DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+        self._dirty = True
+
+    def _load(self) -> None:
+        with self._lock:
+            if self._loaded:
+                return
+            from search import snapshot
+
+            found = snapshot.load(self.snapshot_path, self.generation())
+            if found is not None:
+                self._dirty = False
+                self._from_snapshot(*found)  # may decide to read the table after all (dirty then)
+            else:
+                self._dirty = True
+                self._from_table()
+            self._loaded = True
+            if self._dirty:
+                self.flush()  # the next start reads the snapshot instead of the table
+
+    def flush(self) -> None:
+        """Write a snapshot if memory holds changes the one on disk lacks (after an ingest)."""
+        from search import snapshot
+
+        with self._lock:
+            if not self._loaded or not self._dirty:
+                return
+            arrays, meta = self._to_snapshot()
+            try:
+                snapshot.save(self.snapshot_path, self.generation(), arrays, meta)
+            except OSError:
+                return  # a read-only home still works; it just starts slower
+            self._dirty = False
 
     def _changed(self) -> None:
         """After rows were removed: reload from the table once a quarter of memory is dead rows."""
@@ -155,15 +249,21 @@ class RowStore:
             self._load()
             self._db.execute("BEGIN")
             self._db.executemany(f"DELETE FROM {self.TABLE} WHERE doc_id = ?", [(d,) for d in ids])
+            self._bump()
             self._db.execute("COMMIT")
             self._rows.kill_documents(ids)
             self._changed()
 
     def delete_chunks(self, chunk_ids: Iterable[str]) -> None:
         ids = list(chunk_ids)
+        if not ids:
+            return
         with self._lock:
             self._load()
+            self._db.execute("BEGIN")
             self._db.executemany(f"DELETE FROM {self.TABLE} WHERE chunk_id = ?", [(c,) for c in ids])
+            self._bump()
+            self._db.execute("COMMIT")
             self._rows.kill_chunks(ids)
             self._changed()
 
@@ -179,4 +279,5 @@ class RowStore:
 
     def close(self) -> None:
         with self._lock:
+            self.flush()
             self._db.close()

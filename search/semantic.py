@@ -196,12 +196,7 @@ class SemanticIndex:
         product with their rows only; on a server, a normal search)."""
         if self.mirror is None:
             return self.search(vector, limit, filters)
-        ids, matrix = self.mirror.rows_for(chunk_ids)
-        if not ids:
-            return []
-        scores = matrix @ np.asarray(vector, dtype=np.float32)
-        order = np.argsort(-scores, kind="stable")[:limit]
-        return [(ids[i], float(scores[i])) for i in order]
+        return self.mirror.rescore(vector, chunk_ids, limit)
 
     def vectors(self, chunk_ids: Sequence[str]) -> np.ndarray:
         """Stored vectors of these passages, in order (missing ones are skipped)."""

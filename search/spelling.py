@@ -7,9 +7,12 @@ words). Lookups use a deletion index (the SymSpell idea), so they cost microseco
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import threading
 from collections import Counter
+from pathlib import Path
 
 from search.analysis import fold
 
@@ -35,35 +38,68 @@ def _distance(a: str, b: str) -> int:
 
 
 class Speller:
-    def __init__(self, catalog) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, catalog, path: Path | None = None) -> None:  # type: ignore[no-untyped-def]
         self.catalog = catalog
+        #: Where the word counts are kept between runs (counting 100,000 passages takes ~10 s).
+        self.path = path
         self._lock = threading.Lock()
         self._version: object = None
+        self._seen: object = None
         self.counts: Counter[str] = Counter()
         self._index: dict[str, list[str]] = {}
 
     def _refresh(self) -> None:
+        marker = self.catalog.changes()
+        if marker == self._seen:
+            return
         run = self.catalog.last_run()
         version = (self.catalog.counts()["passages"], run["id"] if run else None)
         with self._lock:
             if version == self._version:
+                self._seen = marker
                 return
-            # Count the words as written, then fold each distinct word once: folding every text
-            # character by character took a minute at 50,000 passages.
-            raw: Counter[str] = Counter()
-            for (text,) in self.catalog._query("SELECT text FROM chunks"):
-                raw.update(_LETTERS.findall(text.lower()))
-            for doc in self.catalog.documents():
-                raw.update(_LETTERS.findall(doc.title.lower()))
-            counts: Counter[str] = Counter()
-            for word, n in raw.items():
-                for folded in _WORD.findall(fold(word)):
-                    counts[folded] += n
+            counts = self._saved(version)
+            if counts is None:
+                counts = self._count()
+                self._save(version, counts)
             index: dict[str, list[str]] = {}
             for word in counts:
                 for d in _deletes(word) | {word}:
                     index.setdefault(d, []).append(word)
-            self.counts, self._index, self._version = counts, index, version
+            self.counts, self._index, self._version, self._seen = counts, index, version, marker
+
+    def _count(self) -> Counter[str]:
+        # Count the words as written, then fold each distinct word once: folding every text
+        # character by character took a minute at 50,000 passages.
+        raw: Counter[str] = Counter()
+        for (text,) in self.catalog._query("SELECT text FROM chunks"):
+            raw.update(_LETTERS.findall(text.lower()))
+        for doc in self.catalog.documents():
+            raw.update(_LETTERS.findall(doc.title.lower()))
+        counts: Counter[str] = Counter()
+        for word, n in raw.items():
+            for folded in _WORD.findall(fold(word)):
+                counts[folded] += n
+        return counts
+
+    def _saved(self, version: tuple) -> Counter[str] | None:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8")) if self.path else None
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("version") != list(version):
+            return None
+        return Counter(data.get("counts") or {})
+
+    def _save(self, version: tuple, counts: Counter[str]) -> None:
+        if self.path is None:
+            return
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        try:
+            tmp.write_text(json.dumps({"version": list(version), "counts": counts}), encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError:
+            pass  # a read-only home counts again next time
 
     def correct(self, word: str) -> str | None:
         """The best known word near ``word``, or None if it is known or nothing is close."""

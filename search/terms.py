@@ -21,7 +21,7 @@ from typing import Sequence
 
 import numpy as np
 
-from search.analysis import LANGUAGES, OTHER, field_language, terms
+from search.analysis import LANGUAGES, OTHER, field_language, query_terms, terms
 from search.rows import Rows, RowStore
 
 K1 = 1.2
@@ -85,31 +85,60 @@ class TermStore(RowStore):
         self._matrix = None
 
     # --- memory ------------------------------------------------------------------------------------
-    def _load(self) -> None:
-        with self._lock:
-            if self._loaded:
-                return
-            self._vocab = {t: i for t, i in self._db.execute("SELECT term, id FROM vocab")}
-            self._field = {i: _slot(t) for t, i in self._vocab.items()}
-            rows = self._db.execute("SELECT chunk_id, doc_id, doc_type, language, tags, year, term_ids, tfs, lengths"
-                                    " FROM passages ORDER BY rowid").fetchall()
-            self._rows = Rows(max(1024, int(len(rows) * 1.25)))
-            # Flat arrays for all rows (one NumPy buffer each, sliced by offsets), not one small
-            # array per row: loading and weighting 100,000 passages stays about a second.
-            self._flat_ids = np.zeros(0, dtype=np.int32)
-            self._flat_tfs = np.zeros(0, dtype=np.float32)
-            self._sizes = np.zeros(0, dtype=np.int64)
-            self._lengths = np.zeros((0, len(FIELDS)), dtype=np.int32)
-            if rows:
-                self._append([r[0] for r in rows],
-                             [{"doc_id": r[1], "doc_type": r[2], "language": r[3], "tags": json.loads(r[4]),
-                               "year": r[5]} for r in rows],
-                             np.frombuffer(b"".join(r[6] for r in rows), dtype=np.int32),
-                             np.frombuffer(b"".join(r[7] for r in rows), dtype=np.uint16).astype(np.float32),
-                             np.fromiter((len(r[6]) // 4 for r in rows), dtype=np.int64, count=len(rows)),
-                             np.frombuffer(b"".join(r[8] for r in rows), dtype=np.int32).reshape(-1, len(FIELDS)))
-            self._matrix = None
-            self._loaded = True
+    def _from_table(self) -> None:
+        self._vocab = {t: i for t, i in self._db.execute("SELECT term, id FROM vocab")}
+        self._slots = [0] * len(self._vocab)
+        for term, i in self._vocab.items():
+            self._slots[i] = _slot(term)
+        rows = self._db.execute("SELECT chunk_id, doc_id, doc_type, language, tags, year, term_ids, tfs, lengths"
+                                " FROM passages ORDER BY rowid").fetchall()
+        self._rows = Rows(max(1024, int(len(rows) * 1.25)))
+        # Flat arrays for all rows (one NumPy buffer each, sliced by offsets), not one small
+        # array per row: loading and weighting 100,000 passages stays about a second.
+        self._flat_ids = np.zeros(0, dtype=np.int32)
+        self._flat_tfs = np.zeros(0, dtype=np.float32)
+        self._sizes = np.zeros(0, dtype=np.int64)
+        self._lengths = np.zeros((0, len(FIELDS)), dtype=np.int32)
+        self._matrix = None
+        if rows:
+            self._append([r[0] for r in rows],
+                         [{"doc_id": r[1], "doc_type": r[2], "language": r[3], "tags": json.loads(r[4]),
+                           "year": r[5]} for r in rows],
+                         np.frombuffer(b"".join(r[6] for r in rows), dtype=np.int32),
+                         np.frombuffer(b"".join(r[7] for r in rows), dtype=np.uint16).astype(np.float32),
+                         np.fromiter((len(r[6]) // 4 for r in rows), dtype=np.int64, count=len(rows)),
+                         np.frombuffer(b"".join(r[8] for r in rows), dtype=np.int32).reshape(-1, len(FIELDS)))
+
+    def _to_snapshot(self) -> tuple[dict[str, np.ndarray], dict]:
+        from search.snapshot import pack
+
+        if self._matrix is None:
+            self._build()  # weighted now, at the end of a write, rather than at the next search
+        arrays, meta = self._rows.to_arrays()
+        terms = [""] * len(self._vocab)
+        for term, i in self._vocab.items():
+            terms[i] = term
+        matrix = self._matrix
+        arrays.update(vocab=pack(terms), slots=np.asarray(self._slots, dtype=np.int8), flat_ids=self._flat_ids,
+                      flat_tfs=self._flat_tfs, sizes=self._sizes, lengths=self._lengths,
+                      data=matrix.data, indices=matrix.indices, indptr=matrix.indptr)  # type: ignore[union-attr]
+        meta.update(vocab=len(terms), shape=list(matrix.shape))  # type: ignore[union-attr]
+        return arrays, meta
+
+    def _from_snapshot(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
+        from scipy.sparse import csc_matrix
+
+        from search.snapshot import unpack
+
+        self._rows = Rows.from_arrays(arrays, meta)
+        terms = unpack(arrays["vocab"], meta["vocab"])
+        self._vocab = dict(zip(terms, range(len(terms))))
+        self._slots = arrays["slots"].tolist()
+        self._flat_ids = arrays["flat_ids"]
+        self._flat_tfs = arrays["flat_tfs"]
+        self._sizes = arrays["sizes"]
+        self._lengths = arrays["lengths"]
+        self._matrix = csc_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=tuple(meta["shape"]))
 
     def _append(self, chunk_ids: Sequence[str], payloads: Sequence[dict], ids: np.ndarray, tfs: np.ndarray,
                 sizes: np.ndarray, lengths: np.ndarray) -> None:
@@ -139,8 +168,7 @@ class TermStore(RowStore):
         lengths = self._lengths[:n].astype(np.float32)
         position = entry_row
         slot = np.zeros(vocab, dtype=np.int64)  # (language, field) of each term, as Whoosh's field
-        if self._field:
-            slot[np.fromiter(self._field, dtype=np.int64)] = np.fromiter(self._field.values(), dtype=np.int64)
+        slot[: len(self._slots)] = self._slots
         entry_slot = slot[cols]
         df = np.bincount(cols, minlength=vocab).astype(np.float32)
         count = float(len(alive))
@@ -171,7 +199,7 @@ class TermStore(RowStore):
                 for term in counts:
                     if term not in self._vocab:
                         self._vocab[term] = len(self._vocab)
-                        self._field[self._vocab[term]] = _slot(term)
+                        self._slots.append(_slot(term))
                         new_terms.append((term, self._vocab[term]))
                 term_ids = np.array([self._vocab[t] for t in counts], dtype=np.int32)
                 freq = np.array([min(c, 65535) for c in counts.values()], dtype=np.uint16)
@@ -185,6 +213,7 @@ class TermStore(RowStore):
             self._db.execute("BEGIN")
             self._db.executemany("INSERT OR REPLACE INTO vocab (term, id) VALUES (?, ?)", new_terms)
             self._db.executemany("INSERT OR REPLACE INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", records)
+            self._bump()
             self._db.execute("COMMIT")
             self._rows.kill_chunks([p["chunk_id"] for p in passages])
             self._append([p["chunk_id"] for p in passages], passages, np.concatenate(ids), np.concatenate(tfs),
@@ -207,7 +236,7 @@ class TermStore(RowStore):
             phrases: list[tuple[float, list[int], list[int]]] = []
             for text, weight, phrase in words:
                 for lang in _ALL:
-                    tokens = terms(text, lang)
+                    tokens = query_terms(text, lang)
                     for field in FIELDS:
                         keys = [f"{lang}:{field}:{t}" for t in tokens]
                         if phrase and len(tokens) > 1:
@@ -224,27 +253,52 @@ class TermStore(RowStore):
                 return []
             if self._matrix is None:
                 self._build()
-            matrix = self._matrix
             n = self._rows.n
             scores = np.zeros(n, dtype=np.float32)
-            matched = np.zeros(n, dtype=bool)
             if weights:
-                sub = matrix[:, np.fromiter(weights, dtype=np.int64)]  # type: ignore[index]
-                scores += np.asarray(sub @ np.fromiter(weights.values(), dtype=np.float32)).ravel()
-                matched[sub.indices] = True
+                rows, values = self._columns(list(weights), list(weights.values()))
+                scores += np.bincount(rows, weights=values, minlength=n).astype(np.float32)
+                matched = np.zeros(n, dtype=bool)
+                matched[rows] = True
+            else:
+                matched = np.zeros(n, dtype=bool)
             for weight, singles, pairs in phrases:
-                together = np.asarray((matrix[:, pairs] != 0).sum(axis=1)).ravel() == len(pairs)  # type: ignore[index]
+                pair_rows, _ = self._columns(pairs, [1.0] * len(pairs))
+                together = np.bincount(pair_rows, minlength=n) == len(pairs)
                 if together.any():
-                    words_score = np.asarray(matrix[:, singles].sum(axis=1)).ravel()  # type: ignore[index]
-                    scores[together] += weight * words_score[together]
+                    rows, values = self._columns(singles, [weight] * len(singles))
+                    words_score = np.bincount(rows, weights=values, minlength=n).astype(np.float32)
+                    scores[together] += words_score[together]
                     matched |= together
-            return self._rows.top(np.where(matched, scores, -np.inf), self._rows.mask(filters), limit)
+            candidates = np.flatnonzero(matched & self._rows.mask(filters))
+            return _best(self._rows.ids, candidates, scores[candidates], limit)
+
+    def _columns(self, cols: list[int], weights: list[float]) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of these columns' entries, and their BM25 weights times the given ones:
+        read straight from the CSC arrays (SciPy's column slicing copies whole matrices)."""
+        matrix = self._matrix
+        indptr, indices, data = matrix.indptr, matrix.indices, matrix.data  # type: ignore[union-attr]
+        spans = [(indptr[c], indptr[c + 1], w) for c, w in zip(cols, weights)]
+        rows = np.concatenate([indices[a:b] for a, b, _ in spans]) if spans else np.zeros(0, np.int32)
+        values = np.concatenate([data[a:b] * w for a, b, w in spans]) if spans else np.zeros(0, np.float32)
+        return rows, values
 
     def warm(self) -> None:
         self._load()
         with self._lock:
             if self._matrix is None:
                 self._build()
+
+
+def _best(ids: list[str], rows: np.ndarray, scores: np.ndarray, limit: int) -> list[tuple[str, float]]:
+    """The ``limit`` best of these rows, best first; ties go to the earlier row."""
+    if not len(rows) or limit <= 0:
+        return []
+    if len(rows) > limit:
+        keep = np.argpartition(-scores, limit - 1)[:limit]
+        rows, scores = rows[keep], scores[keep]
+    order = np.lexsort((rows, -scores))
+    return [(ids[rows[i]], float(scores[i])) for i in order]
 
 
 def query_words(words: Sequence[str], expansions: Sequence[str], expansion_boost: float = 0.5

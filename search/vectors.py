@@ -47,30 +47,46 @@ class VectorStore(RowStore):
     # --- state in memory -----------------------------------------------------------------------
     def _reset(self, dim: int, capacity: int = 1024) -> None:
         self._matrix = np.zeros((capacity, dim), dtype=np.float32)
+        self._half = np.zeros((capacity, dim), dtype=np.float16)
         self._rows = Rows(capacity)
 
-    def _load(self) -> None:
-        with self._lock:
-            if self._loaded:
-                return
-            rows = self._db.execute(
-                "SELECT chunk_id, doc_id, doc_type, language, tags, year, vec FROM vectors ORDER BY rowid").fetchall()
-            dim = self.dim or 0
-            self._reset(dim, max(1024, int(len(rows) * 1.25)))
-            if rows and dim:
-                matrix = np.frombuffer(b"".join(r[6] for r in rows), dtype=np.float32).reshape(len(rows), dim)
-                self._append([r[0] for r in rows], matrix, [
-                    {"doc_id": r[1], "doc_type": r[2], "language": r[3], "tags": json.loads(r[4]), "year": r[5]}
-                    for r in rows])
-            self._loaded = True
+    def _from_table(self) -> None:
+        rows = self._db.execute(
+            "SELECT chunk_id, doc_id, doc_type, language, tags, year, vec FROM vectors ORDER BY rowid").fetchall()
+        dim = self.dim or 0
+        self._reset(dim, max(1024, int(len(rows) * 1.25)))
+        if rows and dim:
+            matrix = np.frombuffer(b"".join(r[6] for r in rows), dtype=np.float32).reshape(len(rows), dim)
+            self._append([r[0] for r in rows], matrix, [
+                {"doc_id": r[1], "doc_type": r[2], "language": r[3], "tags": json.loads(r[4]), "year": r[5]}
+                for r in rows])
+
+    def _from_snapshot(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
+        matrix = arrays["matrix"]
+        if matrix.shape[1] != (self.dim or 0):  # taken before the first vectors set the size
+            self._dirty = True
+            self._from_table()
+            return
+        self._rows = Rows.from_arrays(arrays, meta)
+        self._matrix = matrix  # exactly n rows: the first append grows it to the rows' capacity
+        self._half = arrays["half"]
+
+    def _to_snapshot(self) -> tuple[dict[str, np.ndarray], dict]:
+        arrays, meta = self._rows.to_arrays()
+        arrays["matrix"] = self._matrix[: self._rows.n]
+        arrays["half"] = self._half[: self._rows.n]
+        return arrays, meta
 
     def _append(self, chunk_ids: Sequence[str], vectors: np.ndarray, payloads: Sequence[dict]) -> None:
         start, end = self._rows.append(chunk_ids, payloads)
         if end > len(self._matrix):
-            grown = np.zeros((self._rows.capacity, self._matrix.shape[1]), dtype=np.float32)
-            grown[: len(self._matrix)] = self._matrix
-            self._matrix = grown
+            for name in ("_matrix", "_half"):
+                old = getattr(self, name)
+                grown = np.zeros((self._rows.capacity, old.shape[1]), dtype=old.dtype)
+                grown[: len(old)] = old
+                setattr(self, name, grown)
         self._matrix[start:end] = vectors
+        self._half[start:end] = vectors
 
     def _changed(self) -> None:
         super()._changed()
@@ -91,6 +107,7 @@ class VectorStore(RowStore):
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [(cid, p["doc_id"], p.get("doc_type"), p.get("language"), json.dumps(p.get("tags") or []),
                   p.get("year"), vectors[i].tobytes()) for i, (cid, p) in enumerate(zip(chunk_ids, payloads))])
+            self._bump()
             self._db.execute("COMMIT")
             self._rows.kill_chunks(chunk_ids)
             self._append(chunk_ids, vectors, payloads)
@@ -99,7 +116,10 @@ class VectorStore(RowStore):
     def replace_all(self, chunk_ids: Sequence[str], vectors: np.ndarray, payloads: Sequence[dict]) -> None:
         """Start over from another copy (Qdrant), e.g. for a home made before this store existed."""
         with self._lock:
+            self._db.execute("BEGIN")
             self._db.execute("DELETE FROM vectors")
+            self._bump()
+            self._db.execute("COMMIT")
             self._loaded = False
             if len(chunk_ids):
                 self.upsert(chunk_ids, vectors, payloads)
@@ -111,8 +131,24 @@ class VectorStore(RowStore):
             n = self._rows.n
             if not n or self.dim is None:
                 return []
-            scores = self._matrix[:n] @ np.asarray(vector, dtype=np.float32)
-            return self._rows.top(scores, self._rows.mask(filters), limit)
+            import torch
+
+            query = np.asarray(vector, dtype=np.float32)
+            mask = self._rows.mask(filters)
+            # All products here run in PyTorch, whose threads also run the query encoder: NumPy's
+            # BLAS threads would wait on them and double the time. Half precision halves the memory read per query (the scan is bound by it): 6 ms
+            # instead of 11 at 100,000 passages. Scores within 0.001 of the exact ones choose a
+            # generous shortlist, which is then ranked by exact float32 cosines.
+            scores = torch.mv(torch.from_numpy(self._half[:n]), torch.from_numpy(query.astype(np.float16))).float()
+            if not mask.all():
+                scores[torch.from_numpy(~mask)] = float("-inf")
+            values, rows = torch.topk(scores, min(n, max(2 * limit, limit + 100)))
+            rows = rows[torch.isfinite(values)]
+            exact = torch.mv(torch.from_numpy(self._matrix)[rows], torch.from_numpy(query)).numpy()
+            rows = rows.numpy()
+            order = np.lexsort((rows, -exact))[:limit]  # ties go to the earlier row
+            ids = self._rows.ids
+            return [(ids[rows[i]], float(exact[i])) for i in order]
 
     def vectors(self, chunk_ids: Sequence[str]) -> np.ndarray:
         self._load()
@@ -122,15 +158,21 @@ class VectorStore(RowStore):
                 return np.zeros((0, 0), dtype=np.float32)
             return self._matrix[rows].copy() if rows else np.zeros((0, self.dim), dtype=np.float32)
 
-    def rows_for(self, chunk_ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
-        """The passages among these that exist, and their vectors (same order)."""
+    def rescore(self, vector: np.ndarray, chunk_ids: Sequence[str], limit: int) -> list[tuple[str, float]]:
+        """The best of these passages for another query vector, best first."""
+        import torch
+
         self._load()
         with self._lock:
             pairs = [(c, self._rows.row[c]) for c in chunk_ids if c in self._rows.row]
             if not pairs or self.dim is None:
-                return [], np.zeros((0, self.dim or 0), dtype=np.float32)
-            return [c for c, _ in pairs], self._matrix[[r for _, r in pairs]]
+                return []
+            rows = torch.tensor([r for _, r in pairs], dtype=torch.long)
+            scores = torch.mv(torch.from_numpy(self._matrix)[rows],
+                              torch.from_numpy(np.asarray(vector, dtype=np.float32))).numpy()
+        order = np.argsort(-scores, kind="stable")[:limit]
+        return [(pairs[i][0], float(scores[i])) for i in order]
 
     def nbytes(self) -> int:
         self._load()
-        return int(self._matrix.nbytes)
+        return int(self._matrix.nbytes + self._half.nbytes)
