@@ -234,7 +234,11 @@ class Ingester:
                                  "language": p.doc.language, "tags": p.doc.tags, "page": c.page,
                                  "year": p.doc.year})
         doc_ids = [p.doc.id for p in pending]
-        self.semantic.delete_documents(doc_ids)
+        # Qdrant deletes only documents the catalog or the vector copy knows: a filtered delete
+        # walks the whole local store (4 s per batch at 1,500 passages), and a document left
+        # half-written by a crash has the same passage ids, which the upsert overwrites.
+        stored = [p.doc.id for p in pending if p.is_update or self.semantic.may_hold(p.doc.id)]
+        self.semantic.delete_documents(stored)
         self.semantic.upsert(chunk_ids, vectors, payloads)
         with self.keyword.writer() as batch:
             batch.delete_documents(doc_ids)

@@ -8,6 +8,7 @@ local sentence-transformers folder (e.g. a multilingual model) instead.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Sequence
 
@@ -44,6 +45,8 @@ class Embedder:
 
         self._blas_limit = threadpool_limits(limits=1, user_api="blas")
         self.name = model
+        self._queries: dict[str, np.ndarray] = {}
+        self._queries_lock = threading.Lock()
         folder = Path(resolve_model_path(model))
         from search.bert import BertEncoder, supports
 
@@ -81,4 +84,14 @@ class Embedder:
         return np.asarray(vectors, dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embed([text], batch_size=1)[0]
+        """One query's vector; the last thousand are remembered (paging, facets, the advice
+        page's own searches ask for the same text again)."""
+        cached = self._queries.get(text)
+        if cached is None:
+            cached = self.embed([text], batch_size=1)[0]
+            cached.setflags(write=False)
+            with self._queries_lock:
+                self._queries[text] = cached
+                while len(self._queries) > 1000:
+                    self._queries.pop(next(iter(self._queries)))
+        return cached

@@ -18,7 +18,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.qparser import AndGroup, MultifieldParser, OrGroup
 from whoosh.query import And, NumericRange, Or, Query, Term
 
-from search.analysis import LANGUAGES, OTHER, analyzer, field_language
+from search.analysis import LANGUAGES, OTHER, analyzer, field_language, terms
 
 _ALL = (*LANGUAGES, OTHER)
 #: Relative weight of a match in each part of a passage. Equal weights won on both benchmarks
@@ -163,6 +163,7 @@ class _Batch:
     def __init__(self, writer) -> None:  # type: ignore[no-untyped-def]
         self._w = writer
         self.added: list[dict] = []
+        self._titles: dict[tuple[str, str], list[str]] = {}
         self.deleted_docs: list[str] = []
         self.deleted_chunks: list[str] = []
 
@@ -179,17 +180,24 @@ class _Batch:
     def add(self, *, chunk_id: str, doc_id: str, doc_type: str, language: str, tags: list[str],
             year: int | None, title: str, heading: str | None, body: str) -> None:
         lang = field_language(language)
+        # Each text is analysed once, here: Whoosh takes the terms as a list (and skips its own
+        # analysis), and the BM25 matrix takes the same lists. A document's title, the same for
+        # all its passages, is analysed once per batch.
+        key = (title, lang)
+        if key not in self._titles:
+            self._titles[key] = terms(title, lang)
+        tokens = (self._titles[key], terms(heading or "", lang), terms(body, lang))
         fields = {
             "chunk_id": chunk_id, "doc_id": doc_id, "doc_type": doc_type, "language": language,
-            "tags": ",".join(t.lower() for t in tags), f"title_{lang}": title,
-            f"heading_{lang}": heading or "", f"body_{lang}": body,
+            "tags": ",".join(t.lower() for t in tags), f"title_{lang}": list(tokens[0]),
+            f"heading_{lang}": list(tokens[1]), f"body_{lang}": list(tokens[2]),
         }
         if year is not None:
             fields["year"] = year
         self._w.add_document(**fields)
         self.added.append({"chunk_id": chunk_id, "doc_id": doc_id, "doc_type": doc_type, "language": language,
                            "tags": [t.lower() for t in tags], "year": year, "title": title, "heading": heading,
-                           "body": body})
+                           "body": body, "tokens": tokens})
 
 
 def _clean(text: str) -> str:

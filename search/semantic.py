@@ -83,6 +83,22 @@ class SemanticIndex:
         except Exception as exc:  # noqa: BLE001 - network errors from a server
             raise StoreUnavailable(f"cannot reach Qdrant at {settings.qdrant_url}: {exc}") from None
         self._client = client
+        if not settings.qdrant_url:
+            self._tune_local_store()
+
+    def _tune_local_store(self) -> None:
+        """Embedded mode: qdrant-client commits every point in its own SQLite transaction, each
+        synced to disk (1.3 ms a passage, as much as BM25 and Whoosh together). In WAL mode with
+        normal sync a commit survives the process being killed, which is what ingestion has to
+        survive (the catalog, written last, is the record, and `hub check` compares)."""
+        collection = getattr(getattr(self._client, "_client", None), "collections", {}).get(self.collection)
+        storage = getattr(getattr(collection, "storage", None), "storage", None)
+        if storage is not None:
+            try:
+                storage.execute("PRAGMA journal_mode=WAL")
+                storage.execute("PRAGMA synchronous=NORMAL")
+            except Exception:  # noqa: BLE001 - an internal of qdrant-client; speed only
+                pass
 
     def _rebuild_mirror(self) -> None:
         """Fill the in-memory copy from Qdrant (a home written before the copy existed)."""
@@ -120,7 +136,9 @@ class SemanticIndex:
             vectors_config=models.VectorParams(size=dim, distance=models.Distance.COSINE),
         )
         self._dim = dim
-        if not self.embedded:
+        if self.embedded:
+            self._tune_local_store()
+        else:
             for name in ("doc_id", "doc_type", "language", "tags"):
                 self.client.create_payload_index(self.collection, name, models.PayloadSchemaType.KEYWORD)
             self.client.create_payload_index(self.collection, "year", models.PayloadSchemaType.INTEGER)
@@ -167,6 +185,12 @@ class SemanticIndex:
                 must=[models.FieldCondition(key="doc_id", match=models.MatchAny(any=ids))])),
             wait=True,
         )
+
+    def may_hold(self, doc_id: str) -> bool:
+        """False only when this document surely has no passages here (known from the copy)."""
+        if self.mirror is None:
+            return True
+        return self.mirror.holds_document(doc_id)
 
     def delete_chunks(self, chunk_ids: Iterable[str]) -> None:
         from qdrant_client import models

@@ -47,14 +47,17 @@ CREATE INDEX IF NOT EXISTS passages_doc ON passages(doc_id);
 FIELDS = ("title", "heading", "body")
 
 
-def passage_terms(title: str, heading: str | None, body: str, language: str) -> tuple[Counter, list[int]]:
+def passage_terms(title: str, heading: str | None, body: str, language: str,
+                  tokens: Sequence[list[str]] | None = None) -> tuple[Counter, list[int]]:
     """Terms per field, and adjacent-term pairs (they stand in for Whoosh's phrase matching of
-    multi-word thesaurus expansions, "hot spots policing"); with each field's length in terms."""
+    multi-word thesaurus expansions, "hot spots policing"); with each field's length in terms.
+    ``tokens``: the fields already analysed (as the Whoosh batch does)."""
     lang = field_language(language)
     counts: Counter = Counter()
     lengths = []
-    for field, part in zip(FIELDS, (title, heading or "", body)):
-        tokens = terms(part, lang)
+    if tokens is None:
+        tokens = [terms(part, lang) for part in (title, heading or "", body)]
+    for field, tokens in zip(FIELDS, tokens):
         lengths.append(len(tokens))
         counts.update(f"{lang}:{field}:{t}" for t in tokens)
         counts.update(f"{lang}:{field}:{a} {b}" for a, b in zip(tokens, tokens[1:]))
@@ -195,7 +198,8 @@ class TermStore(RowStore):
             lens: list[np.ndarray] = []
             records = []
             for p in passages:
-                counts, lengths = passage_terms(p["title"], p.get("heading"), p["body"], p["language"])
+                counts, lengths = passage_terms(p["title"], p.get("heading"), p["body"], p["language"],
+                                                p.get("tokens"))
                 for term in counts:
                     if term not in self._vocab:
                         self._vocab[term] = len(self._vocab)
