@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from hub.accounts import User
 from hub.community import CommunityDB
 from hub.errors import InvalidQuery, NotFound
+from hub.forms import clean_text
 
 if TYPE_CHECKING:
     from hub.core import Hub
@@ -258,14 +259,7 @@ def _item(row: Any) -> BriefItem:
 
 
 def _clean(fields: dict[str, Any], require_title: bool) -> dict[str, str]:
-    values = {}
-    for key, limit in _TEXT_FIELDS.items():
-        if key not in fields or fields[key] is None:
-            continue
-        value = str(fields[key]).strip()
-        if len(value) > limit:
-            raise InvalidQuery(f"{key}: at most {limit} characters")
-        values[key] = value
+    values = clean_text(fields, _TEXT_FIELDS, partial=True)
     if require_title and not values.get("title"):
         raise InvalidQuery("title: required")
     return values

@@ -109,6 +109,11 @@ class Hub:
 
         detect("load the language identifier now, not on the first question")
         self.speller.start()
+        if self.catalog.counts()["passages"]:
+            # One question down each path loads what they load lazily (thesaurus, practice
+            # profiles, forums): the first visitors otherwise waited up to 2 s (bench/load.py).
+            self.search("warm up the search path", limit=3)
+            self.recommend("how to warm up the advice path", limit=3)
 
     def close(self) -> None:
         """Close every store; a second call does nothing."""

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from hub.accounts import User
 from hub.community import CommunityDB
 from hub.errors import Conflict, Forbidden, InvalidQuery, NotFound, RejectedDocument
+from hub.forms import clean_text
 from ingest import files
 from ingest.records import Section
 
@@ -223,12 +224,7 @@ class Moderation:
 
     # --- internals -----------------------------------------------------------------------------
     def _clean(self, fields: dict[str, Any]) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for key, limit in _LIMITS.items():
-            value = str(fields.get(key) or "").strip()
-            if len(value) > limit:
-                raise InvalidQuery(f"{key}: at most {limit} characters")
-            values[key] = value
+        values: dict[str, Any] = clean_text(fields, _LIMITS)
         for key in ("title", "city", "country", "summary"):
             if not values[key]:
                 raise InvalidQuery(f"{key}: required")

@@ -28,7 +28,8 @@ from practices.forums import forums_for
 from practices.ratings import LEVELS, SCALE
 from search.hybrid import MAX_LIMIT
 from web import i18n
-from web.sessions import COOKIE, BodyLimit, BodyTooLarge, Sessions
+from web.i18n import language_of
+from web.sessions import COOKIE, BodyLimit, BodyTooLarge, Sessions, safe_next
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 10
@@ -79,17 +80,6 @@ class Pages:
     @staticmethod
     def redirect(url: str) -> RedirectResponse:
         return RedirectResponse(safe_next(url), status_code=303)
-
-
-def language_of(request: Request) -> str:
-    return i18n.choose(request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
-
-
-def safe_next(url: str | None) -> str:
-    """Only paths on this site: an open redirect would let a phishing link borrow our name."""
-    if not url or not url.startswith("/") or url.startswith("//") or "\\" in url:
-        return "/"
-    return url
 
 
 def create_app(hub: Hub) -> FastAPI:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from hub.brief_export import EXPORTERS
 from hub.core import Hub
 from hub.errors import InvalidQuery
+from web.i18n import language_of
 from practices.ratings import SCALE
 from web.accounts import require
 from web.i18n import translator
@@ -61,12 +62,6 @@ def export_response(brief: Any, fmt: str, download: bool = True, lang: str = "en
     if fmt == "html":
         response.headers["Content-Security-Policy"] = _EXPORT_CSP
     return response
-
-
-def language_of(request: Request) -> str:
-    from web.app import language_of as chosen
-
-    return chosen(request)
 
 
 def register(app: FastAPI, hub: Hub, pages: Any) -> None:

@@ -78,3 +78,8 @@ def choose(cookie: str | None, accept_language: str | None) -> str:
         if code in LANGUAGES:
             return code
     return "en"
+
+
+def language_of(request) -> str:  # type: ignore[no-untyped-def]
+    """The reader's language: their choice (cookie), else their browser's, else English."""
+    return choose(request.cookies.get(COOKIE), request.headers.get("accept-language"))

@@ -102,3 +102,10 @@ async def _refuse(scope: dict, send: Any, limit: int) -> None:
                 "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": body})
+
+
+def safe_next(url: str | None) -> str:
+    """Only paths on this site: an open redirect would let a phishing link borrow our name."""
+    if not url or not url.startswith("/") or url.startswith("//") or "\\" in url:
+        return "/"
+    return url
