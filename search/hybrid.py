@@ -246,7 +246,8 @@ class HybridSearcher:
 
         depth = self.settings.candidates
         scores, rankings = self.rankings(parsed, mode, flt, depth, expansions)
-        chunks = self.catalog.chunks_by_ids({c for r in rankings.values() for c, _ in r})
+        syntax = bool(parsed.phrases or parsed.excluded or parsed.title)
+        chunks = self.catalog.chunks_by_ids({c for r in rankings.values() for c, _ in r}, text=syntax)
         docs_meta = self.catalog.documents_by_ids({c.doc_id for c in chunks.values()})
         keep = _syntax_filter(parsed, docs_meta)
 
@@ -270,6 +271,9 @@ class HybridSearcher:
 
         facets = _facets([docs_meta[d] for d in ranked])
         snippet_query = " ".join([parsed.text, *expansions.get("keyword", [])])
+        if not syntax:  # the texts of the passages shown, now that they are known
+            shown = [c for d in ranked[offset:offset + limit] for _, c in by_doc[d][:PASSAGES_PER_HIT]]
+            chunks.update(self.catalog.chunks_by_ids(shown))
         hits = []
         for doc_id in ranked[offset:offset + limit]:
             doc = docs_meta[doc_id]

@@ -10,7 +10,6 @@ import html
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import islice
 from typing import Iterator
 
 from search.analysis import field_language, terms
@@ -66,12 +65,12 @@ class _Matcher:
         # case aside. A regex finds them in C; only they are analysed (a passage's 200 words
         # one by one in Python cost half of a search's time at 100,000 passages).
         prefixes = {t if len(t) <= 3 else t[:min(len(t) - 1, 5)] for t in wanted}
-        self._candidates = re.compile(r"\b" + _trie(prefixes) + r"\w*", re.IGNORECASE) if prefixes else None
+        self._candidates = re.compile(r"\b" + _trie(prefixes) + r"\w*") if prefixes else None
 
     def candidates(self, text: str) -> Iterator[tuple[int, int]]:
         """Spans of the words of ``text`` that may carry a query term (found in its folded form)."""
         if self._candidates is not None:
-            for m in self._candidates.finditer(text if text.isascii() else text.translate(_FOLD)):
+            for m in self._candidates.finditer(text.lower() if text.isascii() else text.translate(_FOLD)):
                 yield m.span()
 
     def __call__(self, word: str) -> frozenset[str]:
@@ -101,6 +100,7 @@ def _fold_table() -> dict[int, str]:
     from whoosh.support.charset import accent_map
 
     table = {code: chr(code).lower() for code in range(ord("A"), ord("Z") + 1)}
+    table.update({code: chr(code).lower() for code in range(0xC0, 0x180) if len(chr(code).lower()) == 1})
     for code, base in accent_map.items():
         if isinstance(base, str) and len(base) == 1 and code <= 0x17F:
             table[code] = base.lower()
@@ -115,55 +115,59 @@ def _matcher(query: str, lang: str, extra_terms: frozenset[str]) -> _Matcher:
     return _Matcher(query_terms(query, lang) | extra_terms, lang)
 
 
+_WORD_START = re.compile(r"(?<![\w-])\w")
+#: Characters per word, space included, on average in the library: a window of ``width`` words
+#: is taken as ``width * 7`` characters, which spares counting words in every passage.
+_CHARS_PER_WORD = 7
+
+
 def make_snippet(text: str, query: str, language: str, width: int = 36,
                  extra_terms: frozenset[str] = frozenset()) -> Snippet:
     """The window of about ``width`` words holding the most distinct query terms (then the most
     matches, then the earliest)."""
     lang = field_language(language)
     match = _matcher(query, lang, extra_terms)
-    n_words = len(_WORD.findall(text))
-    if not n_words:
+    if _WORD.search(text) is None:
         return Snippet(text[:240], [])
-    best_start = 0
+    span = width * _CHARS_PER_WORD
+    begin = 0
     if match.wanted:
-        # (word number, query terms) of each matching word, numbered by counting the words
-        # between one candidate and the next.
-        matches: list[tuple[int, frozenset[str]]] = []
-        index, pos = -1, 0
-        for left, right in match.candidates(text):
-            index += len(_WORD.findall(text, pos, left)) + 1
-            pos = right
-            found = match(text[left:right])
-            if found:
-                matches.append((index, found))
-        # Slide a window of ``width`` words over the matches, starting on each match in turn
-        # (the best window can always start on one): most distinct terms, then most matches.
-        best_score = -1.0
+        matches = [(left, found) for left, right in match.candidates(text) if (found := match(text[left:right]))]
+        # Slide the window over the matches, starting on each in turn (the best window can
+        # always start on one): most distinct terms, then most matches, then the earliest.
+        best_left, best_score = 0, -1.0
         counts: dict[str, int] = {}
         upto = 0
-        for a, (start, found_a) in enumerate(matches):
-            while upto < len(matches) and matches[upto][0] < start + width:
+        for a, (left, found_a) in enumerate(matches):
+            while upto < len(matches) and matches[upto][0] < left + span:
                 for t in matches[upto][1]:
                     counts[t] = counts.get(t, 0) + 1
                 upto += 1
             score = len(counts) + 0.1 * (upto - a)
             if score > best_score + 1e-9:
-                best_start, best_score = start, score
+                best_left, best_score = left, score
             for t in found_a:
                 counts[t] -= 1
                 if not counts[t]:
                     del counts[t]
-        # a few words of lead-in, so the first match is not the snippet's first word
-        best_start = max(0, min(best_start - 3, n_words - width)) if best_start > 0 else 0
-    window = list(islice(_WORD.finditer(text), best_start, best_start + width))
-    begin, end = window[0].start(), window[-1].end()
-    while end < len(text) and text[end] in ".,;:!?)»”\"'":  # keep the sentence's closing mark
-        end += 1
-    body = text[begin:end]
-    prefix = "… " if best_start > 0 else ""
-    suffix = " …" if best_start + width < n_words else ""
+        if best_left > 0:
+            # a few words of lead-in, so the first match is not the snippet's first word; and
+            # a full window when the match is near the end
+            begin = max(0, min(best_left - 3 * _CHARS_PER_WORD, len(text) - span))
+            if begin > 0:
+                first = _WORD_START.search(text, begin)
+                begin = first.start() if first and first.start() <= best_left else best_left
+    end = begin + span
+    if end >= len(text):
+        end = len(text)
+    else:
+        cut = max(text.rfind(" ", begin, end), text.rfind("\n", begin, end))
+        if cut > begin:
+            end = cut
+    body = text[begin:end].strip()
+    prefix = "… " if begin > 0 and _WORD.search(text, 0, begin) else ""
+    suffix = " …" if _WORD.search(text, end) else ""
     snippet_text = prefix + re.sub(r"\s+", " ", body) + suffix
-    # recompute highlight offsets in the whitespace-normalised text
     highlights: list[tuple[int, int]] = []
     for left, right in match.candidates(snippet_text):
         if match(snippet_text[left:right]):
