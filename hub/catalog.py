@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterable
 
+from hub.sqlite import open_db
 from ingest.records import Chunk, Document
 
 SCHEMA = """
@@ -68,14 +69,9 @@ _DOC_COLUMNS = ("id", "source", "path", "title", "doc_type", "language", "format
 
 class Catalog:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(SCHEMA)
+        self._db = open_db(path, SCHEMA, rows=True, foreign_keys=True)
         self._writes = 0
 
     def changes(self) -> tuple[int, int]:

@@ -140,7 +140,7 @@ def cmd_briefs(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"#{b.id:<5} {b.title}" + ("  (shared)" if b.share_token else ""))
             return 0
         brief = hub.briefs.get(hub.accounts.by_name(args.owner), args.brief)
-        from web.i18n import translator
+        from hub.i18n import translator
 
         render = EXPORTERS[args.format][0]
         gettext = translator(args.lang)

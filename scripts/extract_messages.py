@@ -1,4 +1,4 @@
-"""Write web/locales/messages.pot: every _("...") in the templates and web/*.py, plus the labels
+"""Write hub/locales/messages.pot: every _("...") in the templates and web/*.py, plus the labels
 that reach templates as data (ratings, levels, statuses, roles, document types).
 
     python scripts/extract_messages.py         # then translate the new msgids in fr.po / es.po
@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from practices.ratings import LEVELS, SCALE  # noqa: E402
-from web.i18n import LANGUAGES, catalog  # noqa: E402
+from hub.i18n import LANGUAGES, catalog  # noqa: E402
 
 CALL = re.compile(r"""_\(\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
 FLASH = re.compile(r"""flash\(request,\s*((?:"(?:[^"\\]|\\.)*"\s*)+)""")
@@ -58,9 +58,9 @@ def main() -> int:
     out = ['msgid ""', 'msgstr ""', '"Content-Type: text/plain; charset=UTF-8\\n"', ""]
     for m in msgs:
         out += [f"msgid {po_quote(m)}", 'msgstr ""', ""]
-    (ROOT / "web" / "locales").mkdir(exist_ok=True)
-    (ROOT / "web" / "locales" / "messages.pot").write_text("\n".join(out), encoding="utf-8")
-    print(f"{len(msgs)} messages in web/locales/messages.pot")
+    (ROOT / "hub" / "locales").mkdir(exist_ok=True)
+    (ROOT / "hub" / "locales" / "messages.pot").write_text("\n".join(out), encoding="utf-8")
+    print(f"{len(msgs)} messages in hub/locales/messages.pot")
     return 0
 
 

@@ -8,12 +8,13 @@ under the hub's home.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import threading
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
+
+from hub.sqlite import open_db
 
 
 def text_key(model: str, text: str) -> str:
@@ -22,11 +23,8 @@ def text_key(model: str, text: str) -> str:
 
 class EmbeddingCache:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, dim INTEGER, data BLOB)")
+        self._db = open_db(path, "CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, dim INTEGER, data BLOB);")
 
     def close(self) -> None:
         self._db.close()

@@ -7,13 +7,14 @@ same as an unfiltered one.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import uuid
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
+
+from hub.sqlite import open_db
 
 _META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 
@@ -171,9 +172,7 @@ class RowStore:
         self.path = path
         self.snapshot_path = path.with_suffix(".snapshot")
         self.existed = path.exists()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(schema + _META)
+        self._db = open_db(path, schema + _META)
         # A table made afresh (a deleted file, an import) starts its generations again: the epoch
         # keeps its snapshots apart from those of the table it replaced.
         self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', ?)", (uuid.uuid4().hex[:12],))

@@ -142,7 +142,7 @@ class VectorStore(RowStore):
             scores = torch.mv(torch.from_numpy(self._half[:n]), torch.from_numpy(query.astype(np.float16))).float()
             if not mask.all():
                 scores[torch.from_numpy(~mask)] = float("-inf")
-            values, rows = torch.topk(scores, min(n, max(2 * limit, limit + 100)))
+            values, rows = torch.topk(scores, min(n, limit + 64))
             rows = rows[torch.isfinite(values)]
             exact = torch.mv(torch.from_numpy(self._matrix)[rows], torch.from_numpy(query)).numpy()
             rows = rows.numpy()
