@@ -330,7 +330,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         logs.event(log, "seeded", added=len(report.added), updated=len(report.updated),
                    unchanged=len(report.unchanged), rejected=len(report.rejected), embedded=report.embedded,
                    seconds=round(report.seconds, 1))
-    hub.warm_up()
+    hub.warm_up(requests=True)
     app = create_app(hub)
     counts = hub.catalog.counts()
     logs.event(log, "serving", url=f"http://{settings.host}:{settings.port}/", documents=counts["documents"],

@@ -96,8 +96,18 @@ class Hub:
                 batch = []
         terms.add(batch)
 
-    def warm_up(self) -> None:
-        """Load the model and open the indexes now (a server does this before taking requests)."""
+    def warm_up(self, requests: bool = False) -> None:
+        """Load the model and open the indexes now (a server does this before taking requests).
+        ``requests``: also send one question down the search and advice paths, which load more
+        lazily (thesaurus, practice profiles, forums): without it the first visitors of a
+        server waited up to 2 s (bench/load.py)."""
+        from ingest.language import detect
+
+        # The language identifier unpacks its model (LZMA, which releases the GIL) while
+        # PyTorch imports.
+        langid = threading.Thread(target=detect, args=("load the language identifier now",), daemon=True)
+        langid.start()
+        self.speller.start()
         self.embedder()
         _ = self.semantic, self.keyword
         self.keyword.searcher()
@@ -105,13 +115,8 @@ class Hub:
             self.keyword.terms.warm()
         if self.semantic.mirror is not None:
             self.semantic.mirror.count()
-        from ingest.language import detect
-
-        detect("load the language identifier now, not on the first question")
-        self.speller.start()
-        if self.catalog.counts()["passages"]:
-            # One question down each path loads what they load lazily (thesaurus, practice
-            # profiles, forums): the first visitors otherwise waited up to 2 s (bench/load.py).
+        langid.join()
+        if requests and self.catalog.counts()["passages"]:
             self.search("warm up the search path", limit=3)
             self.recommend("how to warm up the advice path", limit=3)
 
