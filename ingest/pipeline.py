@@ -10,8 +10,10 @@ way, ``hub check`` names the passages the indexes hold that the catalog does not
 from __future__ import annotations
 
 import hashlib
+import importlib
 import re
 import sys
+import threading
 import time
 import unicodedata
 from dataclasses import dataclass, field
@@ -155,6 +157,9 @@ class Ingester:
         """``overrides`` maps a file's resolved path to metadata that wins over what the file
         says (see :func:`apply_overrides`): how a moderated case study gets its form's fields."""
         started = time.perf_counter()
+        # qdrant-client takes 3 s to import, on first write: done meanwhile, beside parsing and
+        # the model (whose kernels release the GIL).
+        threading.Thread(target=importlib.import_module, args=("qdrant_client",), daemon=True).start()
         report = IngestReport()
         run_id = self.catalog.start_run()
         found = list(files.discover(paths))
