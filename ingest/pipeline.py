@@ -157,9 +157,6 @@ class Ingester:
         """``overrides`` maps a file's resolved path to metadata that wins over what the file
         says (see :func:`apply_overrides`): how a moderated case study gets its form's fields."""
         started = time.perf_counter()
-        # qdrant-client takes 3 s to import, on first write: done meanwhile, beside parsing and
-        # the model (whose kernels release the GIL).
-        threading.Thread(target=importlib.import_module, args=("qdrant_client",), daemon=True).start()
         report = IngestReport()
         run_id = self.catalog.start_run()
         found = list(files.discover(paths))
@@ -200,6 +197,10 @@ class Ingester:
                 except OSError as exc:
                     reject(RejectedDocument(item.source, f"cannot read file ({exc.strerror or exc})"))
                     continue
+                if not pending and not report.added and not report.updated:
+                    # qdrant-client takes 3 s to import, on the first write: done meanwhile,
+                    # beside parsing and the model (whose kernels release the GIL).
+                    threading.Thread(target=importlib.import_module, args=("qdrant_client",), daemon=True).start()
                 pending.append(_Pending(doc, data, existing is not None))
                 pending_passages += len(doc.chunks)
                 if pending_passages >= self.settings.ingest_group_passages:
