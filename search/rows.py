@@ -241,29 +241,25 @@ class RowStore:
             self._loaded = False
 
     def delete_documents(self, doc_ids: Iterable[str]) -> None:
-        ids = list(doc_ids)
-        if not ids:
-            return
-        with self._lock:
-            self._load()
-            self._db.execute("BEGIN")
-            self._db.executemany(f"DELETE FROM {self.TABLE} WHERE doc_id = ?", [(d,) for d in ids])
-            self._bump()
-            self._db.execute("COMMIT")
-            self._rows.kill_documents(ids)
-            self._changed()
+        self._delete("doc_id", list(doc_ids))
 
     def delete_chunks(self, chunk_ids: Iterable[str]) -> None:
-        ids = list(chunk_ids)
+        self._delete("chunk_id", list(chunk_ids))
+
+    def _delete(self, column: str, ids: list[str]) -> None:
+        """Rows by document or by passage: from the table (one transaction), then from memory."""
         if not ids:
             return
         with self._lock:
             self._load()
             self._db.execute("BEGIN")
-            self._db.executemany(f"DELETE FROM {self.TABLE} WHERE chunk_id = ?", [(c,) for c in ids])
+            self._db.executemany(f"DELETE FROM {self.TABLE} WHERE {column} = ?", [(i,) for i in ids])
             self._bump()
             self._db.execute("COMMIT")
-            self._rows.kill_chunks(ids)
+            if column == "doc_id":
+                self._rows.kill_documents(ids)
+            else:
+                self._rows.kill_chunks(ids)
             self._changed()
 
     def chunk_ids(self) -> set[str]:
