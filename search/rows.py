@@ -7,6 +7,7 @@ same as an unfiltered one.
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from pathlib import Path
@@ -17,6 +18,24 @@ import numpy as np
 from hub.sqlite import open_db
 
 _META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+#: The columns every store's passage table starts with: what filters and deletions need.
+PASSAGE_COLUMNS = """chunk_id TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL,
+    doc_type TEXT,
+    language TEXT,
+    tags TEXT NOT NULL DEFAULT '[]',
+    year INTEGER"""
+
+
+def passage_values(chunk_id: str, payload: dict) -> tuple:
+    """A passage's first six column values, in ``PASSAGE_COLUMNS`` order."""
+    return (chunk_id, payload["doc_id"], payload.get("doc_type"), payload.get("language"),
+            json.dumps(payload.get("tags") or []), payload.get("year"))
+
+
+def passage_payload(row: Sequence) -> dict:
+    """The payload of a row read back from those six columns."""
+    return {"doc_id": row[1], "doc_type": row[2], "language": row[3], "tags": json.loads(row[4]), "year": row[5]}
 
 
 class Rows:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterator
 
-from search.analysis import field_language, terms
+from search.analysis import field_language, query_terms
 
 _WORD = re.compile(r"\w+(?:-\w+)*", re.UNICODE)
 
@@ -43,14 +43,6 @@ class Snippet:
         return "".join(out)
 
 
-@lru_cache(maxsize=200_000)
-def _word_terms(word: str, lang: str) -> frozenset[str]:
-    return frozenset(terms(word, lang))
-
-
-@lru_cache(maxsize=20_000)
-def query_terms(query: str, lang: str) -> frozenset[str]:
-    return frozenset(terms(query, field_language(lang)))
 
 
 class _Matcher:
@@ -76,7 +68,7 @@ class _Matcher:
     def __call__(self, word: str) -> frozenset[str]:
         found = self.memo.get(word)
         if found is None:
-            found = self.memo[word] = _word_terms(word, self.lang) & self.wanted if self.wanted else frozenset()
+            found = self.memo[word] = self.wanted.intersection(query_terms(word, self.lang))
         return found
 
 
@@ -112,7 +104,7 @@ _FOLD = _fold_table()
 
 @lru_cache(maxsize=64)
 def _matcher(query: str, lang: str, extra_terms: frozenset[str]) -> _Matcher:
-    return _Matcher(query_terms(query, lang) | extra_terms, lang)
+    return _Matcher(frozenset(query_terms(query, lang)) | extra_terms, lang)
 
 
 _WORD_START = re.compile(r"(?<![\w-])\w")

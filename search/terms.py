@@ -14,7 +14,6 @@ against title lengths), with Whoosh's idf and parameters, so the rankings agree 
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Sequence
@@ -22,7 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from search.analysis import LANGUAGES, OTHER, field_language, query_terms, terms
-from search.rows import Rows, RowStore
+from search.rows import PASSAGE_COLUMNS, Rows, RowStore, passage_payload, passage_values
 
 K1 = 1.2
 B = 0.75
@@ -30,12 +29,7 @@ _ALL = (*LANGUAGES, OTHER)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS vocab (term TEXT PRIMARY KEY, id INTEGER NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS passages (
-    chunk_id TEXT PRIMARY KEY,
-    doc_id TEXT NOT NULL,
-    doc_type TEXT,
-    language TEXT,
-    tags TEXT NOT NULL DEFAULT '[]',
-    year INTEGER,
+    """ + PASSAGE_COLUMNS + """,
     term_ids BLOB NOT NULL,
     tfs BLOB NOT NULL,
     lengths BLOB NOT NULL
@@ -105,8 +99,7 @@ class TermStore(RowStore):
         self._matrix = None
         if rows:
             self._append([r[0] for r in rows],
-                         [{"doc_id": r[1], "doc_type": r[2], "language": r[3], "tags": json.loads(r[4]),
-                           "year": r[5]} for r in rows],
+                         [passage_payload(r) for r in rows],
                          np.frombuffer(b"".join(r[6] for r in rows), dtype=np.int32),
                          np.frombuffer(b"".join(r[7] for r in rows), dtype=np.uint16).astype(np.float32),
                          np.fromiter((len(r[6]) // 4 for r in rows), dtype=np.int64, count=len(rows)),
@@ -211,8 +204,7 @@ class TermStore(RowStore):
                 ids.append(term_ids)
                 tfs.append(freq.astype(np.float32))
                 lens.append(field_lengths)
-                records.append((p["chunk_id"], p["doc_id"], p.get("doc_type"), p.get("language"),
-                                json.dumps(p.get("tags") or []), p.get("year"), term_ids.tobytes(), freq.tobytes(),
+                records.append((*passage_values(p["chunk_id"], p), term_ids.tobytes(), freq.tobytes(),
                                 field_lengths.tobytes()))
             self._db.execute("BEGIN")
             self._db.executemany("INSERT OR REPLACE INTO vocab (term, id) VALUES (?, ?)", new_terms)

@@ -11,22 +11,16 @@ passages, so a hub starts without opening the local Qdrant store at all.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from search.rows import Rows, RowStore
+from search.rows import PASSAGE_COLUMNS, Rows, RowStore, passage_payload, passage_values
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS vectors (
-    chunk_id TEXT PRIMARY KEY,
-    doc_id TEXT NOT NULL,
-    doc_type TEXT,
-    language TEXT,
-    tags TEXT NOT NULL DEFAULT '[]',
-    year INTEGER,
+    """ + PASSAGE_COLUMNS + """,
     vec BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS vectors_doc ON vectors(doc_id);
@@ -57,9 +51,7 @@ class VectorStore(RowStore):
         self._reset(dim, max(1024, int(len(rows) * 1.25)))
         if rows and dim:
             matrix = np.frombuffer(b"".join(r[6] for r in rows), dtype=np.float32).reshape(len(rows), dim)
-            self._append([r[0] for r in rows], matrix, [
-                {"doc_id": r[1], "doc_type": r[2], "language": r[3], "tags": json.loads(r[4]), "year": r[5]}
-                for r in rows])
+            self._append([r[0] for r in rows], matrix, [passage_payload(r) for r in rows])
 
     def _from_snapshot(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
         matrix = arrays["matrix"]
@@ -105,8 +97,7 @@ class VectorStore(RowStore):
             self._db.executemany(
                 "INSERT OR REPLACE INTO vectors (chunk_id, doc_id, doc_type, language, tags, year, vec)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(cid, p["doc_id"], p.get("doc_type"), p.get("language"), json.dumps(p.get("tags") or []),
-                  p.get("year"), vectors[i].tobytes()) for i, (cid, p) in enumerate(zip(chunk_ids, payloads))])
+                [(*passage_values(cid, p), vectors[i].tobytes()) for i, (cid, p) in enumerate(zip(chunk_ids, payloads))])
             self._bump()
             self._db.execute("COMMIT")
             self._rows.kill_chunks(chunk_ids)
@@ -136,9 +127,10 @@ class VectorStore(RowStore):
             query = np.array(vector, dtype=np.float32)  # a copy: cached query vectors are read-only
             mask = self._rows.mask(filters)
             # All products here run in PyTorch, whose threads also run the query encoder: NumPy's
-            # BLAS threads would wait on them and double the time. Half precision halves the memory read per query (the scan is bound by it): 6 ms
-            # instead of 11 at 100,000 passages. Scores within 0.001 of the exact ones choose a
-            # generous shortlist, which is then ranked by exact float32 cosines.
+            # BLAS threads would wait on them and double the time. Half precision halves the
+            # memory read per query (the scan is bound by it): 6 ms instead of 11 at 100,000
+            # passages. Scores within 0.001 of the exact ones choose a shortlist, which is then
+            # ranked by exact float32 cosines.
             scores = torch.mv(torch.from_numpy(self._half[:n]), torch.from_numpy(query.astype(np.float16))).float()
             if not mask.all():
                 scores[torch.from_numpy(~mask)] = float("-inf")
