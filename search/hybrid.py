@@ -202,18 +202,20 @@ class HybridSearcher:
                 fused = fuse(rankings, self.settings.fusion, weights)
         return fused, rankings
 
-    def _document_scores(self, rankings: dict[str, list[tuple[str, float]]], chunks: dict[str, Any],
-                         keep: Callable[[Any], bool]) -> dict[str, float]:
+    def _document_scores(self, rankings: dict[str, list[tuple[str, float]]], doc_of: dict[str, str],
+                         by_doc: dict[str, list[tuple[float, str]]]) -> dict[str, float]:
         """Fusion at document level: each retriever's best passage per document, then fused.
         A document whose best dense passage differs from its best keyword passage is not
-        penalised for it, as it is when passages are fused first."""
+        penalised for it, as it is when passages are fused first. ``by_doc``: the passages
+        that passed the query's syntax, by document."""
+        kept = {c for passages in by_doc.values() for _, c in passages}
         per_doc: dict[str, list[tuple[str, float]]] = {}
         for name, ranking in rankings.items():
             best: dict[str, float] = {}
             for chunk_id, score in ranking:
-                chunk = chunks.get(chunk_id)
-                if chunk is not None and keep(chunk) and score > best.get(chunk.doc_id, float("-inf")):
-                    best[chunk.doc_id] = score
+                doc_id = doc_of.get(chunk_id)
+                if chunk_id in kept and score > best.get(doc_id, float("-inf")):  # type: ignore[arg-type]
+                    best[doc_id] = score  # type: ignore[index]
             per_doc[name] = sorted(best.items(), key=lambda kv: -kv[1])
         if len(per_doc) == 1:
             return dict(next(iter(per_doc.values())))
@@ -247,22 +249,31 @@ class HybridSearcher:
         depth = self.settings.candidates
         scores, rankings = self.rankings(parsed, mode, flt, depth, expansions)
         syntax = bool(parsed.phrases or parsed.excluded or parsed.title)
-        chunks = self.catalog.chunks_by_ids({c for r in rankings.values() for c, _ in r}, text=syntax)
-        docs_meta = self.catalog.documents_by_ids({c.doc_id for c in chunks.values()})
+        candidates = {c for r in rankings.values() for c, _ in r}
+        chunks: dict[str, Any] = {}
+        if syntax:  # the syntax is checked on the passages' text
+            chunks = self.catalog.chunks_by_ids(candidates)
+            doc_of = {c: chunk.doc_id for c, chunk in chunks.items()}
+        else:  # ranking needs only each passage's document, which the in-memory copy knows
+            doc_of = self.semantic.doc_ids(candidates)
+            if len(doc_of) < len(candidates):
+                missing = self.catalog.chunks_by_ids(candidates - doc_of.keys(), text=False)
+                doc_of.update((c, chunk.doc_id) for c, chunk in missing.items())
+        docs_meta = self.catalog.documents_by_ids(set(doc_of.values()))
         keep = _syntax_filter(parsed, docs_meta)
 
         by_doc: dict[str, list[tuple[float, str]]] = {}
         for chunk_id, score in scores.items():
-            chunk = chunks.get(chunk_id)
-            if chunk is None or chunk.doc_id not in docs_meta:  # `hub check` reports such drift
+            doc_id = doc_of.get(chunk_id)
+            if doc_id not in docs_meta:  # `hub check` reports such drift
                 continue
-            if not keep(chunk):
+            if syntax and not keep(chunks[chunk_id]):
                 continue
-            by_doc.setdefault(chunk.doc_id, []).append((score, chunk_id))
+            by_doc.setdefault(doc_id, []).append((score, chunk_id))
         for passages in by_doc.values():
             passages.sort(key=lambda p: (-p[0], p[1]))
         if self.settings.fusion_level == "document":
-            doc_scores = self._document_scores(rankings, chunks, keep)
+            doc_scores = self._document_scores(rankings, doc_of, by_doc)
         else:
             doc_scores = {d: passages[0][0] for d, passages in by_doc.items()}
         ranked = sorted(by_doc, key=lambda d: (-doc_scores.get(d, 0.0), d))
@@ -279,10 +290,14 @@ class HybridSearcher:
             doc = docs_meta[doc_id]
             passages = []
             for score, chunk_id in by_doc[doc_id][:PASSAGES_PER_HIT]:
-                chunk = chunks[chunk_id]
+                chunk = chunks.get(chunk_id)
+                if chunk is None:  # in the indexes but no longer in the catalog: `hub check` says so
+                    continue
                 snip = make_snippet(chunk.text, snippet_query, doc.language)
                 passages.append(Passage(chunk.id, chunk.page, chunk.heading, score, snip.text,
                                         snip.html, snip.highlights))
+            if not passages:
+                continue
             best = passages[0]
             hits.append(Hit(
                 doc_id=doc.id, source=doc.source, title=doc.title, doc_type=doc.doc_type,

@@ -46,6 +46,7 @@ class Rows:
         self.type = np.zeros(capacity, dtype=np.int32)
         self.lang = np.zeros(capacity, dtype=np.int32)
         self.ids: list[str] = []
+        self.doc_of: list[str] = []  # each row's document: a search groups passages by it
         self.row: dict[str, int] = {}
         self.doc_rows: dict[str, list[int]] = {}
         self.tag_rows: dict[str, list[int]] = {}
@@ -64,6 +65,7 @@ class Rows:
         self.alive[start:end] = True
         for i, (cid, p) in enumerate(zip(chunk_ids, payloads), start=start):
             self.ids.append(cid)
+            self.doc_of.append(p["doc_id"])
             self.row[cid] = i
             self.doc_rows.setdefault(p["doc_id"], []).append(i)
             for tag in p.get("tags") or []:
@@ -116,10 +118,17 @@ class Rows:
         rows.ids = unpack(arrays["ids"], n)
         ids = rows.ids
         rows.row = {ids[i]: i for i in np.flatnonzero(rows.alive[:n]).tolist()}
-        rows.doc_rows = _groups(unpack(arrays["docs"], meta["docs"]), arrays["doc_code"], np.arange(n))
+        docs = unpack(arrays["docs"], meta["docs"])
+        rows.doc_rows = _groups(docs, arrays["doc_code"], np.arange(n))
+        rows.doc_of = [docs[c] if c >= 0 else "" for c in arrays["doc_code"].tolist()]
         pairs = arrays["tag_pairs"]
         rows.tag_rows = _groups(unpack(arrays["tags"], meta["tags"]), pairs[:, 0], pairs[:, 1])
         return rows
+
+    def doc_ids(self, chunk_ids: Iterable[str]) -> dict[str, str]:
+        """The document of each passage held (others are left out)."""
+        row, doc_of = self.row, self.doc_of
+        return {c: doc_of[r] for c in chunk_ids if (r := row.get(c)) is not None}
 
     def kill(self, rows: Iterable[int]) -> None:
         for r in rows:

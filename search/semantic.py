@@ -234,6 +234,11 @@ class SemanticIndex:
         rows = [found[c] for c in chunk_ids if c in found]
         return np.asarray(rows, dtype=np.float32).reshape(len(rows), self.dim)
 
+    def doc_ids(self, chunk_ids: Sequence[str]) -> dict[str, str]:
+        """The documents of these passages, from the in-memory copy (empty without one: the
+        catalog answers then)."""
+        return self.mirror.doc_ids(chunk_ids) if self.mirror is not None else {}
+
     def chunk_ids(self) -> set[str]:
         """What Qdrant holds (opens the local store: this is for `hub check`)."""
         ids: set[str] = set()

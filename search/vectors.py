@@ -11,8 +11,11 @@ passages, so a hub starts without opening the local Qdrant store at all.
 
 from __future__ import annotations
 
+import logging
+import threading
+import warnings
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -28,11 +31,27 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
+log = logging.getLogger(__name__)
+
+
+def _quantise(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows as int8 with one scale each (symmetric: the largest component maps to 127)."""
+    scale = np.abs(vectors).max(axis=1) / 127.0
+    scale[scale == 0] = 1.0
+    return np.clip(np.rint(vectors / scale[:, None]), -127, 127).astype(np.int8), scale.astype(np.float32)
+
+
 class VectorStore(RowStore):
     TABLE = "vectors"
+    #: From this many rows on, an int8 matrix chooses the shortlist. Below it the half-precision
+    #: scan takes about a millisecond and packing the int8 matrix would not pay.
+    INT8_FROM_ROWS = 20_000
 
     def __init__(self, path: Path) -> None:
         super().__init__(path, SCHEMA)
+        self._packed: tuple[int, Any] | None = None
+        self._layout = object()  # replaced whenever rows may move: a packing then comes too late
+        self._packing: threading.Thread | None = None
         self.dim: int | None = None
         row = self._db.execute("SELECT value FROM meta WHERE key = 'dim'").fetchone()
         if row:
@@ -42,7 +61,10 @@ class VectorStore(RowStore):
     def _reset(self, dim: int, capacity: int = 1024) -> None:
         self._matrix = np.zeros((capacity, dim), dtype=np.float32)
         self._half = np.zeros((capacity, dim), dtype=np.float16)
+        self._int8 = np.zeros((capacity, dim), dtype=np.int8)
+        self._scale = np.zeros(capacity, dtype=np.float32)
         self._rows = Rows(capacity)
+        self._packed, self._layout = None, object()
 
     def _from_table(self) -> None:
         rows = self._db.execute(
@@ -62,23 +84,32 @@ class VectorStore(RowStore):
         self._rows = Rows.from_arrays(arrays, meta)
         self._matrix = matrix  # exactly n rows: the first append grows it to the rows' capacity
         self._half = arrays["half"]
+        self._packed, self._layout = None, object()
+        if "int8" in arrays and "scale" in arrays:
+            self._int8, self._scale = arrays["int8"], arrays["scale"]
+        else:  # a snapshot from before the int8 copy: quantise now, snapshot again
+            self._int8, self._scale = _quantise(np.asarray(matrix))
+            self._dirty = True
 
     def _to_snapshot(self) -> tuple[dict[str, np.ndarray], dict]:
         arrays, meta = self._rows.to_arrays()
         arrays["matrix"] = self._matrix[: self._rows.n]
         arrays["half"] = self._half[: self._rows.n]
+        arrays["int8"] = self._int8[: self._rows.n]
+        arrays["scale"] = self._scale[: self._rows.n]
         return arrays, meta
 
     def _append(self, chunk_ids: Sequence[str], vectors: np.ndarray, payloads: Sequence[dict]) -> None:
         start, end = self._rows.append(chunk_ids, payloads)
         if end > len(self._matrix):
-            for name in ("_matrix", "_half"):
+            for name in ("_matrix", "_half", "_int8", "_scale"):
                 old = getattr(self, name)
-                grown = np.zeros((self._rows.capacity, old.shape[1]), dtype=old.dtype)
+                grown = np.zeros((self._rows.capacity, *old.shape[1:]), dtype=old.dtype)
                 grown[: len(old)] = old
                 setattr(self, name, grown)
         self._matrix[start:end] = vectors
         self._half[start:end] = vectors
+        self._int8[start:end], self._scale[start:end] = _quantise(vectors)
 
     def _changed(self) -> None:
         super()._changed()
@@ -126,21 +157,69 @@ class VectorStore(RowStore):
 
             query = np.array(vector, dtype=np.float32)  # a copy: cached query vectors are read-only
             mask = self._rows.mask(filters)
-            # All products here run in PyTorch, whose threads also run the query encoder: NumPy's
-            # BLAS threads would wait on them and double the time. Half precision halves the
-            # memory read per query (the scan is bound by it): 6 ms instead of 11 at 100,000
-            # passages. Scores within 0.001 of the exact ones choose a shortlist, which is then
-            # ranked by exact float32 cosines.
-            scores = torch.mv(torch.from_numpy(self._half[:n]), torch.from_numpy(query.astype(np.float16))).float()
+            # A cheap scan of every row picks a shortlist, which exact float32 cosines then rank.
+            # All products run in PyTorch, whose threads also run the query encoder: NumPy's BLAS
+            # threads would wait on them and double the time.
+            scores = self._approximate(torch, query, n)
             if not mask.all():
                 scores[torch.from_numpy(~mask)] = float("-inf")
-            values, rows = torch.topk(scores, min(n, limit + 64))
+            values, rows = torch.topk(scores, min(n, limit + max(256, limit // 2)))
             rows = rows[torch.isfinite(values)]
             exact = torch.mv(torch.from_numpy(self._matrix)[rows], torch.from_numpy(query)).numpy()
             rows = rows.numpy()
             order = np.lexsort((rows, -exact))[:limit]  # ties go to the earlier row
             ids = self._rows.ids
             return [(ids[rows[i]], float(exact[i])) for i in order]
+
+    def _approximate(self, torch, query: np.ndarray, n: int):  # type: ignore[no-untyped-def]
+        """Scores of all n rows within a few hundredths of the cosines, the cheapest way there is.
+
+        Half precision halves the memory the scan reads (6 ms at 100,000 rows instead of 11);
+        the int8 matrix, packed for FBGEMM's int8 kernels, halves it again (3 ms). Its error is
+        larger (up to 0.04), hence a wider shortlist (limit + 256, or + half for long lists): at
+        100,000 passages of the scale benchmark the exact top 100 was always in it, and 99.9% of
+        the exact top 1,000."""
+        packed = self._packed
+        if packed is None and n >= self.INT8_FROM_ROWS:
+            self._pack_later()
+        elif packed is not None and n - packed[0] > max(2000, n // 50):
+            self._pack_later()  # rows appended since: scanned in half precision until then
+        half_from = 0
+        head = None
+        if packed is not None and packed[0] <= n:
+            half_from = packed[0]
+            head = torch.ops.quantized.linear_dynamic(torch.from_numpy(query).reshape(1, -1), packed[1])[0]
+            if half_from == n:
+                return head
+        tail = torch.mv(torch.from_numpy(self._half[half_from:n]), torch.from_numpy(query.astype(np.float16))).float()
+        return tail if head is None else torch.cat([head, tail])
+
+    def _pack_later(self) -> None:
+        """Pack the int8 rows for FBGEMM (0.8 s at 100,000 rows) in a thread; searches scan in
+        half precision meanwhile."""
+        if self._packing is not None and self._packing.is_alive():
+            return
+        self._packing = threading.Thread(target=self._pack, args=(self._layout, self._int8, self._scale, self._rows.n),
+                                         daemon=True, name="vectors-int8")
+        self._packing.start()
+
+    def _pack(self, layout: object, int8: np.ndarray, scale: np.ndarray, n: int) -> None:
+        try:
+            import torch
+
+            with warnings.catch_warnings():  # PyTorch marks its quantised tensors as deprecated
+                warnings.simplefilter("ignore")
+                weights = torch._make_per_channel_quantized_tensor(
+                    torch.from_numpy(np.array(int8[:n])), torch.from_numpy(scale[:n].astype(np.float64)),
+                    torch.zeros(n, dtype=torch.long), 0)
+                packed = torch.ops.quantized.linear_prepack(weights, None)
+        except Exception as exc:  # noqa: BLE001 - a PyTorch without FBGEMM: half precision it is
+            log.info("int8 vector scan unavailable (%s); scanning in half precision", exc)
+            self.INT8_FROM_ROWS = 1 << 62
+            return
+        with self._lock:
+            if layout is self._layout:
+                self._packed = (n, packed)
 
     def vectors(self, chunk_ids: Sequence[str]) -> np.ndarray:
         self._load()
@@ -165,6 +244,11 @@ class VectorStore(RowStore):
         order = np.argsort(-scores, kind="stable")[:limit]
         return [(pairs[i][0], float(scores[i])) for i in order]
 
+    def doc_ids(self, chunk_ids: Sequence[str]) -> dict[str, str]:
+        self._load()
+        with self._lock:
+            return self._rows.doc_ids(chunk_ids)
+
     def holds_document(self, doc_id: str) -> bool:
         self._load()
         with self._lock:
@@ -172,4 +256,4 @@ class VectorStore(RowStore):
 
     def nbytes(self) -> int:
         self._load()
-        return int(self._matrix.nbytes + self._half.nbytes)
+        return int(self._matrix.nbytes + self._half.nbytes + self._int8.nbytes)

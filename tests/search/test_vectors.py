@@ -83,3 +83,48 @@ def test_qdrant_only_mode_still_works(make_hub, library_copy) -> None:
     hub.ingest([library_copy / "documents"])
     assert hub.semantic.mirror is None
     assert hub.search("street lighting").hits and hub.check().ok
+
+
+def _payload(i: int) -> dict:
+    return {"doc_id": f"d{i // 10}", "doc_type": "evaluation" if i % 2 else "review", "language": "en",
+            "tags": [], "year": 2000 + i % 20}
+
+
+def test_int8_scan_finds_what_exact_search_finds(tmp_path) -> None:
+    """Above INT8_FROM_ROWS an int8 matrix picks the shortlist: the answers must still be the
+    exact cosine ranking, for rows packed, rows added after packing, and never deleted rows."""
+    import time
+
+    from search.vectors import VectorStore
+
+    rng = np.random.default_rng(7)
+    matrix = rng.standard_normal((3000, 64)).astype(np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    store = VectorStore(tmp_path / "vectors.sqlite")
+    store.INT8_FROM_ROWS = 1000
+    store.upsert([f"c{i}" for i in range(2500)], matrix[:2500], [_payload(i) for i in range(2500)])
+    queries = matrix[rng.choice(3000, 20)] + 0.3 * rng.standard_normal((20, 64)).astype(np.float32)
+
+    def exact(q: np.ndarray, alive: list[int], limit: int) -> list[str]:
+        scores = matrix[alive] @ q
+        return [f"c{alive[i]}" for i in np.argsort(-scores, kind="stable")[:limit]]
+
+    store.search(queries[0], 10)  # starts packing the int8 rows
+    deadline = time.monotonic() + 30
+    while store._packed is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert store._packed is not None and store._packed[0] == 2500
+    alive = list(range(2500))
+    for q in queries:
+        assert [c for c, _ in store.search(q, 50)] == exact(q, alive, 50)
+
+    # Rows added after packing are scanned in half precision beside the packed ones; deleted
+    # rows are gone at once.
+    store.upsert([f"c{i}" for i in range(2500, 3000)], matrix[2500:], [_payload(i) for i in range(2500, 3000)])
+    store.delete_chunks([f"c{i}" for i in range(0, 3000, 3)])
+    alive = [i for i in range(3000) if i % 3]
+    for q in queries:
+        found = store.search(q, 50)
+        assert [c for c, _ in found] == exact(q, alive, 50)
+        assert all(abs(s - float(matrix[int(c[1:])] @ q)) < 1e-5 for c, s in found)  # exact cosines
+    store.close()
