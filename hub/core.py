@@ -114,7 +114,7 @@ class Hub:
         if self.keyword.terms is not None:
             self.keyword.terms.warm()
         if self.semantic.mirror is not None:
-            self.semantic.mirror.count()
+            self.semantic.mirror.warm()
         langid.join()
         if requests and self.catalog.counts()["passages"]:
             self.search("warm up the search path", limit=3)

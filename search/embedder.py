@@ -88,7 +88,7 @@ class Embedder:
         page's own searches ask for the same text again)."""
         cached = self._queries.get(text)
         if cached is None:
-            cached = self.embed([text], batch_size=1)[0]
+            cached = self._bert.encode_query(text) if self._bert is not None else self.embed([text], batch_size=1)[0]
             cached.setflags(write=False)
             with self._queries_lock:
                 self._queries[text] = cached

@@ -23,5 +23,10 @@ def test_same_vectors_as_sentence_transformers(embedder: Embedder) -> None:
     cosines = (ours * reference).sum(axis=1)
     assert ours.shape == (len(TEXTS), 384) and cosines.min() > 0.9999, cosines
     # batching and order do not change a vector
-    alone = np.stack([embedder.embed_query(t) for t in TEXTS])
+    alone = np.stack([embedder.embed([t])[0] for t in TEXTS])
     assert np.allclose(alone, ours, atol=1e-5)
+    # the query path (fused products, half-precision weights) computes the same function
+    embedder._queries.clear()
+    questions = np.stack([embedder.embed_query(t) for t in TEXTS])
+    assert ((questions * reference).sum(axis=1)).min() > 0.9999
+    assert not np.allclose(questions, ours, atol=1e-7), "the query path should be the packed one"
