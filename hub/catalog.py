@@ -67,12 +67,18 @@ _DOC_COLUMNS = ("id", "source", "path", "title", "doc_type", "language", "format
                 "authors", "source_url", "pages", "size", "content_hash", "extra", "ingested_at")
 
 
+#: Documents ``documents_by_ids`` keeps in memory at most (about 1 KB each).
+DOCUMENTS_REMEMBERED = 20_000
+
+
 class Catalog:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.RLock()
         self._db = open_db(path, SCHEMA, rows=True, foreign_keys=True)
         self._writes = 0
+        self._docs: dict[str, Document] = {}
+        self._docs_mark: tuple[int, int] | None = None
 
     def changes(self) -> tuple[int, int]:
         """A marker that moves whenever the catalog changes, from this connection or another
@@ -113,11 +119,23 @@ class Catalog:
                 self._query("SELECT * FROM documents WHERE doc_type = ? ORDER BY title", (doc_type,))]
 
     def documents_by_ids(self, ids: Iterable[str]) -> dict[str, Document]:
+        """Documents by id, remembered until the catalog changes: a search reads the 100 or so
+        documents of its candidates (facets), mostly the same ones as the previous search.
+        Treat them as read-only."""
         ids = list(dict.fromkeys(ids))
         if not ids:
             return {}
-        marks = ",".join("?" * len(ids))
-        return {r["id"]: _doc_from_row(r) for r in self._query(f"SELECT * FROM documents WHERE id IN ({marks})", ids)}
+        with self._lock:
+            mark = self.changes()
+            if mark != self._docs_mark or len(self._docs) > DOCUMENTS_REMEMBERED:
+                self._docs, self._docs_mark = {}, mark
+            missing = [i for i in ids if i not in self._docs]
+            for start in range(0, len(missing), 500):
+                part = missing[start:start + 500]
+                marks = ",".join("?" * len(part))
+                for r in self._db.execute(f"SELECT * FROM documents WHERE id IN ({marks})", part):
+                    self._docs[r["id"]] = _doc_from_row(r)
+            return {i: self._docs[i] for i in ids if i in self._docs}
 
     def chunks_of(self, doc_id: str) -> list[Chunk]:
         rows = self._query("SELECT * FROM chunks WHERE doc_id = ? ORDER BY ordinal", (doc_id,))
