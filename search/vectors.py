@@ -52,6 +52,7 @@ class VectorStore(RowStore):
         self._packed: tuple[int, Any] | None = None
         self._layout = object()  # replaced whenever rows may move: a packing then comes too late
         self._packing: threading.Thread | None = None
+        self._pack_wanted = False
         self.dim: int | None = None
         row = self._db.execute("SELECT value FROM meta WHERE key = 'dim'").fetchone()
         if row:
@@ -180,10 +181,8 @@ class VectorStore(RowStore):
         100,000 passages of the scale benchmark the exact top 100 was always in it, and 99.9% of
         the exact top 1,000."""
         packed = self._packed
-        if packed is None and n >= self.INT8_FROM_ROWS:
-            self._pack_later()
-        elif packed is not None and n - packed[0] > max(2000, n // 50):
-            self._pack_later()  # rows appended since: scanned in half precision until then
+        if self._pack_wanted and (packed is None or n - packed[0] > max(2000, n // 50)) and n >= self.INT8_FROM_ROWS:
+            self._pack_later()  # rows appended since are scanned in half precision until then
         half_from = 0
         head = None
         if packed is not None and packed[0] <= n:
@@ -195,10 +194,11 @@ class VectorStore(RowStore):
         return tail if head is None else torch.cat([head, tail])
 
     def warm(self) -> None:
-        """Load, and start packing the int8 rows now rather than at the first search (a server
-        calls this before taking requests)."""
+        """Load, and pack the int8 rows (long-lived processes: a server, a benchmark). A one-off
+        command does not pack: it would not search often enough to repay the 0.8 s."""
         self._load()
         with self._lock:
+            self._pack_wanted = True
             if self._packed is None and self._rows.n >= self.INT8_FROM_ROWS:
                 self._pack_later()
 
@@ -207,8 +207,9 @@ class VectorStore(RowStore):
         half precision meanwhile."""
         if self._packing is not None and self._packing.is_alive():
             return
+        # Not a daemon: PyTorch aborts the process if the interpreter exits while it packs.
         self._packing = threading.Thread(target=self._pack, args=(self._layout, self._int8, self._scale, self._rows.n),
-                                         daemon=True, name="vectors-int8")
+                                         name="vectors-int8")
         self._packing.start()
 
     def _pack(self, layout: object, int8: np.ndarray, scale: np.ndarray, n: int) -> None:

@@ -109,7 +109,9 @@ def test_int8_scan_finds_what_exact_search_finds(tmp_path) -> None:
         scores = matrix[alive] @ q
         return [f"c{alive[i]}" for i in np.argsort(-scores, kind="stable")[:limit]]
 
-    store.search(queries[0], 10)  # starts packing the int8 rows
+    store.search(queries[0], 10)
+    assert store._packing is None, "a one-off command (no warm-up) should not pack"
+    store.warm()  # a server: packs the int8 rows in a thread
     deadline = time.monotonic() + 30
     while store._packed is None and time.monotonic() < deadline:
         time.sleep(0.05)
