@@ -104,3 +104,12 @@ def test_fusion_functions() -> None:
     assert max(fused, key=fused.get) == "a"
     ranks = rrf({"dense": dense, "keyword": keyword})
     assert ranks["a"] > ranks["c"] > ranks["b"]
+
+
+def test_highlights_land_on_the_words_whatever_the_letters() -> None:
+    """Accents, capitals and letters whose lower case is longer ("İ") must not shift the marks."""
+    from search.snippets import make_snippet
+
+    for text in ("Sécurité des GARES et de l'ÉCLAIRAGE", "İstanbul: sécurité des gares, “éclairage” public"):
+        snip = make_snippet(text, "gare eclairage", "fr")
+        assert sorted(snip.text[a:b].lower() for a, b in snip.highlights) == ["gares", "éclairage"], text
