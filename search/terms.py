@@ -254,10 +254,7 @@ class TermStore(RowStore):
             if weights:
                 rows, values = self._columns(list(weights), list(weights.values()))
                 scores += np.bincount(rows, weights=values, minlength=n).astype(np.float32)
-                matched = np.zeros(n, dtype=bool)
-                matched[rows] = True
-            else:
-                matched = np.zeros(n, dtype=bool)
+            matched = scores > 0  # every entry's BM25 weight is positive
             for weight, singles, pairs in phrases:
                 pair_rows, _ = self._columns(pairs, [1.0] * len(pairs))
                 together = np.bincount(pair_rows, minlength=n) == len(pairs)
@@ -294,7 +291,7 @@ def _best(ids: list[str], rows: np.ndarray, scores: np.ndarray, limit: int) -> l
         keep = np.argpartition(-scores, limit - 1)[:limit]
         rows, scores = rows[keep], scores[keep]
     order = np.lexsort((rows, -scores))
-    return [(ids[rows[i]], float(scores[i])) for i in order]
+    return [(ids[r], s) for r, s in zip(rows[order].tolist(), scores[order].tolist())]
 
 
 def query_words(words: Sequence[str], expansions: Sequence[str], expansion_boost: float = 0.5
