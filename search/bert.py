@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -55,8 +55,7 @@ class BertEncoder:
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(self.max_tokens)
         self.tokenizer.no_padding()
-        self._query_layers: list[dict] | None = None
-        self._query_linear: Callable[[Any, Any], Any] | None = None
+        self._query: Any = None  # the compiled layers for questions, made at the first one
         self._query_lock = threading.Lock()
 
     def _ln(self, x, name: str):  # type: ignore[no-untyped-def]
@@ -118,61 +117,24 @@ class BertEncoder:
 
     # --- one question at a time ------------------------------------------------------------------
     def encode_query(self, text: str) -> np.ndarray:
-        """One text, the way a search needs it: about a quarter faster than :meth:`encode`.
-
-        Why: a question is 10 to 40 tokens, and at that size the matrix products are small and
-        slow per operation. Here the query, key and value products are one product, and the
-        weights are packed once for FBGEMM's half-precision kernel (weights stored in float16,
-        arithmetic in float32), which handles small products better than MKL's float32 one:
-        about 10 ms instead of 13 for a Cranfield question on this machine. The vectors match
-        :meth:`encode`'s to a cosine of 0.99999 (tests/search/test_embedder.py)."""
+        """One text, the way a search needs it: about twice as fast as :meth:`encode`
+        (search/bert_query.py says how)."""
+        layers = self._query_layers()
+        if layers is None:
+            return self.encode([text], batch_size=1)[0]
         torch = self.torch
-        f = torch.nn.functional
-        layers, linear = self._query_weights()
         encoding = self.tokenizer.encode(text)
         width = len(encoding.ids)
-        heads, head = self.heads, self.dim // self.heads
         with torch.inference_mode():
-            x = (f.embedding(torch.tensor(encoding.ids), self.w["embeddings.word_embeddings.weight"])
+            x = (self.w["embeddings.word_embeddings.weight"][torch.tensor(encoding.ids)]
                  + self.w["embeddings.position_embeddings.weight"][:width]
-                 + f.embedding(torch.tensor(encoding.type_ids), self.w["embeddings.token_type_embeddings.weight"]))
-            x = self._ln(x, "embeddings.LayerNorm")
-            for layer in layers:
-                qkv = linear(x, layer["qkv"]).view(width, 3, heads, head).permute(1, 2, 0, 3)
-                context = f.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2]).transpose(0, 1).reshape(width, self.dim)
-                x = self._ln(linear(context, layer["out"]) + x, f"{layer['name']}.attention.output.LayerNorm")
-                hidden = f.gelu(linear(x, layer["up"]))
-                x = self._ln(linear(hidden, layer["down"]) + x, f"{layer['name']}.output.LayerNorm")
-            return f.normalize(x.mean(dim=0), p=2, dim=0).numpy()
+                 + self.w["embeddings.token_type_embeddings.weight"][torch.tensor(encoding.type_ids)])
+            return layers(self._ln(x, "embeddings.LayerNorm")).numpy()
 
-    def _query_weights(self) -> tuple[list[dict], Callable[[Any, Any], Any]]:
+    def _query_layers(self):  # type: ignore[no-untyped-def]
         with self._query_lock:
-            if self._query_layers is None:
-                self._query_layers, self._query_linear = self._pack_query_weights()
-            return self._query_layers, self._query_linear
+            if self._query is None:
+                from search.bert_query import query_layers
 
-    def _pack_query_weights(self) -> tuple[list[dict], Callable[[Any, Any], Any]]:
-        torch = self.torch
-        try:
-            prepack = torch.ops.quantized.linear_prepack_fp16
-            linear = torch.ops.quantized.linear_dynamic_fp16
-            prepack(torch.zeros(1, 1), None)
-        except (AttributeError, RuntimeError):  # a PyTorch built without FBGEMM: plain float32
-            def prepack(weight, bias):  # type: ignore[no-untyped-def]
-                return weight, bias
-
-            def linear(x, packed):  # type: ignore[no-untyped-def]
-                return torch.nn.functional.linear(x, *packed)
-        layers = []
-        for i in range(self.layers):
-            name = f"encoder.layer.{i}"
-            parts = [f"{name}.attention.self.{part}" for part in ("query", "key", "value")]
-            layers.append({
-                "name": name,
-                "qkv": prepack(torch.cat([self.w[f"{p}.weight"] for p in parts]),
-                               torch.cat([self.w[f"{p}.bias"] for p in parts])),
-                **{key: prepack(self.w[f"{name}.{part}.weight"], self.w[f"{name}.{part}.bias"])
-                   for key, part in (("out", "attention.output.dense"), ("up", "intermediate.dense"),
-                                     ("down", "output.dense"))},
-            })
-        return layers, linear
+                self._query = query_layers(self.w, self.layers, self.heads, self.eps) or False
+            return self._query or None
