@@ -128,7 +128,7 @@ def recommend(searcher, catalog, practices: list[Practice], links: list[dict], f
         expansions = thesaurus.expansions(thesaurus.find(parsed.text), parsed.text)
     depth = searcher.settings.candidates
     profile_scores = searcher.passages(parsed, "hybrid", {"doc_type": ["practice"]}, depth, expansions)
-    evidence_types = sorted({d.doc_type for d in catalog.documents()} - {"practice"})
+    evidence_types = sorted(set(catalog.doc_types()) - {"practice"})
     evidence_scores = (searcher.passages(parsed, "hybrid", {"doc_type": evidence_types}, depth, expansions)
                        if evidence_types else {})
     chunks = catalog.chunks_by_ids(list(profile_scores) + list(evidence_scores))
