@@ -32,4 +32,5 @@ def test_remembered_documents_follow_every_change(tmp_path) -> None:
     other.close()
     found = catalog.documents_by_ids(["a", "b", "c"])
     assert set(found) == {"a", "c"} and found["c"].title == "Exploratory walks"
+    assert catalog.doc_types() == ["evaluation"]
     catalog.close()
