@@ -86,6 +86,7 @@ def main() -> int:
             return 1
 
         latencies: list[float] = []
+        timed: list[tuple[float, str]] = []
         errors: list[str] = []
         lock = threading.Lock()
         budget = [args.max_requests]
@@ -109,6 +110,7 @@ def main() -> int:
                     took = time.perf_counter() - started
                     with lock:
                         latencies.append(took)
+                        timed.append((took, url))
                         if status != 200:
                             errors.append(f"{status} {url}")
 
@@ -132,6 +134,8 @@ def main() -> int:
     print(f"requests {len(latencies)} in {elapsed:.1f}s: {len(latencies) / elapsed:.1f} req/s; "
           f"errors {len(errors)}; over 2 s: {slow}")
     print(f"latency p50 {pick(50):.0f} ms, p95 {pick(95):.0f} ms, p99 {pick(99):.0f} ms, max {latencies[-1] * 1000:.0f} ms")
+    for took, url in sorted(timed, reverse=True)[:5]:
+        print(f"slowest: {took * 1000:.0f} ms {url}")
     for e in errors[:10]:
         print("error:", e)
     return 1 if errors or slow else 0

@@ -142,6 +142,16 @@ class Catalog:
         5,000 documents)."""
         return [r[0] for r in self._query("SELECT DISTINCT doc_type FROM documents ORDER BY doc_type")]
 
+    def chunks_on_pages(self, doc_id: str, pages: Iterable[int], limit: int) -> list[Chunk]:
+        """A document's first ``limit`` passages on these pages, or its first passage if none is."""
+        pages = sorted(set(pages))
+        marks = ",".join("?" * len(pages))
+        rows = self._query(f"SELECT * FROM chunks WHERE doc_id = ? AND page IN ({marks}) ORDER BY ordinal LIMIT ?",
+                           (doc_id, *pages, limit)) if pages else []
+        if not rows:
+            rows = self._query("SELECT * FROM chunks WHERE doc_id = ? ORDER BY ordinal LIMIT 1", (doc_id,))
+        return [_chunk_from_row(r) for r in rows]
+
     def chunks_of(self, doc_id: str) -> list[Chunk]:
         rows = self._query("SELECT * FROM chunks WHERE doc_id = ? ORDER BY ordinal", (doc_id,))
         return [_chunk_from_row(r) for r in rows]
@@ -179,10 +189,13 @@ class Catalog:
         return run
 
     def practice_links(self, practice_id: str | None = None) -> list[dict[str, Any]]:
+        """Strongest first: cited by the profile, then declared by the document, then automatic
+        links by score."""
+        order = "CASE kind WHEN 'source' THEN 0 WHEN 'declared' THEN 1 ELSE 2 END, score DESC, doc_id"
         if practice_id is None:
-            rows = self._query("SELECT * FROM practice_links ORDER BY practice_id, kind, score DESC")
+            rows = self._query(f"SELECT * FROM practice_links ORDER BY practice_id, {order}")
         else:
-            rows = self._query("SELECT * FROM practice_links WHERE practice_id = ? ORDER BY kind, score DESC",
+            rows = self._query(f"SELECT * FROM practice_links WHERE practice_id = ? ORDER BY {order}",
                                (practice_id,))
         return [dict(r) for r in rows]
 

@@ -381,26 +381,30 @@ def _practice_facets(practices: list) -> dict[str, list[tuple[str, int]]]:
     return out
 
 
+#: Documents a practice page shows, strongest links first: a practice of a large library can be
+#: linked to hundreds (the page took 10 s at 100,000 passages); the API lists them all.
+EVIDENCE_ON_PAGE = 20
+
+
 def _practice_context(hub: Hub, practice) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     links = hub.catalog.practice_links(practice.id)
-    docs = hub.catalog.documents_by_ids(link["doc_id"] for link in links)
+    shown = links[:EVIDENCE_ON_PAGE]
+    docs = hub.catalog.documents_by_ids(link["doc_id"] for link in shown)
     sources_by_file: dict[str, list] = {}
     for src in practice.sources:
         sources_by_file.setdefault(src.file.rsplit("/", 1)[-1], []).append(src)
     evidence = []
-    for link in links:
+    for link in shown:
         doc = docs.get(link["doc_id"])
         if doc is None:
             continue
-        chunks = hub.catalog.chunks_of(doc.id)
         sources = sources_by_file.get(str(doc.extra.get("path", doc.source)).rsplit("/", 1)[-1], [])
-        pages = {p for src in sources for p in src.pages}
-        cited = [c for c in chunks if c.page in pages] or chunks[:1]
+        cited = hub.catalog.chunks_on_pages(doc.id, [p for src in sources for p in src.pages], limit=4)
         notes = [src.note for src in sources if src.note]
-        evidence.append({"doc": doc, "link": link, "notes": notes, "passages": cited[:4]})
+        evidence.append({"doc": doc, "link": link, "notes": notes, "passages": cited})
     others = {p.id: p for p in hub.practices()}
     related = [others[r] for r in practice.related if r in others]
-    return {"practice": practice, "evidence": evidence, "related": related,
+    return {"practice": practice, "evidence": evidence, "more_evidence": len(links) - len(shown), "related": related,
             "forums": forums_for(hub.forums, practice.id, practice.themes, limit=6), "levels": LEVELS}
 
 

@@ -222,3 +222,38 @@ def test_advise_pages(library_hub) -> None:
     assert "popcenter.asu.edu" in client.get("/forums").text
     assert client.get("/api/recommend", params={"q": " "}).status_code == 400
     assert client.get("/api/recommend", params={"q": "x", "population": "youth", "limit": 0}).status_code == 422
+
+
+def test_practice_page_shows_the_strongest_links_first_and_caps_them(library_home: Path, tmp_path: Path,
+                                                                      embedder) -> None:
+    """A practice of a large library is linked to hundreds of documents: the page shows the
+    strongest 20 (the profile's own sources first) and says how many more the API lists."""
+    import shutil
+
+    from fastapi.testclient import TestClient
+
+    from hub.core import Hub
+    from tests.conftest import settings_for
+    from web.app import EVIDENCE_ON_PAGE, create_app
+
+    home = tmp_path / "home"
+    shutil.copytree(library_home, home, ignore=shutil.ignore_patterns(".lock", ".collection"))
+    with Hub(settings_for(home), embedder=embedder) as hub:
+        links = hub.catalog.practice_links()
+        cited = [(l["practice_id"], l["doc_id"], l["kind"], l["score"]) for l in links
+                 if l["practice_id"] == "hot-spots-policing" and l["kind"] == "source"]
+        assert cited
+        others = [d.id for d in hub.documents() if d.doc_type != "practice" and d.id not in {c[1] for c in cited}]
+        assert len(others) + len(cited) > EVIDENCE_ON_PAGE + 2
+        auto = [("hot-spots-policing", d, "auto", 0.9 - i / 100) for i, d in enumerate(others)]
+        hub.catalog.replace_practice_links([(p, d, k, s) for p, d, k, s in
+                                            [tuple(l.values()) for l in links] if p != "hot-spots-policing"]
+                                           + auto + cited)  # cited last, to show the order is the catalog's
+        page = TestClient(create_app(hub)).get("/practices/hot-spots-policing").text
+        assert page.count('<section class="evidence">') == EVIDENCE_ON_PAGE
+        first = page.index('<section class="evidence">')
+        assert "cited by the profile" in page[first:page.index("</section>", first)]
+        assert f"{len(others) + len(cited) - EVIDENCE_ON_PAGE} more linked documents" in page
+        assert "p. 2" in page
+        api = TestClient(create_app(hub)).get("/api/practices/hot-spots-policing").json()
+        assert len(api["links"]) == len(others) + len(cited) and api["links"][0]["kind"] == "source"
