@@ -108,7 +108,12 @@ class Hub:
         langid = threading.Thread(target=detect, args=("load the language identifier now",), daemon=True)
         langid.start()
         self.speller.start()
-        self.embedder()
+        embedder = self.embedder()
+        # The question encoder compiles at its first use (TorchScript, about 0.2 s): in a thread,
+        # while the stores load.
+        encoder = threading.Thread(target=embedder.embed_query, args=("warm up the question encoder",),
+                                   daemon=True)
+        encoder.start()
         _ = self.semantic, self.keyword
         self.keyword.searcher()
         if self.keyword.terms is not None:
@@ -116,6 +121,7 @@ class Hub:
         if self.semantic.mirror is not None:
             self.semantic.mirror.warm()
         langid.join()
+        encoder.join()
         if requests and self.catalog.counts()["passages"]:
             self.search("warm up the search path", limit=3)
             self.recommend("how to warm up the advice path", limit=3)

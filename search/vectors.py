@@ -194,13 +194,11 @@ class VectorStore(RowStore):
         return tail if head is None else torch.cat([head, tail])
 
     def warm(self) -> None:
-        """Load, and pack the int8 rows (long-lived processes: a server, a benchmark). A one-off
+        """Load, and have the first search start packing the int8 rows (long-lived processes: a
+        server, a benchmark; not earlier, so that packing does not slow the start-up). A one-off
         command does not pack: it would not search often enough to repay the 0.8 s."""
         self._load()
-        with self._lock:
-            self._pack_wanted = True
-            if self._packed is None and self._rows.n >= self.INT8_FROM_ROWS:
-                self._pack_later()
+        self._pack_wanted = True
 
     def _pack_later(self) -> None:
         """Pack the int8 rows for FBGEMM (0.8 s at 100,000 rows) in a thread; searches scan in

@@ -111,7 +111,8 @@ def test_int8_scan_finds_what_exact_search_finds(tmp_path) -> None:
 
     store.search(queries[0], 10)
     assert store._packing is None, "a one-off command (no warm-up) should not pack"
-    store.warm()  # a server: packs the int8 rows in a thread
+    store.warm()  # a server: its next search packs the int8 rows in a thread
+    store.search(queries[0], 10)
     deadline = time.monotonic() + 30
     while store._packed is None and time.monotonic() < deadline:
         time.sleep(0.05)
