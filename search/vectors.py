@@ -43,9 +43,10 @@ def _quantise(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 class VectorStore(RowStore):
     TABLE = "vectors"
-    #: From this many rows on, an int8 matrix chooses the shortlist. Below it the half-precision
-    #: scan takes about a millisecond and packing the int8 matrix would not pay.
-    INT8_FROM_ROWS = 20_000
+    #: From this many rows on, a long-lived process packs an int8 matrix to choose the shortlist.
+    #: Below it, or until it is packed, the float32 matrix itself is scanned (exact; 2 ms at
+    #: 10,000 rows).
+    INT8_FROM_ROWS = 10_000
 
     def __init__(self, path: Path) -> None:
         super().__init__(path, SCHEMA)
@@ -61,7 +62,6 @@ class VectorStore(RowStore):
     # --- state in memory -----------------------------------------------------------------------
     def _reset(self, dim: int, capacity: int = 1024) -> None:
         self._matrix = np.zeros((capacity, dim), dtype=np.float32)
-        self._half = np.zeros((capacity, dim), dtype=np.float16)
         self._int8 = np.zeros((capacity, dim), dtype=np.int8)
         self._scale = np.zeros(capacity, dtype=np.float32)
         self._rows = Rows(capacity)
@@ -84,7 +84,6 @@ class VectorStore(RowStore):
             return
         self._rows = Rows.from_arrays(arrays, meta)
         self._matrix = matrix  # exactly n rows: the first append grows it to the rows' capacity
-        self._half = arrays["half"]
         self._packed, self._layout = None, object()
         if "int8" in arrays and "scale" in arrays:
             self._int8, self._scale = arrays["int8"], arrays["scale"]
@@ -95,7 +94,6 @@ class VectorStore(RowStore):
     def _to_snapshot(self) -> tuple[dict[str, np.ndarray], dict]:
         arrays, meta = self._rows.to_arrays()
         arrays["matrix"] = self._matrix[: self._rows.n]
-        arrays["half"] = self._half[: self._rows.n]
         arrays["int8"] = self._int8[: self._rows.n]
         arrays["scale"] = self._scale[: self._rows.n]
         return arrays, meta
@@ -103,13 +101,12 @@ class VectorStore(RowStore):
     def _append(self, chunk_ids: Sequence[str], vectors: np.ndarray, payloads: Sequence[dict]) -> None:
         start, end = self._rows.append(chunk_ids, payloads)
         if end > len(self._matrix):
-            for name in ("_matrix", "_half", "_int8", "_scale"):
+            for name in ("_matrix", "_int8", "_scale"):
                 old = getattr(self, name)
                 grown = np.zeros((self._rows.capacity, *old.shape[1:]), dtype=old.dtype)
                 grown[: len(old)] = old
                 setattr(self, name, grown)
         self._matrix[start:end] = vectors
-        self._half[start:end] = vectors
         self._int8[start:end], self._scale[start:end] = _quantise(vectors)
 
     def _changed(self) -> None:
@@ -175,22 +172,23 @@ class VectorStore(RowStore):
     def _approximate(self, torch, query: np.ndarray, n: int):  # type: ignore[no-untyped-def]
         """Scores of all n rows within a few hundredths of the cosines, the cheapest way there is.
 
-        Half precision halves the memory the scan reads (6 ms at 100,000 rows instead of 11);
-        the int8 matrix, packed for FBGEMM's int8 kernels, halves it again (3 ms). Its error is
-        larger (up to 0.04), hence a wider shortlist (limit + 256, or + half for long lists): at
-        100,000 passages of the scale benchmark the exact top 100 was always in it, and 99.9% of
-        the exact top 1,000."""
+        The int8 matrix, packed for FBGEMM's int8 kernels, reads a quarter of the float32 bytes
+        (3 ms at 100,000 rows instead of 11). Its error is larger than float32's (up to 0.04),
+        hence a wider shortlist (limit + 256, or + half for long lists): at 100,000 passages of
+        the scale benchmark the exact top 100 was always in it, and 99.9% of the exact top 1,000.
+        Rows not packed (a small store, rows added since packing, a one-off command) are scored
+        exactly from the float32 matrix."""
         packed = self._packed
         if self._pack_wanted and (packed is None or n - packed[0] > max(2000, n // 50)) and n >= self.INT8_FROM_ROWS:
-            self._pack_later()  # rows appended since are scanned in half precision until then
-        half_from = 0
+            self._pack_later()
+        exact_from = 0
         head = None
         if packed is not None and packed[0] <= n:
-            half_from = packed[0]
+            exact_from = packed[0]
             head = torch.ops.quantized.linear_dynamic(torch.from_numpy(query).reshape(1, -1), packed[1])[0]
-            if half_from == n:
+            if exact_from == n:
                 return head
-        tail = torch.mv(torch.from_numpy(self._half[half_from:n]), torch.from_numpy(query.astype(np.float16))).float()
+        tail = torch.mv(torch.from_numpy(self._matrix[exact_from:n]), torch.from_numpy(query))
         return tail if head is None else torch.cat([head, tail])
 
     def warm(self) -> None:
@@ -201,8 +199,8 @@ class VectorStore(RowStore):
         self._pack_wanted = True
 
     def _pack_later(self) -> None:
-        """Pack the int8 rows for FBGEMM (0.8 s at 100,000 rows) in a thread; searches scan in
-        half precision meanwhile."""
+        """Pack the int8 rows for FBGEMM (0.8 s at 100,000 rows) in a thread; searches scan the
+        float32 matrix meanwhile."""
         if self._packing is not None and self._packing.is_alive():
             return
         # Not a daemon: PyTorch aborts the process if the interpreter exits while it packs.
@@ -220,8 +218,8 @@ class VectorStore(RowStore):
                     torch.from_numpy(np.array(int8[:n])), torch.from_numpy(scale[:n].astype(np.float64)),
                     torch.zeros(n, dtype=torch.long), 0)
                 packed = torch.ops.quantized.linear_prepack(weights, None)
-        except Exception as exc:  # noqa: BLE001 - a PyTorch without FBGEMM: half precision it is
-            log.info("int8 vector scan unavailable (%s); scanning in half precision", exc)
+        except Exception as exc:  # noqa: BLE001 - a PyTorch without FBGEMM: float32 it is
+            log.info("int8 vector scan unavailable (%s); scanning the float32 matrix", exc)
             self.INT8_FROM_ROWS = 1 << 62
             return
         with self._lock:
@@ -265,4 +263,4 @@ class VectorStore(RowStore):
 
     def nbytes(self) -> int:
         self._load()
-        return int(self._matrix.nbytes + self._half.nbytes + self._int8.nbytes)
+        return int(self._matrix.nbytes + self._int8.nbytes)

@@ -121,7 +121,7 @@ def test_int8_scan_finds_what_exact_search_finds(tmp_path) -> None:
     for q in queries:
         assert [c for c, _ in store.search(q, 50)] == exact(q, alive, 50)
 
-    # Rows added after packing are scanned in half precision beside the packed ones; deleted
+    # Rows added after packing are scored exactly beside the packed ones; deleted
     # rows are gone at once.
     store.upsert([f"c{i}" for i in range(2500, 3000)], matrix[2500:], [_payload(i) for i in range(2500, 3000)])
     store.delete_chunks([f"c{i}" for i in range(0, 3000, 3)])
