@@ -51,6 +51,10 @@ CREATE TABLE IF NOT EXISTS practice_links (
     score REAL,
     PRIMARY KEY (practice_id, doc_id)
 );
+CREATE TABLE IF NOT EXISTS meta (  -- facts about the whole home, e.g. the model its vectors come from
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS ingest_runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     started_at REAL NOT NULL,
@@ -89,6 +93,19 @@ class Catalog:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    # --- facts about the home ----------------------------------------------------------------
+    def meta(self, key: str) -> str | None:
+        rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else None
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        with self._lock:
+            if value is None:
+                self._db.execute("DELETE FROM meta WHERE key = ?", (key,))
+            else:
+                self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+            self._writes += 1
 
     # --- reads -------------------------------------------------------------------------------
     def _query(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:

@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sources", nargs="+", metavar="SOURCE", help="path as ingested, or document id")
 
     sub.add_parser("check", help="verify that the catalog, Qdrant and Whoosh agree")
+    sub.add_parser("reindex", help="re-embed every stored passage with HUB_MODEL (after changing models; "
+                                   "resumable)")
 
     p = sub.add_parser("export", help="write the whole hub (catalog, indexes, originals) to a .tar.gz")
     p.add_argument("file")
@@ -204,6 +206,15 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_reindex(settings: Settings, args: argparse.Namespace) -> int:
+    with _hub(settings) as hub:
+        report = hub.reindex(progress=True)
+    was = f" (was {report.previous})" if report.previous and report.previous != report.model else ""
+    print(f"re-embedded {report.passages} passages with {report.model}{was}: {report.embedded} computed, "
+          f"the rest from the embedding cache, in {report.seconds:.1f} s")
+    return 0
+
+
 def cmd_recommend(settings: Settings, args: argparse.Namespace) -> int:
     context = {"population": args.population, "setting": args.setting, "level": args.level, "theme": args.theme}
     with _hub(settings) as hub:
@@ -344,7 +355,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"ingest": cmd_ingest, "search": cmd_search, "documents": cmd_documents,
-            "remove": cmd_remove, "check": cmd_check, "serve": cmd_serve,
+            "remove": cmd_remove, "check": cmd_check, "reindex": cmd_reindex, "serve": cmd_serve,
             "recommend": cmd_recommend, "practices": cmd_practices, "export": cmd_export,
             "import": cmd_import, "migrate": cmd_migrate}
 

@@ -42,6 +42,7 @@ class Hub:
         settings.home.mkdir(parents=True, exist_ok=True)
         self.catalog = Catalog(settings.catalog_path)
         self._embedder = embedder
+        self._model_checked = False
         self._semantic = None
         self._keyword = None
         self._thesaurus = None
@@ -56,12 +57,34 @@ class Hub:
 
     # --- lazily opened parts -----------------------------------------------------------------
     def embedder(self):  # type: ignore[no-untyped-def]
+        """The embedder, once the home is known to hold this model's vectors (hub/models.py)."""
         with self._lock:
+            self._check_model()
             if self._embedder is None:
                 from search.embedder import Embedder
 
-                self._embedder = Embedder(self.settings.model)
+                self._embedder = Embedder(self.settings.model, {"en": self.settings.model_share,
+                                                                "other": self.settings.model_share_other})
             return self._embedder
+
+    def _check_model(self) -> None:
+        if not self._model_checked:
+            from hub.models import check_model
+
+            check_model(self.catalog, self._embedder.name if self._embedder is not None else self.settings.model)
+            self._model_checked = True
+
+    def reset_embedder(self, embedder) -> None:  # type: ignore[no-untyped-def]
+        """After `hub reindex`: the new model's embedder serves from now on."""
+        with self._lock:
+            self._embedder = embedder
+            self._model_checked = True
+
+    def reindex(self, progress: bool = True):  # type: ignore[no-untyped-def]
+        """Re-embed every stored passage with the configured model (hub/models.py)."""
+        from hub.models import reindex
+
+        return reindex(self, progress=progress)
 
     @property
     def semantic(self):  # type: ignore[no-untyped-def]
@@ -163,6 +186,8 @@ class Hub:
         return self._write_lock
 
     def _ingest(self, paths, on_reject, force, overrides):  # type: ignore[no-untyped-def]
+        with self._lock:
+            self._check_model()
         from ingest.pipeline import Ingester
         from practices.profile import validate
 
@@ -390,5 +415,5 @@ class Hub:
                 stores[name], ok = f"unavailable: {exc}", False
         consistent = ok and stores["qdrant"] == stores["whoosh"] == counts["passages"]
         return {"ok": ok, "consistent": consistent, "documents": counts["documents"],
-                "passages": counts["passages"], "stores": stores, "model": self.settings.model,
+                "passages": counts["passages"], "stores": stores, "model": self.catalog.meta("model") or self.settings.model,
                 "qdrant": self.settings.qdrant_url or "embedded", "last_ingest": self.catalog.last_run()}

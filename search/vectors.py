@@ -144,6 +144,17 @@ class VectorStore(RowStore):
             if len(chunk_ids):
                 self.upsert(chunk_ids, vectors, payloads)
 
+    def clear(self) -> None:
+        """Forget every vector and the vectors' size (``hub reindex`` to a model of another size)."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.execute("DELETE FROM vectors")
+            self._db.execute("DELETE FROM meta WHERE key = 'dim'")
+            self._bump()
+            self._db.execute("COMMIT")
+            self.dim = None
+            self._loaded = False
+
     # --- reads ---------------------------------------------------------------------------------
     def search(self, vector: np.ndarray, limit: int, filters: dict | None = None) -> list[tuple[str, float]]:
         self._load()

@@ -1,0 +1,137 @@
+"""Which model a home's vectors come from, and re-embedding a home with another (``hub reindex``).
+
+Vectors of two models do not mix: a question embedded by one model finds nothing meaningful
+among another's passages. So the catalog records the model (its canonical name, and each
+encoder's package version) at the first ingest, and a hub opened with another ``HUB_MODEL``
+refuses to search or ingest until ``hub reindex`` has re-embedded every stored passage.
+
+Re-indexing reads the passages from the catalog (no original file is parsed again), embeds them
+in groups into the embedding cache, then swaps the vectors in one pass. A crash (or Ctrl-C)
+loses nothing: the cache keeps every group already embedded, so running it again picks up where
+it stopped, and the home keeps saying which model it needs until the swap has finished.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from hub.errors import HubError
+from search.embedder import model_name
+
+#: Homes from before the record existed were embedded with the then default, MiniLM.
+LEGACY_MODEL = "minilm"
+GROUP = 512
+
+
+class ModelMismatch(HubError):
+    """The home's vectors come from another model than the one configured."""
+
+
+def recorded_model(catalog) -> str | None:  # type: ignore[no-untyped-def]
+    model = catalog.meta("model")
+    if model is None and catalog.counts()["passages"]:
+        return LEGACY_MODEL
+    return model
+
+
+def check_model(catalog, configured: str) -> None:  # type: ignore[no-untyped-def]
+    """Record the model in a new home; refuse another one in a home that has vectors."""
+    wanted = model_name(configured)
+    recorded = recorded_model(catalog)
+    pending = catalog.meta("reindex_to")
+    if recorded is None:
+        from search.encoders import version
+
+        catalog.set_meta("model", wanted)
+        catalog.set_meta("model_versions", json.dumps({p: version(p) for p in wanted.split("+")}, sort_keys=True))
+        return
+    if pending is not None:  # the old vectors may be gone already: neither model can search
+        raise ModelMismatch(f"re-embedding this home with {pending!r} did not finish: run `hub reindex` again "
+                            f"with HUB_MODEL={pending} to complete it")
+    if recorded != wanted:
+        raise ModelMismatch(
+            f"this home's passages were embedded with the model {recorded!r}, but HUB_MODEL is {wanted!r}: "
+            f"run `hub reindex` to re-embed them with {wanted!r}, or set HUB_MODEL={recorded} to use them as they are")
+    if catalog.meta("model") is None:
+        catalog.set_meta("model", recorded)
+
+
+@dataclass
+class ReindexReport:
+    model: str
+    previous: str | None
+    passages: int
+    embedded: int
+    seconds: float
+
+
+def reindex(hub, progress: bool = True, on_group: Callable[[int], Any] | None = None) -> ReindexReport:  # type: ignore[no-untyped-def]
+    """Re-embed every passage of ``hub``'s catalog with its configured model."""
+    import time
+
+    from ingest.pipeline import passage_payload, passage_texts
+    from search.embedder import Embedder
+
+    started = time.perf_counter()
+    settings, catalog = hub.settings, hub.catalog
+    target = model_name(settings.model)
+    previous = recorded_model(catalog)
+    with hub.write_lock:
+        catalog.set_meta("reindex_to", target)
+        embedder = Embedder(settings.model, {"en": settings.model_share, "other": settings.model_share_other})
+        docs = catalog.documents()
+        total = sum(catalog.passage_counts().values()) if docs else 0
+        annotate = hub.thesaurus.annotate
+        bar = _bar(total, progress)
+        embedded = 0
+        try:
+            # Pass 1: every passage's vector into the cache, a group at a time (resumable).
+            for group in _groups(catalog, docs):
+                _, computed = embedder.embed_cached(passage_texts(group, annotate), hub.embedding_cache,
+                                                    settings.embed_batch_size)
+                embedded += computed
+                bar.update(sum(len(d.chunks) for d in group))
+                if on_group is not None:
+                    on_group(embedded)
+        finally:
+            bar.close()
+        # Pass 2: swap. Every vector now comes from the cache.
+        semantic = hub.semantic
+        semantic.reset()
+        for group in _groups(catalog, docs):
+            vectors, _ = embedder.embed_cached(passage_texts(group, annotate), hub.embedding_cache)
+            ids = [c.id for d in group for c in d.chunks]
+            payloads = [passage_payload(d, c) for d in group for c in d.chunks]
+            if ids:
+                semantic.upsert(ids, vectors, payloads)
+        hub.flush()
+        catalog.set_meta("model", target)
+        catalog.set_meta("model_versions", json.dumps(embedder.versions, sort_keys=True))
+        catalog.set_meta("reindex_to", None)
+    hub.reset_embedder(embedder)
+    return ReindexReport(target, previous, total, embedded, time.perf_counter() - started)
+
+
+def _groups(catalog, docs):  # type: ignore[no-untyped-def]
+    group, size = [], 0
+    for doc in docs:
+        doc.chunks = catalog.chunks_of(doc.id)
+        group.append(doc)
+        size += len(doc.chunks)
+        if size >= GROUP:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
+
+
+def _bar(total: int, enabled: bool):  # type: ignore[no-untyped-def]
+    from ingest.pipeline import _progress
+
+    bar = _progress(total, enabled)
+    if hasattr(bar, "set_description"):
+        bar.set_description("re-embedding")
+        bar.unit = "passage"
+    return bar

