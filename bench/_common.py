@@ -77,16 +77,20 @@ def beir_files(folder: Path) -> Path:
 def bench_hub(name: str, paths: Iterable[Path], **settings) -> tuple[Hub, object]:
     """A hub whose home persists between runs, so only the first run pays for embedding.
     HUB_* variables apply (e.g. HUB_KEYWORD_MATRIX=false measures Whoosh for every query)."""
-    home = WORK / "homes" / name
+    config = Settings.from_env(None, progress=True, **settings)
+    # One home per model: a home refuses vectors of another (hub/models.py).
+    home = WORK / "homes" / f"{name}-{config.model.replace('/', '_')}"
     hub = Hub(Settings.from_env(None, home=home, progress=True, **settings))
     report = hub.ingest(list(paths))
     return hub, report
 
 
-def judged_library() -> list[dict]:
+def judged_library(split: str | None = None) -> list[dict]:
+    """The judged search questions; ``split``: only the 'tune' or the 'validation' half."""
     import yaml
 
-    return yaml.safe_load(JUDGED.read_text(encoding="utf-8"))
+    items = yaml.safe_load(JUDGED.read_text(encoding="utf-8"))
+    return [j for j in items if split is None or j.get("split") == split]
 
 
 def table(rows: list[list[str]], header: list[str]) -> str:

@@ -14,7 +14,7 @@ import time
 
 import yaml
 
-from _common import JUDGED, LIBRARY, bench_hub
+from _common import JUDGED, LIBRARY, bench_hub, table
 
 ADVICE = JUDGED.with_name("advice.yaml")
 
@@ -29,26 +29,42 @@ def evaluate(hub, judged: list[dict], show: bool = False) -> dict:
         good = set(item["appropriate"])
         top1.append(bool(ids) and ids[0] in good)
         top3.append(bool(good & set(ids[:3])))
-        leaks += sum(r.practice.rating.key == "harmful" for r in advice.recommendations)
+        leaks += sum(r.practice.rating.key in ("harmful", "no-effect") for r in advice.recommendations)
         for harmful in item.get("avoid") or []:
             avoided.append(harmful in [r.practice.id for r in advice.avoid])
         if show and not top1[-1]:
-            print(f"  {'top3' if top3[-1] else 'MISS'}: {item['question']!r} -> {ids[:3]} (want {sorted(good)})")
-    return {"questions": len(judged), "top1": statistics.mean(top1), "top3": statistics.mean(top3),
+            print(f"  {'top3' if top3[-1] else 'MISS'} [{item.get('split')}, {item['language']}]: "
+                  f"{item['question']!r} -> {ids[:3]} (want {sorted(good)})")
+    return {"questions": len(judged), "top1": statistics.mean(top1) if top1 else 0.0,
+            "top3": statistics.mean(top3) if top3 else 0.0,
             "harmful_recommended": leaks, "avoid_shown": f"{sum(avoided)}/{len(avoided)}",
-            "p50_ms": sorted(times)[len(times) // 2]}
+            "p50_ms": sorted(times)[len(times) // 2] if times else 0.0}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--show", action="store_true", help="list questions whose first practice is wrong")
+    parser.add_argument("--split", choices=("tune", "validation"), help="only one half")
     args = parser.parse_args()
     hub, _ = bench_hub("library", [LIBRARY])
-    result = evaluate(hub, yaml.safe_load(ADVICE.read_text(encoding="utf-8")), args.show)
+    judged = yaml.safe_load(ADVICE.read_text(encoding="utf-8"))
+    rows = []
+    for split in ([args.split] if args.split else ["tune", "validation"]):
+        half = [j for j in judged if j.get("split") == split]
+        for language in ("all", "en", "fr", "es"):
+            items = [j for j in half if language == "all" or j["language"] == language]
+            r = evaluate(hub, items, args.show and language == "all")
+            rows.append([split, language, str(r["questions"]), f"{r['top1']:.0%}", f"{r['top3']:.0%}",
+                         str(r["harmful_recommended"]), r["avoid_shown"], f"{r['p50_ms']:.0f} ms"])
     hub.close()
-    print(f"{result['questions']} questions: top-1 {result['top1']:.0%}, top-3 {result['top3']:.0%}, "
-          f"harmful recommended {result['harmful_recommended']}, avoid shown {result['avoid_shown']}, "
-          f"recommend p50 {result['p50_ms']:.0f} ms")
+    print(table(rows, ["split", "language", "questions", "top-1", "top-3", "harmful/no-effect recommended",
+                       "avoid shown", "recommend p50"]))
+    for split in ("tune", "validation"):
+        per = {r[1]: (float(r[3].rstrip("%")), float(r[4].rstrip("%"))) for r in rows if r[0] == split and r[1] != "all"}
+        if per:
+            gap1 = max(v[0] for v in per.values()) - min(v[0] for v in per.values())
+            gap3 = max(v[1] for v in per.values()) - min(v[1] for v in per.values())
+            print(f"{split}: gap between languages {gap1:.0f} points top-1, {gap3:.0f} points top-3")
 
 
 if __name__ == "__main__":

@@ -58,8 +58,26 @@ def run_library(show_failures: bool) -> tuple[dict, dict]:
     if show_failures:
         for qid, n in results["hybrid"][2]:
             if n < 0.75:
-                print(f"  weak hybrid query ({n:.2f}): {queries[qid]!r} -> {judged[int(qid)]['relevant']}")
+                print(f"  weak hybrid query ({n:.2f}, {judged[int(qid)].get('split')}): {queries[qid]!r} "
+                      f"-> {judged[int(qid)]['relevant']}")
     return results, {str(i): j for i, j in enumerate(judged)}
+
+
+def library_rows(res: dict, judged: dict) -> list[list[str]]:
+    """The judged library by split (tune, validation), whole and cross-lingual."""
+    rows = []
+    cross = {qid for qid, j in judged.items() if j["language"] != _lang_of_best(j)}
+    for split in ("tune", "validation"):
+        ids = {qid for qid, j in judged.items() if j.get("split") == split}
+        for label, subset in ((f"library {split}", ids), (f"library {split} cross-lingual", ids & cross)):
+            if not subset:
+                continue
+            for mode in MODES:
+                per = dict(res[mode][2])
+                zeros = sum(1 for q in subset if per[q] == 0)
+                rows.append([label, mode, f"{statistics.mean(per[q] for q in subset):.3f}", "",
+                             f"{len(subset)} ({zeros} at 0)"])
+    return rows
 
 
 def main() -> None:
@@ -78,19 +96,19 @@ def main() -> None:
             rows.append([folder.name, mode, f"{res[mode][0]:.3f}", f"{res[mode][1]:.3f}", str(len(res[mode][2]))])
     if not args.no_library:
         res, judged = run_library(args.failures)
-        for mode in MODES:
-            per = res[mode][2]
-            zeros = sum(1 for _, n in per if n == 0)
-            rows.append(["library (judged)", mode, f"{res[mode][0]:.3f}", f"{res[mode][1]:.3f}",
-                         f"{len(per)} ({zeros} at 0)"])
-        cross = [qid for qid, j in judged.items()
-                 if j["language"] != _lang_of_best(j)]
-        for mode in MODES:
-            per = dict(res[mode][2])
-            if cross:
-                rows.append(["library cross-lingual", mode,
-                             f"{statistics.mean(per[q] for q in cross):.3f}", "", str(len(cross))])
+        rows += library_rows(res, judged)
     print(table(rows, ["collection", "mode", "nDCG@10", "recall@100", "queries"]))
+    losses = _losses(rows)
+    print("hybrid >= best single mode on every collection" if not losses else
+          "hybrid below a single mode on: " + "; ".join(losses))
+
+
+def _losses(rows: list[list[str]]) -> list[str]:
+    by_collection: dict[str, dict[str, float]] = {}
+    for collection, mode, ndcg, *_ in rows:
+        by_collection.setdefault(collection, {})[mode] = float(ndcg)
+    return [f"{c} ({m['hybrid']:.3f} < {max(m['dense'], m['keyword']):.3f})" for c, m in by_collection.items()
+            if m["hybrid"] < max(m["dense"], m["keyword"]) - 1e-9]
 
 
 def _lang_of_best(judged: dict) -> str:

@@ -67,8 +67,10 @@ class ReindexReport:
     seconds: float
 
 
-def reindex(hub, progress: bool = True, on_group: Callable[[int], Any] | None = None) -> ReindexReport:  # type: ignore[no-untyped-def]
-    """Re-embed every passage of ``hub``'s catalog with its configured model."""
+def reindex(hub, progress: bool = True, on_group: Callable[[int], Any] | None = None,  # type: ignore[no-untyped-def]
+            group_passages: int = GROUP) -> ReindexReport:
+    """Re-embed every passage of ``hub``'s catalog with its configured model. ``on_group`` is
+    called after each group is in the cache, with the count embedded so far."""
     import time
 
     from ingest.pipeline import passage_payload, passage_texts
@@ -88,7 +90,7 @@ def reindex(hub, progress: bool = True, on_group: Callable[[int], Any] | None = 
         embedded = 0
         try:
             # Pass 1: every passage's vector into the cache, a group at a time (resumable).
-            for group in _groups(catalog, docs):
+            for group in _groups(catalog, docs, group_passages):
                 _, computed = embedder.embed_cached(passage_texts(group, annotate), hub.embedding_cache,
                                                     settings.embed_batch_size)
                 embedded += computed
@@ -100,7 +102,7 @@ def reindex(hub, progress: bool = True, on_group: Callable[[int], Any] | None = 
         # Pass 2: swap. Every vector now comes from the cache.
         semantic = hub.semantic
         semantic.reset()
-        for group in _groups(catalog, docs):
+        for group in _groups(catalog, docs, group_passages):
             vectors, _ = embedder.embed_cached(passage_texts(group, annotate), hub.embedding_cache)
             ids = [c.id for d in group for c in d.chunks]
             payloads = [passage_payload(d, c) for d in group for c in d.chunks]
@@ -114,13 +116,13 @@ def reindex(hub, progress: bool = True, on_group: Callable[[int], Any] | None = 
     return ReindexReport(target, previous, total, embedded, time.perf_counter() - started)
 
 
-def _groups(catalog, docs):  # type: ignore[no-untyped-def]
+def _groups(catalog, docs, limit: int):  # type: ignore[no-untyped-def]
     group, size = [], 0
     for doc in docs:
         doc.chunks = catalog.chunks_of(doc.id)
         group.append(doc)
         size += len(doc.chunks)
-        if size >= GROUP:
+        if size >= limit:
             yield group
             group, size = [], 0
     if group:

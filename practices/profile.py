@@ -24,6 +24,7 @@ EMMIE = {
     "implementation": "Implementation",
     "economic_cost": "Economic cost",
 }
+SUMMARY_HEADINGS = {"en": "Summary", "fr": "Résumé", "es": "Resumen"}
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
@@ -51,10 +52,20 @@ class Practice:
     doc_id: str
     language: str
     related: list[str] = field(default_factory=list)
+    #: The summary in each language the profile gives (the original and translations).
+    summaries: dict[str, str] = field(default_factory=dict)
+
+    def summary_in(self, language: str) -> str:
+        """The summary in the reader's language when the profile has it, else the original."""
+        return self.summaries.get(language) or self.summary
+
+    def name_in(self, language: str) -> str:
+        return self.names.get(language) or self.name
 
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id, "name": self.name, "names": self.names, "summary": self.summary,
+            "summaries": self.summaries,
             "rating": self.rating.key, "rating_label": self.rating.label, "rating_meaning": self.rating.meaning,
             "prevention_level": self.levels, "themes": self.themes, "populations": self.populations,
             "settings": self.settings, "related_tools": self.related_tools, "emmie": self.emmie,
@@ -96,6 +107,11 @@ def validate(source: str, path: Path, loaded: LoadedDocument) -> LoadedDocument:
         raise bad("evidence", f"unknown rating {raw_rating!r}; use one of {', '.join(SCALE)}")
     if not str(meta.get("summary") or "").strip():
         raise bad("summary", "missing")
+    for key in ("names", "summaries"):
+        value = meta.get(key)
+        if value is not None and (not isinstance(value, dict)
+                                  or any(not isinstance(v, str) for v in value.values())):
+            raise bad(key, "must map a language code (en, fr, es) to a text")
     for level in _list(meta.get("prevention_level")):
         if level.lower() not in LEVELS:
             raise bad("prevention_level", f"unknown level {level!r}; use primary, secondary or tertiary")
@@ -135,7 +151,15 @@ def validate(source: str, path: Path, loaded: LoadedDocument) -> LoadedDocument:
     # question in English finds a profile written in Spanish, and "for youth" finds youth work.
     summary = " ".join([str(name) + ("" if not known_as else f" ({'; '.join(known_as)})") + ".",
                         str(meta["summary"]).strip(), *facts])
-    sections = [Section(text=summary, heading="Summary")]
+    sections = [Section(text=summary, heading=SUMMARY_HEADINGS.get(loaded.language or "en", "Summary"))]
+    # The name and summary in the other languages (translations the profile carries) are
+    # passages of their own: a question in Spanish meets the Spanish summary of an English
+    # profile, and both encoders and the keyword index see a text in one language.
+    summaries = meta.get("summaries") if isinstance(meta.get("summaries"), dict) else {}
+    for lang, text in sorted(summaries.items()):
+        if str(text or "").strip() and lang != loaded.language:
+            label = str(names.get(lang) or name)
+            sections.append(Section(text=f"{label}. {str(text).strip()}", heading=SUMMARY_HEADINGS.get(lang, "Summary")))
     for key, heading in EMMIE.items():
         if str(emmie.get(key) or "").strip():
             sections.append(Section(text=str(emmie[key]).strip(), heading=heading))
@@ -180,4 +204,6 @@ def practice_from_document(doc: Document) -> Practice:
         emmie={k: str(v).strip() for k, v in (meta.get("emmie") or {}).items() if k in EMMIE},
         sources=sources, doc_id=doc.id, language=doc.language,
         related=_list(meta.get("related_practices")),
+        summaries={**{str(k): str(v).strip() for k, v in (meta.get("summaries") or {}).items() if v},
+                   doc.language: str(meta.get("summary", "")).strip()},
     )

@@ -3,8 +3,8 @@ which passages say so.
 
 A practice scores by two kinds of relevance: its own profile (summary and EMMIE notes) and the
 passages of the evidence linked to it (``linking.py``). Relevance is then weighted by the
-strength of evidence. Practices rated harmful are never recommended: when they match they are
-listed under "avoid", with the evidence against them.
+strength of evidence. Practices rated harmful or no effect are never recommended: when they
+match they are listed under "avoid", with the evidence against them.
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ ALTERNATIVE_SHARE = 0.9
 AVOID_RANK = 3
 #: ... and is at least this relevant compared with the best match.
 AVOID_SHARE = 0.75
+#: Ratings never recommended: rigorous evaluations found that these do not work or do harm.
+NOT_RECOMMENDED = {"harmful", "no-effect"}
 CONTEXT_KEYS = {"population": "populations", "setting": "settings", "level": "levels", "theme": "themes"}
 UNIVERSAL = {"general", "all", "everyone", "general population", "any"}
 
@@ -203,21 +205,22 @@ def recommend(searcher, catalog, practices: list[Practice], links: list[dict], f
     # A question that matches a harmful practice is a question about its goal: the practices
     # its profile names as alternatives (related_practices) are lifted towards its relevance.
     by_id = {r.practice.id: r for r in scored}
-    for harmful in [r for r in scored if r.practice.rating.key == "harmful"]:
+    for harmful in [r for r in scored if r.practice.rating.key in NOT_RECOMMENDED]:
         for alt_id in harmful.practice.related:
             alt = by_id.get(alt_id)
-            if alt is not None and alt.practice.rating.key != "harmful":
+            if alt is not None and alt.practice.rating.key not in NOT_RECOMMENDED:
                 lifted = max(alt.relevance, ALTERNATIVE_SHARE * harmful.relevance)
                 alt.score *= lifted / alt.relevance
                 alt.relevance = lifted
-    adopt = sorted((r for r in scored if r.practice.rating.key != "harmful"), key=lambda r: (-r.score, r.practice.id))
+    adopt = sorted((r for r in scored if r.practice.rating.key not in NOT_RECOMMENDED),
+                   key=lambda r: (-r.score, r.practice.id))
     # A harmful practice is shown (under "avoid") when, by relevance alone, it is among the
     # best answers to the question: the manager asking about prison visits for teenagers must
     # see the warning, the one asking about bus stops need not.
     by_relevance = sorted(scored, key=lambda r: -r.relevance)
     top_relevance = by_relevance[0].relevance if by_relevance else 0.0
     head = {id(r) for r in by_relevance[:AVOID_RANK]}
-    avoid = [r for r in by_relevance if r.practice.rating.key == "harmful" and id(r) in head
+    avoid = [r for r in by_relevance if r.practice.rating.key in NOT_RECOMMENDED and id(r) in head
              and r.relevance >= AVOID_SHARE * top_relevance]
     return Advice(question=question, recommendations=adopt[:limit], avoid=avoid, context=context,
                   took_ms=(time.perf_counter() - started) * 1000)

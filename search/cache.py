@@ -29,6 +29,11 @@ class EmbeddingCache:
     def close(self) -> None:
         self._db.close()
 
+    def clear(self) -> None:
+        """Forget every vector (they are only a cache: the next embedding computes again)."""
+        with self._lock:
+            self._db.execute("DELETE FROM vectors")
+
     def embed(self, model: str, texts: Sequence[str], compute: Callable[[list[str]], np.ndarray]
               ) -> tuple[np.ndarray, int]:
         """Vectors for ``texts`` in order, and how many had to be computed."""

@@ -20,6 +20,7 @@ from typing import Sequence
 
 import numpy as np
 
+from hub.settings import DEFAULT_MODEL
 from search import encoders
 from search.encoders import Encoder
 
@@ -36,7 +37,7 @@ def model_name(model: str) -> str:
 class Embedder:
     """Encodes passages and questions into unit vectors (cosine similarity = dot product)."""
 
-    def __init__(self, model: str = "use-m3+minilm", shares: dict[str, float] | None = None) -> None:
+    def __init__(self, model: str = DEFAULT_MODEL, shares: dict[str, float] | None = None) -> None:
         """``shares``: question language ('en', 'other') -> the first encoder's share of the
         score (the second gets the rest); ignored for a single encoder."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -37,7 +37,8 @@ def settings_for(home: Path, **overrides) -> Settings:
 def embedder():
     from search.embedder import Embedder
 
-    return Embedder()
+    settings = Settings()
+    return Embedder(settings.model, {"en": settings.model_share, "other": settings.model_share_other})
 
 
 @pytest.fixture

