@@ -66,14 +66,19 @@ def sentence_pool() -> list[tuple[str, str, str]]:
 
 
 def sentence_vectors(sentences: list[str]) -> np.ndarray:
-    digest = hashlib.sha1("\n".join(sentences).encode()).hexdigest()[:12]
+    from hub.settings import Settings
+
+    digest = hashlib.sha1("\n".join([Settings.from_env().model, *sentences]).encode()).hexdigest()[:12]
     path = SCALE / f"sentences-{digest}.npy"
     if path.exists():
         return np.load(path)
     from search.embedder import Embedder
 
     started = time.perf_counter()
-    vectors = Embedder().embed(sentences, batch_size=64)
+    from hub.settings import Settings
+
+    settings = Settings.from_env()
+    vectors = Embedder(settings.model).embed(sentences, batch_size=64)
     print(f"embedded {len(sentences)} sentences in {time.perf_counter() - started:.0f}s (cached in {path})",
           file=sys.stderr)
     SCALE.mkdir(parents=True, exist_ok=True)
@@ -115,11 +120,17 @@ def write_corpus(pool: list[tuple[str, str, str]], documents: int) -> Path:
 class MeanOfSentences:
     """Stands in for the model at build time only: mean of the real sentence vectors found in a text."""
 
-    name = "mean-of-sentences"
-
     def __init__(self, pool: list[tuple[str, str, str]], vectors: np.ndarray) -> None:
+        from hub.settings import Settings
+        from search.embedder import model_name
+
+        # It stands in for the configured model, whose name the home records (hub/models.py).
+        self.name = model_name(Settings.from_env().model)
         self.index = {s: i for i, (_, _, s) in enumerate(pool)}
         self.vectors = vectors
+
+    def embed_cached(self, texts: list[str], cache, batch_size: int = 32):  # type: ignore[no-untyped-def]
+        return self.embed(texts, batch_size), len(texts)
 
     def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         out = np.zeros((len(texts), self.vectors.shape[1]), dtype=np.float32)
@@ -134,7 +145,9 @@ def build(size: int, pool, vectors, docs_per_passage: float = 1 / 20) -> Path:
     from hub.core import Hub
     from hub.settings import Settings
 
-    home = SCALE / f"home-{size}"
+    from search.embedder import model_name
+
+    home = SCALE / f"home-{size}-{model_name(Settings.from_env().model)}"
     if (home / ".complete").exists():
         if not (home / "terms.sqlite").exists():  # built before the BM25 matrix existed: fill it once
             from hub.core import Hub

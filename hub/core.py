@@ -63,8 +63,7 @@ class Hub:
             if self._embedder is None:
                 from search.embedder import Embedder
 
-                self._embedder = Embedder(self.settings.model, {"en": self.settings.model_share,
-                                                                "other": self.settings.model_share_other})
+                self._embedder = Embedder(self.settings.model, self.settings.model_share)
             return self._embedder
 
     def _check_model(self) -> None:

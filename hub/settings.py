@@ -29,10 +29,9 @@ class Settings:
     #: by '+', or a local sentence-transformers folder. Recorded in the home at the first
     #: ingest; another value later is refused until `hub reindex` re-embeds.
     model: str = DEFAULT_MODEL
-    #: With two encoders: the first one's share of an English question's dense score ...
-    model_share: float = 0.5
-    #: ... and of a French or Spanish question's (the multilingual encoder carries these).
-    model_share_other: float = 0.5
+    #: With two encoders: the first one's share of a passage's dense score where both read the
+    #: question's and the passage's language (an English-only encoder has no say elsewhere).
+    model_share: float = 0.2
     #: Point at a Qdrant server instead of the embedded store under ``home``.
     qdrant_url: str | None = None
     qdrant_api_key: str | None = None
@@ -53,12 +52,18 @@ class Settings:
     #: Fuse passages then take each document's best ("passage"), or fuse each retriever's
     #: best passage per document ("document").
     fusion_level: str = "passage"
-    #: Share of the dense ranking in weighted fusion; the keyword ranking gets the rest.
-    dense_weight: float = 0.5
-    #: Share of the dense ranking for French and Spanish queries. On the judged library equal
-    #: shares won (bench/quality.py: 0.932 at 0.5, 0.924 at 0.2); lower it where most questions
-    #: seek documents written in another language, which the English-trained model matches poorly.
-    dense_weight_other: float = 0.5
+    #: Share of the dense ranking in weighted fusion for English questions; the keyword ranking
+    #: gets the rest. Tuned on the tuning halves only (bench/tune.py; README).
+    dense_weight: float = 0.6
+    #: The same for French and Spanish questions, whose answers are more often in another
+    #: language, where the keyword index cannot follow.
+    dense_weight_other: float = 0.7
+    #: Add the English labels of the thesaurus concepts a question names to the text the dense
+    #: encoders read (the keyword index always gets every language's labels).
+    dense_expansion: bool = False
+    #: With two encoders: the keyword ranking's weight shrinks with the share of the best dense
+    #: passages written in another language than the question (search/hybrid.py).
+    keyword_confidence: bool = True
     #: Pseudo-relevance feedback: the query vector moves towards the top fused passages
     #: (Rocchio) and the dense search runs again. 0 turns it off.
     feedback_passages: int = 5

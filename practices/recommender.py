@@ -19,14 +19,14 @@ from practices.profile import Practice
 from search.query import parse_query
 from search.snippets import make_snippet
 
-PROFILE_SHARE = 0.7
+PROFILE_SHARE = 0.4
 #: How much the evidence rating moves a score: 1 - EVIDENCE_SHARE * (1 - weight).
 EVIDENCE_SHARE = 0.4
 REASONS = 3
 #: Lift for a practice whose profile names the asked population, setting, level or theme.
 CONTEXT_BONUS = 1.2
 #: Share of relevance that comes from thesaurus concepts shared by question and profile.
-CONCEPT_SHARE = 0.5
+CONCEPT_SHARE = 0.25
 #: Steepness of the rank-to-score curve for profiles and evidence documents.
 RANK_K = 2
 #: How close to a matched harmful practice's relevance its named alternatives are lifted.

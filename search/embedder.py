@@ -26,6 +26,8 @@ from search.encoders import Encoder
 
 #: Dimensions of the packaged encoders, known without loading them.
 _DIMS = {"use-m3": 512, "minilm": 384, "e5-small": 384}
+#: Encoders that read one language only: their cosine means nothing for a text in another.
+_READS = {"minilm": frozenset({"en"})}
 
 
 def model_name(model: str) -> str:
@@ -37,9 +39,9 @@ def model_name(model: str) -> str:
 class Embedder:
     """Encodes passages and questions into unit vectors (cosine similarity = dot product)."""
 
-    def __init__(self, model: str = DEFAULT_MODEL, shares: dict[str, float] | None = None) -> None:
-        """``shares``: question language ('en', 'other') -> the first encoder's share of the
-        score (the second gets the rest); ignored for a single encoder."""
+    def __init__(self, model: str = DEFAULT_MODEL, share: float = 0.5) -> None:
+        """``share``: the first encoder's share of a cosine where both encoders read the
+        question's and the passage's language (the second gets the rest)."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -55,7 +57,7 @@ class Embedder:
             from hub.errors import HubError
 
             raise HubError(f"HUB_MODEL {model!r}: name one encoder, or two joined by '+'")
-        self.shares = {"en": 0.5, "other": 0.5, **(shares or {})}
+        self.share = share
         self._encoders: dict[str, Encoder] = {}
         self._load_lock = threading.Lock()
         self._queries: dict[tuple[str, str], np.ndarray] = {}
@@ -110,21 +112,67 @@ class Embedder:
             return pieces[0], computed
         return np.hstack(pieces) / np.float32(np.sqrt(len(pieces))), computed
 
-    # --- questions ----------------------------------------------------------------------------
-    def embed_query(self, text: str, language: str = "en") -> np.ndarray:
-        """One question's vector, weighted for its language; the last thousand are remembered
-        (paging, facets and the advice page's own searches ask for the same text again)."""
-        key = (text, "en" if language == "en" else "other")
+    # --- reading each other's languages ----------------------------------------------------------
+    def reads(self, part: str, language: str) -> bool:
+        languages = _READS.get(part, None) if part in _DIMS else self.encoder(part).languages
+        return languages is None or language in languages
+
+    def split(self, vectors: np.ndarray) -> list[np.ndarray]:
+        """Stored (joined) vectors back into each encoder's unit vectors."""
+        if len(self.parts) == 1:
+            return [vectors]
+        scale = np.float32(np.sqrt(len(self.parts)))
+        out, start = [], 0
+        for part in self.parts:
+            dim = _DIMS.get(part) or self.encoder(part).dim
+            out.append(vectors[:, start:start + dim] * scale)
+            start += dim
+        return out
+
+    def query_parts(self, text: str) -> list[np.ndarray]:
+        """Each encoder's own unit vector for a question (remembered like embed_query's)."""
+        key = (text, "parts")
         cached = self._queries.get(key)
         if cached is None:
-            pieces = [self.encoder(p).encode_query(text) for p in self.parts]
+            cached = np.hstack([self.encoder(p).encode_query(text) for p in self.parts]).astype(np.float32)
+            cached.setflags(write=False)
+            with self._queries_lock:
+                self._queries[key] = cached
+        return self.split(cached[None, :] / np.float32(np.sqrt(len(self.parts))))
+
+    def scores(self, question: list[np.ndarray], passages: np.ndarray, question_language: str,
+               passage_languages: list[str]) -> np.ndarray:
+        """Cosines of a question with stored passages, each encoder voting only where it reads
+        both languages (MiniLM: an English question and an English passage); the others share
+        its vote. With every encoder reading, the weights are the configured shares."""
+        parts = self.split(passages)
+        if len(parts) == 1:
+            return parts[0] @ question[0].ravel()
+        cosines = np.stack([p @ q.ravel() for p, q in zip(parts, question)])  # encoders x passages
+        base = np.array([self.share, 1.0 - self.share], dtype=np.float32)[:, None]
+        reads = np.array([[self.reads(p, question_language) and self.reads(p, lang) for lang in passage_languages]
+                          for p in self.parts], dtype=np.float32)
+        weights = base * reads
+        total = weights.sum(axis=0)
+        weights = np.where(total > 0, weights / np.maximum(total, 1e-9), 1.0 / len(self.parts))
+        return (weights * cosines).sum(axis=0)
+
+    # --- questions ----------------------------------------------------------------------------
+    def embed_query(self, text: str, language: str = "en") -> np.ndarray:
+        """One question's vector for a scan of the stored vectors: an encoder that cannot read
+        the question's language gets no weight. The last thousand are remembered (paging,
+        facets and the advice page's own searches ask for the same text again)."""
+        key = (text, language)
+        cached = self._queries.get(key)
+        if cached is None:
+            pieces = self.query_parts(text)
             if len(pieces) == 1:
-                cached = np.asarray(pieces[0], dtype=np.float32)
+                cached = np.asarray(pieces[0], dtype=np.float32).ravel()
             else:
-                share = self.shares[key[1]]
-                weights = np.array([share, 1.0 - share], dtype=np.float32)
+                weights = np.array([self.share, 1.0 - self.share], dtype=np.float32)
+                weights *= np.array([self.reads(p, language) for p in self.parts], dtype=np.float32)
                 weights /= float(np.linalg.norm(weights)) or 1.0
-                cached = np.hstack([w * v for w, v in zip(weights, pieces)]).astype(np.float32)
+                cached = np.hstack([w * v.ravel() for w, v in zip(weights, pieces)]).astype(np.float32)
             cached.setflags(write=False)
             with self._queries_lock:
                 self._queries[key] = cached

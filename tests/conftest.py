@@ -38,7 +38,7 @@ def embedder():
     from search.embedder import Embedder
 
     settings = Settings()
-    return Embedder(settings.model, {"en": settings.model_share, "other": settings.model_share_other})
+    return Embedder(settings.model, settings.model_share)
 
 
 @pytest.fixture
