@@ -19,7 +19,7 @@ from practices.profile import Practice
 from search.query import parse_query
 from search.snippets import make_snippet
 
-PROFILE_SHARE = 0.4
+PROFILE_SHARE = 0.7
 #: How much the evidence rating moves a score: 1 - EVIDENCE_SHARE * (1 - weight).
 EVIDENCE_SHARE = 0.4
 REASONS = 3

@@ -69,11 +69,17 @@ def test_two_encoders_share_one_vector(embedder: Embedder) -> None:
     q_text = "does better lighting cut crime"
     cos_use = use.encode(passages) @ use.encode_query(q_text)
     cos_minilm = minilm.encode(passages) @ minilm.encode_query(q_text)
-    for language, share in (("en", embedder.shares["en"]), ("fr", embedder.shares["other"])):
-        q = embedder.embed_query(q_text, language)
-        assert abs(float(np.linalg.norm(q)) - 1.0) < 1e-5
-        expected = (share * cos_use + (1 - share) * cos_minilm) / (np.sqrt(2) * np.hypot(share, 1 - share))
-        assert np.allclose(joined @ q, expected, atol=1e-4)
+    share = embedder.share
+    # An English question: both encoders, weighted by the share.
+    q = embedder.embed_query(q_text, "en")
+    assert abs(float(np.linalg.norm(q)) - 1.0) < 1e-5
+    expected = (share * cos_use + (1 - share) * cos_minilm) / (np.sqrt(2) * np.hypot(share, 1 - share))
+    assert np.allclose(joined @ q, expected, atol=1e-4)
+    # A French question: MiniLM cannot read it, so the multilingual encoder alone scores it.
+    assert np.allclose(joined @ embedder.embed_query(q_text, "fr"), cos_use / np.sqrt(2), atol=1e-4)
+    # Re-scoring by language: MiniLM votes on the English passage only.
+    scores = embedder.scores(embedder.query_parts(q_text), joined, "en", ["en", "fr"])
+    assert np.allclose(scores, [share * cos_use[0] + (1 - share) * cos_minilm[0], cos_use[1]], atol=1e-4)
 
 
 def test_model_names_are_canonical() -> None:

@@ -11,8 +11,10 @@ import yaml
 from bench._common import ndcg_at
 from tests.conftest import DOCUMENTS, JUDGED
 
-#: The floor the tests enforce; bench/quality.py prints the current figure.
-NDCG_FLOOR = 0.90
+#: The floor the tests enforce over both halves (151 questions, 72 of them written as managers
+#: describe a situation); bench/quality.py prints the current figures per half (0.944 tuning,
+#: 0.878 validation).
+NDCG_FLOOR = 0.88
 
 
 def _judged(name: str) -> list[dict]:
@@ -49,13 +51,12 @@ def test_hybrid_ndcg_floor_on_judged_queries(documents_hub) -> None:
 
 
 def test_hybrid_keeps_up_with_the_best_retriever(documents_hub) -> None:
-    """Fusion must not cost quality: well above dense alone, and within a point of keyword
-    alone, which on this library of named programmes and places is very strong (0.951 against
-    hybrid 0.945; on Cranfield hybrid leads both, 0.433 against 0.384 and 0.378: bench/quality.py)."""
+    """Fusion must never cost quality: hybrid at least as good as the better of dense and keyword
+    alone (bench/quality.py checks the same on every collection and each half)."""
     hybrid = statistics.mean(s for s, _ in _ndcg(documents_hub, "hybrid"))
     keyword = statistics.mean(s for s, _ in _ndcg(documents_hub, "keyword"))
     dense = statistics.mean(s for s, _ in _ndcg(documents_hub, "dense"))
-    assert hybrid > dense + 0.05 and hybrid >= keyword - 0.01, (hybrid, keyword, dense)
+    assert hybrid >= max(dense, keyword), (hybrid, keyword, dense)
 
 
 def test_cross_lingual_queries_find_the_other_language(documents_hub) -> None:
