@@ -31,12 +31,21 @@ def score(hub, queries: dict[str, str], qrels: dict[str, dict[str, int]], key) -
     return {q: ndcg_at([key(h) for h in hub.search(t, limit=10).hits], qrels[q]) for q, t in queries.items()}
 
 
+def _value(text: str):  # type: ignore[no-untyped-def]
+    if text in ("true", "false"):
+        return text == "true"
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--grid", nargs="*", default=DEFAULT_GRID)
     parser.add_argument("--no-cranfield", action="store_true")
     args = parser.parse_args()
-    grid = {k: [float(v) for v in vs.split(",")] for k, vs in (g.split("=") for g in args.grid)}
+    grid = {k: [_value(v) for v in vs.split(",")] for k, vs in (g.split("=") for g in args.grid)}
     judged = judged_library("tune")
     lib_q = {str(i): j["query"] for i, j in enumerate(judged)}
     lib_rel = {str(i): {n: int(g) for n, g in j["relevant"].items()} for i, j in enumerate(judged)}
