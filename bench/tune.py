@@ -35,7 +35,7 @@ def _value(text: str):  # type: ignore[no-untyped-def]
     if text in ("true", "false"):
         return text == "true"
     try:
-        return float(text)
+        return int(text) if text.isdigit() else float(text)
     except ValueError:
         return text
 

@@ -25,6 +25,7 @@ EMMIE = {
     "economic_cost": "Economic cost",
 }
 SUMMARY_HEADINGS = {"en": "Summary", "fr": "Résumé", "es": "Resumen"}
+SITUATION_HEADINGS = {"en": "When it fits", "fr": "Quand y recourir", "es": "Cuándo recurrir a ella"}
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
@@ -107,6 +108,10 @@ def validate(source: str, path: Path, loaded: LoadedDocument) -> LoadedDocument:
         raise bad("evidence", f"unknown rating {raw_rating!r}; use one of {', '.join(SCALE)}")
     if not str(meta.get("summary") or "").strip():
         raise bad("summary", "missing")
+    situations = meta.get("situations")
+    if situations is not None and (not isinstance(situations, dict) or any(
+            not isinstance(v, list) or any(not isinstance(t, str) for t in v) for v in situations.values())):
+        raise bad("situations", "must map a language code (en, fr, es) to a list of sentences")
     for key in ("names", "summaries"):
         value = meta.get(key)
         if value is not None and (not isinstance(value, dict)
@@ -160,6 +165,14 @@ def validate(source: str, path: Path, loaded: LoadedDocument) -> LoadedDocument:
         if str(text or "").strip() and lang != loaded.language:
             label = str(names.get(lang) or name)
             sections.append(Section(text=f"{label}. {str(text).strip()}", heading=SUMMARY_HEADINGS.get(lang, "Summary")))
+    # Typical situations where the practice fits, in each language: a manager describes a
+    # problem, not a practice, and these passages speak the same way.
+    situations = meta.get("situations") if isinstance(meta.get("situations"), dict) else {}
+    for lang, items in sorted(situations.items()):
+        texts = [str(t).strip() for t in (items or []) if str(t).strip()]
+        if texts:
+            label = str(names.get(lang) or name)
+            sections.append(Section(text=f"{label}. " + " ".join(texts), heading=SITUATION_HEADINGS.get(lang, "When it fits")))
     for key, heading in EMMIE.items():
         if str(emmie.get(key) or "").strip():
             sections.append(Section(text=str(emmie[key]).strip(), heading=heading))

@@ -264,3 +264,20 @@ def test_practice_page_shows_the_strongest_links_first_and_caps_them(library_hom
         assert "p. 2" in page
         api = TestClient(create_app(hub)).get("/api/practices/hot-spots-policing").json()
         assert len(api["links"]) == len(others) + len(cited) and api["links"][0]["kind"] == "source"
+
+
+@pytest.mark.parametrize("questions, first", [
+    (["The paths through the park are pitch dark on winter evenings and people avoid them.",
+      "Les allées du parc sont plongées dans le noir les soirs d'hiver et les gens les évitent.",
+      "Los senderos del parque quedan a oscuras en las tardes de invierno y la gente los evita."],
+     {"street-lighting", "cpted"}),
+    (["Victims want to meet the young person who hurt them and be repaired.",
+      "Les victimes veulent rencontrer le jeune qui leur a fait du tort et obtenir réparation.",
+      "Las víctimas quieren reunirse con el joven que les hizo daño y ser reparadas."],
+     {"restorative-justice"}),
+])
+def test_the_same_question_in_three_languages_gets_the_same_advice(library_hub, questions, first) -> None:
+    """Profiles written in one language, questions asked in another: the first practice and the
+    practices rated harmful or no effect do not depend on the language of the question."""
+    tops = [[r.practice.id for r in library_hub.recommend(q, limit=3).recommendations] for q in questions]
+    assert all(top[0] in first for top in tops), tops

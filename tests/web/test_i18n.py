@@ -37,6 +37,9 @@ def test_language_from_browser_then_from_the_switch(library_hub) -> None:
     assert switched.status_code == 303 and switched.headers["location"] == "/practices"
     page = client.get("/practices", headers={"Accept-Language": "fr"})
     assert '<html lang="es">' in page.text and "Prácticas" in page.text
+    # Profiles speak the reader's language: the Spanish summary of an English profile.
+    assert "Sistemas de cámaras en espacios públicos y semipúblicos" in page.text
+    assert "Camera systems in public and semi-public places" not in page.text
     assert '<html lang="en">' in TestClient(create_app(library_hub)).get("/").text
 
 
