@@ -20,12 +20,14 @@ ADVICE = JUDGED.with_name("advice.yaml")
 
 
 def evaluate(hub, judged: list[dict], show: bool = False) -> dict:
-    top1, top3, leaks, avoided, times = [], [], 0, [], []
+    top1, top3, leaks, avoided, times, firsts = [], [], 0, [], [], {}
     for item in judged:
         started = time.perf_counter()
         advice = hub.recommend(item["question"], limit=5, context=item.get("context") or {})
         times.append((time.perf_counter() - started) * 1000)
         ids = [r.practice.id for r in advice.recommendations]
+        if item.get("group"):
+            firsts.setdefault(item["group"], set()).add(ids[0] if ids else None)
         good = set(item["appropriate"])
         top1.append(bool(ids) and ids[0] in good)
         top3.append(bool(good & set(ids[:3])))
@@ -38,7 +40,9 @@ def evaluate(hub, judged: list[dict], show: bool = False) -> dict:
     return {"questions": len(judged), "top1": statistics.mean(top1) if top1 else 0.0,
             "top3": statistics.mean(top3) if top3 else 0.0,
             "harmful_recommended": leaks, "avoid_shown": f"{sum(avoided)}/{len(avoided)}",
-            "p50_ms": sorted(times)[len(times) // 2] if times else 0.0}
+            "p50_ms": sorted(times)[len(times) // 2] if times else 0.0,
+            # situations asked in three languages whose three questions got the same first practice
+            "same_first": f"{sum(len(f) == 1 for f in firsts.values())}/{len(firsts)}"}
 
 
 def main() -> None:
@@ -55,10 +59,11 @@ def main() -> None:
             items = [j for j in half if language == "all" or j["language"] == language]
             r = evaluate(hub, items, args.show and language == "all")
             rows.append([split, language, str(r["questions"]), f"{r['top1']:.0%}", f"{r['top3']:.0%}",
-                         str(r["harmful_recommended"]), r["avoid_shown"], f"{r['p50_ms']:.0f} ms"])
+                         str(r["harmful_recommended"]), r["avoid_shown"],
+                         r["same_first"] if language == "all" else "", f"{r['p50_ms']:.0f} ms"])
     hub.close()
     print(table(rows, ["split", "language", "questions", "top-1", "top-3", "harmful/no-effect recommended",
-                       "avoid shown", "recommend p50"]))
+                       "avoid shown", "same first practice in en/fr/es", "recommend p50"]))
     for split in ("tune", "validation"):
         per = {r[1]: (float(r[3].rstrip("%")), float(r[4].rstrip("%"))) for r in rows if r[0] == split and r[1] != "all"}
         if per:

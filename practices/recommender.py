@@ -16,6 +16,7 @@ from typing import Any
 from hub.errors import InvalidQuery
 from practices.forums import Forum, forums_for
 from practices.profile import Practice
+from search.hybrid import query_language
 from search.query import parse_query
 from search.snippets import make_snippet
 
@@ -135,11 +136,19 @@ def recommend(searcher, catalog, practices: list[Practice], links: list[dict], f
                        if evidence_types else {})
     chunks = catalog.chunks_by_ids(list(profile_scores) + list(evidence_scores))
 
+    # A profile is matched on the passages it has in the question's language (its summary and
+    # typical situations exist in all three): its notes and body, written in one language only,
+    # would favour the profiles written in the question's language. A profile without such
+    # passages is matched on all of its own.
+    own = _language_headings(query_language(parsed.text))
     best_profile: dict[str, float] = {}
     best_profile_chunk: dict[str, str] = {}
+    speaks = {chunks[cid].doc_id for cid in profile_scores if cid in chunks and chunks[cid].heading in own}
     for cid, score in profile_scores.items():
         chunk = chunks.get(cid)
-        if chunk and score > best_profile.get(chunk.doc_id, -1):
+        if chunk is None or (chunk.doc_id in speaks and chunk.heading not in own):
+            continue
+        if score > best_profile.get(chunk.doc_id, -1):
             best_profile[chunk.doc_id], best_profile_chunk[chunk.doc_id] = score, cid
     doc_passages: dict[str, list[tuple[float, str]]] = {}
     for cid, score in evidence_scores.items():
@@ -224,6 +233,12 @@ def recommend(searcher, catalog, practices: list[Practice], links: list[dict], f
              and r.relevance >= AVOID_SHARE * top_relevance]
     return Advice(question=question, recommendations=adopt[:limit], avoid=avoid, context=context,
                   took_ms=(time.perf_counter() - started) * 1000)
+
+
+def _language_headings(language: str) -> set[str]:
+    from practices.profile import SITUATION_HEADINGS, SUMMARY_HEADINGS
+
+    return {SUMMARY_HEADINGS.get(language, "Summary"), SITUATION_HEADINGS.get(language, "When it fits")}
 
 
 def _concept_scores(thesaurus, practices: list[Practice], question: str) -> dict[str, float]:  # type: ignore[no-untyped-def]
