@@ -277,7 +277,9 @@ def main() -> None:
         r["index_mb"] = {name: size_mb(home / name) if (home / name).is_dir() else (home / name).stat().st_size / 1048576
                          for name in ("qdrant", "vectors.sqlite", "whoosh", "catalog.sqlite") if (home / name).exists()}
         rows.append(r)
-    print(f"model: MiniLM (query embedding included); {args.queries} queries per size, each also run with a "
+    from hub.settings import Settings
+
+    print(f"model: {Settings.from_env().model} (query embedding included); {args.queries} queries per size, each also run with a "
           f"filter (language / type / year / tag in turn); recommend over {max(200, args.queries // 2)} questions")
     head = (f"{'passages':>9} {'docs':>6} | {'search p50':>10} {'p95':>6} {'p99':>6} | {'filtered p50':>12} {'p95':>6} "
             f"{'p99':>6} | {'recommend p50':>13} {'p95':>6} {'p99':>6} | {'start-up':>8} | {'peak RSS':>8} | index MB")

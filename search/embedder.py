@@ -60,7 +60,7 @@ class Embedder:
         self.share = share
         self._encoders: dict[str, Encoder] = {}
         self._load_lock = threading.Lock()
-        self._queries: dict[tuple[str, str], np.ndarray] = {}
+        self._queries: dict[tuple, np.ndarray] = {}
         self._queries_lock = threading.Lock()
 
     # --- the encoders -------------------------------------------------------------------------
@@ -129,15 +129,20 @@ class Embedder:
             start += dim
         return out
 
-    def query_parts(self, text: str) -> list[np.ndarray]:
-        """Each encoder's own unit vector for a question (remembered like embed_query's)."""
-        key = (text, "parts")
-        cached = self._queries.get(key)
+    def query_parts(self, text: str, language: str = "en") -> list[np.ndarray]:
+        """Each encoder's own unit vector for a question, zero for an encoder that cannot read
+        its language (it has no say then, and MiniLM's 6 ms are saved). Remembered like
+        embed_query's."""
+        reading = tuple(self.reads(p, language) for p in self.parts)
+        key = (text, reading)
+        cached = self._queries.get(key)  # type: ignore[call-overload]
         if cached is None:
-            cached = np.hstack([self.encoder(p).encode_query(text) for p in self.parts]).astype(np.float32)
+            dims = [_DIMS.get(p) or self.encoder(p).dim for p in self.parts]
+            cached = np.hstack([self.encoder(p).encode_query(text) if r else np.zeros(d, dtype=np.float32)
+                                for p, r, d in zip(self.parts, reading, dims)]).astype(np.float32)
             cached.setflags(write=False)
             with self._queries_lock:
-                self._queries[key] = cached
+                self._queries[key] = cached  # type: ignore[index]
         return self.split(cached[None, :] / np.float32(np.sqrt(len(self.parts))))
 
     def scores(self, question: list[np.ndarray], passages: np.ndarray, question_language: str,
@@ -150,8 +155,10 @@ class Embedder:
             return parts[0] @ question[0].ravel()
         cosines = np.stack([p @ q.ravel() for p, q in zip(parts, question)])  # encoders x passages
         base = np.array([self.share, 1.0 - self.share], dtype=np.float32)[:, None]
-        reads = np.array([[self.reads(p, question_language) and self.reads(p, lang) for lang in passage_languages]
-                          for p in self.parts], dtype=np.float32)
+        kinds = {lang: i for i, lang in enumerate(dict.fromkeys(passage_languages))}
+        which = np.fromiter((kinds[lang] for lang in passage_languages), dtype=np.int64, count=len(passage_languages))
+        reads = np.array([[self.reads(p, question_language) and self.reads(p, lang) for lang in kinds]
+                          for p in self.parts], dtype=np.float32)[:, which]
         weights = base * reads
         total = weights.sum(axis=0)
         weights = np.where(total > 0, weights / np.maximum(total, 1e-9), 1.0 / len(self.parts))
@@ -165,7 +172,7 @@ class Embedder:
         key = (text, language)
         cached = self._queries.get(key)
         if cached is None:
-            pieces = self.query_parts(text)
+            pieces = self.query_parts(text, language)
             if len(pieces) == 1:
                 cached = np.asarray(pieces[0], dtype=np.float32).ravel()
             else:

@@ -186,7 +186,7 @@ class HybridSearcher:
             if joint:
                 # Two encoders: the scan's shortlist is scored again with each encoder voting
                 # only on passages in a language it reads (search/embedder.py).
-                question = embedder.query_parts(text)
+                question = embedder.query_parts(text, language)
                 pool = self._joint_scores(embedder, question, language, [c for c, _ in pool], len(pool))
             rankings = {"dense": pool[:depth], **rankings}
         if mode != "hybrid":
@@ -229,31 +229,33 @@ class HybridSearcher:
         if not ranking:
             return 1.0
         ids = [c for c, _ in ranking]
-        doc_of = self.semantic.doc_ids(ids)
-        if len(doc_of) < len(ids):
-            doc_of.update((c, chunk.doc_id) for c, chunk in
-                          self.catalog.chunks_by_ids(set(ids) - doc_of.keys(), text=False).items())
-        docs = self.catalog.documents_by_ids(set(doc_of.values()))
-        return sum(docs[d].language == language for d in doc_of.values() if d in docs) / len(ids)
+        held = self.semantic.with_languages(ids)
+        if held is not None:
+            languages = held[2]
+        else:
+            chunks = self.catalog.chunks_by_ids(ids, text=False)
+            docs = self.catalog.documents_by_ids({c.doc_id for c in chunks.values()})
+            languages = [docs[c.doc_id].language for c in chunks.values() if c.doc_id in docs]
+        return sum(lang == language for lang in languages) / len(ids)
 
     def _joint_scores(self, embedder, question: list[np.ndarray], language: str, chunk_ids: list[str],  # type: ignore[no-untyped-def]
                       limit: int) -> list[tuple[str, float]]:
         """These passages scored by every encoder that reads both languages, best first."""
         if not chunk_ids:
             return []
-        vectors = self.semantic.vectors(chunk_ids)
-        if len(vectors) != len(chunk_ids):  # a passage vanished meanwhile: keep only those found
-            found = set(self.semantic.doc_ids(chunk_ids)) if self.semantic.mirror is not None else set()
-            chunk_ids = [c for c in chunk_ids if c in found]
+        held = self.semantic.with_languages(chunk_ids)
+        if held is not None:
+            chunk_ids, vectors, languages = held
+        else:  # a Qdrant server: vectors from it, languages from the catalog
             vectors = self.semantic.vectors(chunk_ids)
+            chunks = self.catalog.chunks_by_ids(chunk_ids, text=False)
+            chunk_ids = [c for c in chunk_ids if c in chunks]
             if len(vectors) != len(chunk_ids):
                 return []
-        doc_of = self.semantic.doc_ids(chunk_ids)
-        if len(doc_of) < len(chunk_ids):
-            doc_of.update((c, chunk.doc_id) for c, chunk in
-                          self.catalog.chunks_by_ids(set(chunk_ids) - doc_of.keys(), text=False).items())
-        docs = self.catalog.documents_by_ids(set(doc_of.values()))
-        languages = [docs[doc_of[c]].language if doc_of.get(c) in docs else "" for c in chunk_ids]
+            docs = self.catalog.documents_by_ids({chunks[c].doc_id for c in chunk_ids})
+            languages = [docs[chunks[c].doc_id].language if chunks[c].doc_id in docs else "" for c in chunk_ids]
+        if not chunk_ids:
+            return []
         scores = embedder.scores(question, vectors, language, languages)
         order = np.argsort(-scores, kind="stable")[:limit]
         return [(chunk_ids[i], float(scores[i])) for i in order]

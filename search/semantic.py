@@ -243,6 +243,11 @@ class SemanticIndex:
         rows = [found[c] for c in chunk_ids if c in found]
         return np.asarray(rows, dtype=np.float32).reshape(len(rows), self.dim)
 
+    def with_languages(self, chunk_ids: Sequence[str]) -> tuple[list[str], np.ndarray, list[str]] | None:
+        """Ids, vectors and languages of the passages held, from the in-memory copy (None
+        without one: the caller asks Qdrant and the catalog)."""
+        return self.mirror.with_languages(chunk_ids) if self.mirror is not None else None
+
     def doc_ids(self, chunk_ids: Sequence[str]) -> dict[str, str]:
         """The documents of these passages, from the in-memory copy (empty without one: the
         catalog answers then)."""

@@ -245,6 +245,19 @@ class VectorStore(RowStore):
                 return np.zeros((0, 0), dtype=np.float32)
             return self._matrix[rows].copy() if rows else np.zeros((0, self.dim), dtype=np.float32)
 
+    def with_languages(self, chunk_ids: Sequence[str]) -> tuple[list[str], np.ndarray, list[str]]:
+        """The passages held among ``chunk_ids``: their ids, vectors and languages, in one pass
+        (two-encoder scoring needs all three for a few hundred passages per search)."""
+        self._load()
+        with self._lock:
+            row = self._rows.row
+            found = [(c, r) for c in chunk_ids if (r := row.get(c)) is not None]
+            if not found or self.dim is None:
+                return [], np.zeros((0, self.dim or 0), dtype=np.float32), []
+            rows = np.fromiter((r for _, r in found), dtype=np.int64, count=len(found))
+            names = {code: lang for lang, code in self._rows.codes["language"].items()}
+            return ([c for c, _ in found], self._matrix[rows], [names.get(int(x), "") for x in self._rows.lang[rows]])
+
     def rescore(self, vector: np.ndarray, chunk_ids: Sequence[str], limit: int) -> list[tuple[str, float]]:
         """The best of these passages for another query vector, best first."""
         import torch
