@@ -32,6 +32,9 @@ class Settings:
     #: With two encoders: the first one's share of a passage's dense score where both read the
     #: question's and the passage's language (an English-only encoder has no say elsewhere).
     model_share: float = 0.2
+    #: The same share when advice ranks practices (1: the multilingual encoder alone, so a
+    #: question ranks practices the same way in every language).
+    advice_model_share: float = 1.0
     #: Point at a Qdrant server instead of the embedded store under ``home``.
     qdrant_url: str | None = None
     qdrant_api_key: str | None = None

@@ -130,9 +130,13 @@ def recommend(searcher, catalog, practices: list[Practice], links: list[dict], f
     if thesaurus is not None:
         expansions = thesaurus.expansions(thesaurus.find(parsed.text), parsed.text)
     depth = searcher.settings.candidates
-    profile_scores = searcher.passages(parsed, "hybrid", {"doc_type": ["practice"]}, depth, expansions)
+    # The multilingual encoder alone judges meaning here: the same question in English, French
+    # or Spanish must rank practices the same way, and the English-only encoder would weigh
+    # English questions differently (bench/advice.py, "same first practice").
+    share = searcher.settings.advice_model_share
+    profile_scores = searcher.passages(parsed, "hybrid", {"doc_type": ["practice"]}, depth, expansions, share)
     evidence_types = sorted(set(catalog.doc_types()) - {"practice"})
-    evidence_scores = (searcher.passages(parsed, "hybrid", {"doc_type": evidence_types}, depth, expansions)
+    evidence_scores = (searcher.passages(parsed, "hybrid", {"doc_type": evidence_types}, depth, expansions, share)
                        if evidence_types else {})
     chunks = catalog.chunks_by_ids(list(profile_scores) + list(evidence_scores))
 

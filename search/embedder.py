@@ -146,7 +146,7 @@ class Embedder:
         return self.split(cached[None, :] / np.float32(np.sqrt(len(self.parts))))
 
     def scores(self, question: list[np.ndarray], passages: np.ndarray, question_language: str,
-               passage_languages: list[str]) -> np.ndarray:
+               passage_languages: list[str], share: float | None = None) -> np.ndarray:
         """Cosines of a question with stored passages, each encoder voting only where it reads
         both languages (MiniLM: an English question and an English passage); the others share
         its vote. With every encoder reading, the weights are the configured shares."""
@@ -154,7 +154,8 @@ class Embedder:
         if len(parts) == 1:
             return parts[0] @ question[0].ravel()
         cosines = np.stack([p @ q.ravel() for p, q in zip(parts, question)])  # encoders x passages
-        base = np.array([self.share, 1.0 - self.share], dtype=np.float32)[:, None]
+        share = self.share if share is None else share
+        base = np.array([share, 1.0 - share], dtype=np.float32)[:, None]
         kinds = {lang: i for i, lang in enumerate(dict.fromkeys(passage_languages))}
         which = np.fromiter((kinds[lang] for lang in passage_languages), dtype=np.int64, count=len(passage_languages))
         reads = np.array([[self.reads(p, question_language) and self.reads(p, lang) for lang in kinds]
@@ -165,18 +166,19 @@ class Embedder:
         return (weights * cosines).sum(axis=0)
 
     # --- questions ----------------------------------------------------------------------------
-    def embed_query(self, text: str, language: str = "en") -> np.ndarray:
+    def embed_query(self, text: str, language: str = "en", share: float | None = None) -> np.ndarray:
         """One question's vector for a scan of the stored vectors: an encoder that cannot read
         the question's language gets no weight. The last thousand are remembered (paging,
         facets and the advice page's own searches ask for the same text again)."""
-        key = (text, language)
+        share = self.share if share is None else share
+        key = (text, language, share)
         cached = self._queries.get(key)
         if cached is None:
             pieces = self.query_parts(text, language)
             if len(pieces) == 1:
                 cached = np.asarray(pieces[0], dtype=np.float32).ravel()
             else:
-                weights = np.array([self.share, 1.0 - self.share], dtype=np.float32)
+                weights = np.array([share, 1.0 - share], dtype=np.float32)
                 weights *= np.array([self.reads(p, language) for p in self.parts], dtype=np.float32)
                 weights /= float(np.linalg.norm(weights)) or 1.0
                 cached = np.hstack([w * v.ravel() for w, v in zip(weights, pieces)]).astype(np.float32)

@@ -152,12 +152,13 @@ class HybridSearcher:
 
     # --- retrieval ---------------------------------------------------------------------------
     def passages(self, parsed: ParsedQuery, mode: str, filters: dict[str, Any], depth: int,
-                 expansions: dict[str, list[str]] | None = None) -> dict[str, float]:
-        """Fused passage scores (chunk id -> score) for one understood query."""
-        return self.rankings(parsed, mode, filters, depth, expansions)[0]
+                 expansions: dict[str, list[str]] | None = None, share: float | None = None) -> dict[str, float]:
+        """Fused passage scores (chunk id -> score) for one understood query. ``share``: the
+        first encoder's share where two read (None: the setting)."""
+        return self.rankings(parsed, mode, filters, depth, expansions, share)[0]
 
     def rankings(self, parsed: ParsedQuery, mode: str, filters: dict[str, Any], depth: int,
-                 expansions: dict[str, list[str]] | None = None
+                 expansions: dict[str, list[str]] | None = None, share: float | None = None
                  ) -> tuple[dict[str, float], dict[str, list[tuple[str, float]]]]:
         """Fused passage scores, and the retrievers' own rankings they came from."""
         expansions = expansions or {}
@@ -170,7 +171,8 @@ class HybridSearcher:
                 # The default model reads English best: the concepts' English labels carry a
                 # French or Spanish question to English evidence (bench/quality.py, cross-lingual).
                 text = f"{text} ({'; '.join(expansions['dense'])})"
-            vector = self._embedder().embed_query(text, language)
+            vector = self._embedder().embed_query(text, language) if share is None else \
+                self._embedder().embed_query(text, language, share)
         if mode in ("hybrid", "keyword"):
             if self.keyword.terms is not None and not parsed.phrases and not parsed.title:
                 rankings["keyword"] = self.keyword.search_words(parsed.words, expansions.get("keyword", []),
@@ -187,7 +189,7 @@ class HybridSearcher:
                 # Two encoders: the scan's shortlist is scored again with each encoder voting
                 # only on passages in a language it reads (search/embedder.py).
                 question = embedder.query_parts(text, language)
-                pool = self._joint_scores(embedder, question, language, [c for c, _ in pool], len(pool))
+                pool = self._joint_scores(embedder, question, language, [c for c, _ in pool], len(pool), share)
             rankings = {"dense": pool[:depth], **rankings}
         if mode != "hybrid":
             return dict(next(iter(rankings.values()))), rankings
@@ -217,7 +219,7 @@ class HybridSearcher:
                     for q, f in zip(question, embedder.split(feedback)):
                         m = q.ravel() + self.settings.feedback_weight * f.mean(axis=0)
                         moved_parts.append(m / (float(np.linalg.norm(m)) or 1.0))
-                    rankings["dense"] = self._joint_scores(embedder, moved_parts, language, within, depth)
+                    rankings["dense"] = self._joint_scores(embedder, moved_parts, language, within, depth, share)
                 else:
                     moved = vector + self.settings.feedback_weight * feedback.mean(axis=0)
                     moved /= float(np.linalg.norm(moved)) or 1.0
@@ -239,7 +241,7 @@ class HybridSearcher:
         return sum(lang == language for lang in languages) / len(ids)
 
     def _joint_scores(self, embedder, question: list[np.ndarray], language: str, chunk_ids: list[str],  # type: ignore[no-untyped-def]
-                      limit: int) -> list[tuple[str, float]]:
+                      limit: int, share: float | None = None) -> list[tuple[str, float]]:
         """These passages scored by every encoder that reads both languages, best first."""
         if not chunk_ids:
             return []
@@ -256,7 +258,7 @@ class HybridSearcher:
             languages = [docs[chunks[c].doc_id].language if chunks[c].doc_id in docs else "" for c in chunk_ids]
         if not chunk_ids:
             return []
-        scores = embedder.scores(question, vectors, language, languages)
+        scores = embedder.scores(question, vectors, language, languages, share)
         order = np.argsort(-scores, kind="stable")[:limit]
         return [(chunk_ids[i], float(scores[i])) for i in order]
 
