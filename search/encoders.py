@@ -112,9 +112,15 @@ class UniversalSentenceEncoder:
         return _unit(np.asarray(out, dtype=np.float32).reshape(len(texts), self.dim))
 
     def encode_query(self, text: str) -> np.ndarray:
-        # Two BLAS threads help even one question: 2.5 ms against 3.2 on one.
+        # One thread for a question: alone, two threads take 2.5 ms against 3.2, but inside a
+        # search their hand-over fights PyTorch's threads (bench/scale.py: p50 51 ms against 33).
+        model = self._batch._model  # noqa: SLF001 - the backend, to run one text on one thread
         with self._lock:
-            out = self._batch.encode([text])
+            saved, model.threads = model.threads, 1
+            try:
+                out = model.encode([text])
+            finally:
+                model.threads = saved
         return _unit(np.asarray(out, dtype=np.float32).reshape(1, self.dim))[0]
 
 
