@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     ordinal INTEGER NOT NULL,
     page INTEGER,
     heading TEXT,
-    text TEXT NOT NULL
+    text TEXT NOT NULL,
+    language TEXT  -- the passage's own language when it differs from its document's
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ordinal);
 CREATE TABLE IF NOT EXISTS practice_links (
@@ -80,6 +81,9 @@ class Catalog:
         self.path = path
         self._lock = threading.RLock()
         self._db = open_db(path, SCHEMA, rows=True, foreign_keys=True)
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(chunks)")}
+        if "language" not in columns:  # a catalog from before passages had their own language
+            self._db.execute("ALTER TABLE chunks ADD COLUMN language TEXT")
         self._writes = 0
         self._docs: dict[str, Document] = {}
         self._docs_mark: tuple[int, int] | None = None
@@ -178,7 +182,7 @@ class Catalog:
         ranking needs for the 200 or so candidates of a search, of which 30 are shown."""
         ids = list(dict.fromkeys(ids))
         out: dict[str, Chunk] = {}
-        columns = "*" if text else "id, doc_id, ordinal, page, heading, '' AS text"
+        columns = "*" if text else "id, doc_id, ordinal, page, heading, '' AS text, language"
         for start in range(0, len(ids), 500):
             part = ids[start:start + 500]
             marks = ",".join("?" * len(part))
@@ -244,8 +248,8 @@ class Catalog:
                     [row[c] for c in _DOC_COLUMNS],
                 )
                 self._db.executemany(
-                    "INSERT INTO chunks (id, doc_id, ordinal, page, heading, text) VALUES (?,?,?,?,?,?)",
-                    [(c.id, c.doc_id, c.ordinal, c.page, c.heading, c.text) for c in doc.chunks],
+                    "INSERT INTO chunks (id, doc_id, ordinal, page, heading, text, language) VALUES (?,?,?,?,?,?,?)",
+                    [(c.id, c.doc_id, c.ordinal, c.page, c.heading, c.text, c.language) for c in doc.chunks],
                 )
                 self._db.execute("COMMIT")
             except BaseException:
@@ -304,4 +308,4 @@ def _doc_from_row(row: sqlite3.Row) -> Document:
 
 def _chunk_from_row(row: sqlite3.Row) -> Chunk:
     return Chunk(id=row["id"], doc_id=row["doc_id"], ordinal=row["ordinal"], text=row["text"],
-                 page=row["page"], heading=row["heading"])
+                 page=row["page"], heading=row["heading"], language=row["language"])

@@ -110,7 +110,8 @@ class Hub:
         batch = []
         for doc in self.catalog.documents():
             for c in self.catalog.chunks_of(doc.id):
-                batch.append({"chunk_id": c.id, "doc_id": doc.id, "doc_type": doc.doc_type, "language": doc.language,
+                batch.append({"chunk_id": c.id, "doc_id": doc.id, "doc_type": doc.doc_type,
+                              "language": c.language or doc.language,
                               "tags": doc.tags, "year": doc.year, "title": doc.title, "heading": c.heading,
                               "body": c.text})
             if len(batch) >= 5000:

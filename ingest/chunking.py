@@ -25,16 +25,16 @@ class ChunkSizes:
 def chunk_sections(doc_id: str, content_hash: str, sections: list[Section],
                    sizes: ChunkSizes = ChunkSizes()) -> list[Chunk]:
     """Pack sections into passages; ids change with the content, so stale passages never linger."""
-    pieces: list[tuple[str, int | None, str | None]] = []
+    pieces: list[tuple[str, int | None, str | None, str | None]] = []
     for section in _merge_small_sections(sections, sizes):
         for text in _pack(section.text, sizes):
-            pieces.append((text, section.page, section.heading))
+            pieces.append((text, section.page, section.heading, section.language))
     return [
         Chunk(
             id=hashlib.sha1(f"{doc_id}|{content_hash}|{i}".encode()).hexdigest()[:20],
-            doc_id=doc_id, ordinal=i, text=text, page=page, heading=heading,
+            doc_id=doc_id, ordinal=i, text=text, page=page, heading=heading, language=language,
         )
-        for i, (text, page, heading) in enumerate(pieces)
+        for i, (text, page, heading, language) in enumerate(pieces)
     ]
 
 
@@ -52,17 +52,20 @@ def _words(text: str) -> int:
 
 
 def _merge_small_sections(sections: list[Section], sizes: ChunkSizes) -> list[Section]:
-    """A short section joins the next one on the same page, so headings do not make crumbs."""
+    """A short section joins the next one on the same page and in the same language, so
+    headings do not make crumbs and a passage reads in one language."""
     merged: list[Section] = []
     for section in sections:
         prev = merged[-1] if merged else None
-        if (prev is not None and prev.page == section.page
+        if (prev is not None and prev.page == section.page and prev.language == section.language
                 and _words(prev.text) < sizes.minimum
                 and _words(prev.text) + _words(section.text) <= sizes.maximum):
             joined = prev.text + "\n\n" + (f"{section.heading}\n\n" if section.heading else "") + section.text
-            merged[-1] = Section(text=joined, page=prev.page, heading=prev.heading or section.heading)
+            merged[-1] = Section(text=joined, page=prev.page, heading=prev.heading or section.heading,
+                                 language=prev.language)
         else:
-            merged.append(Section(text=section.text, page=section.page, heading=section.heading))
+            merged.append(Section(text=section.text, page=section.page, heading=section.heading,
+                                  language=section.language))
     return merged
 
 

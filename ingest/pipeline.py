@@ -240,7 +240,7 @@ class Ingester:
             for p in pending:
                 for c in p.doc.chunks:
                     batch.add(chunk_id=c.id, doc_id=p.doc.id, doc_type=p.doc.doc_type,
-                              language=p.doc.language, tags=p.doc.tags, year=p.doc.year,
+                              language=c.language or p.doc.language, tags=p.doc.tags, year=p.doc.year,
                               title=p.doc.title, heading=c.heading, body=c.text)
         originals = self.settings.originals_path
         originals.mkdir(parents=True, exist_ok=True)
@@ -257,15 +257,15 @@ def passage_texts(docs: Sequence[Document], annotate: Callable[[str, str], str] 
     must read the same, or the embedding cache would miss."""
     texts = [embedding_text(d.title, c) for d in docs for c in d.chunks]
     if annotate is not None:
-        languages = [d.language for d in docs for _ in d.chunks]
+        languages = [c.language or d.language for d in docs for c in d.chunks]
         texts = [annotate(text, lang) for text, lang in zip(texts, languages)]
     return texts
 
 
 def passage_payload(doc: Document, chunk: Chunk) -> dict:
     """The fields a passage's vector carries in Qdrant, for filters."""
-    return {"doc_id": doc.id, "doc_type": doc.doc_type, "language": doc.language, "tags": doc.tags,
-            "page": chunk.page, "year": doc.year}
+    return {"doc_id": doc.id, "doc_type": doc.doc_type, "language": chunk.language or doc.language,
+            "tags": doc.tags, "page": chunk.page, "year": doc.year}
 
 
 def original_path(settings: Settings, doc: Document) -> Path:

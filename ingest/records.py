@@ -12,6 +12,9 @@ class Section:
     text: str
     page: int | None = None  # 1-based; None for formats without pages
     heading: str | None = None
+    #: The section's own language when it differs from its document's (a profile's translated
+    #: summary); None: the document's.
+    language: str | None = None
 
 
 @dataclass
@@ -44,6 +47,8 @@ class Chunk:
     text: str
     page: int | None
     heading: str | None
+    #: Its own language when it differs from its document's (None: the document's).
+    language: str | None = None
 
 
 @dataclass

@@ -156,7 +156,8 @@ def validate(source: str, path: Path, loaded: LoadedDocument) -> LoadedDocument:
     # question in English finds a profile written in Spanish, and "for youth" finds youth work.
     summary = " ".join([str(name) + ("" if not known_as else f" ({'; '.join(known_as)})") + ".",
                         str(meta["summary"]).strip(), *facts])
-    sections = [Section(text=summary, heading=SUMMARY_HEADINGS.get(loaded.language or "en", "Summary"))]
+    sections = [Section(text=summary, heading=SUMMARY_HEADINGS.get(loaded.language or "en", "Summary"),
+                        language=loaded.language)]
     # The name and summary in the other languages (translations the profile carries) are
     # passages of their own: a question in Spanish meets the Spanish summary of an English
     # profile, and both encoders and the keyword index see a text in one language.
@@ -164,7 +165,8 @@ def validate(source: str, path: Path, loaded: LoadedDocument) -> LoadedDocument:
     for lang, text in sorted(summaries.items()):
         if str(text or "").strip() and lang != loaded.language:
             label = str(names.get(lang) or name)
-            sections.append(Section(text=f"{label}. {str(text).strip()}", heading=SUMMARY_HEADINGS.get(lang, "Summary")))
+            sections.append(Section(text=f"{label}. {str(text).strip()}", heading=SUMMARY_HEADINGS.get(lang, "Summary"),
+                                    language=lang))
     # Typical situations where the practice fits, in each language: a manager describes a
     # problem, not a practice, and these passages speak the same way.
     situations = meta.get("situations") if isinstance(meta.get("situations"), dict) else {}
@@ -172,7 +174,8 @@ def validate(source: str, path: Path, loaded: LoadedDocument) -> LoadedDocument:
         texts = [str(t).strip() for t in (items or []) if str(t).strip()]
         if texts:
             label = str(names.get(lang) or name)
-            sections.append(Section(text=f"{label}. " + " ".join(texts), heading=SITUATION_HEADINGS.get(lang, "When it fits")))
+            sections.append(Section(text=f"{label}. " + " ".join(texts), heading=SITUATION_HEADINGS.get(lang, "When it fits"),
+                                    language=lang))
     for key, heading in EMMIE.items():
         if str(emmie.get(key) or "").strip():
             sections.append(Section(text=str(emmie[key]).strip(), heading=heading))

@@ -93,3 +93,19 @@ def test_forced_reingest_and_small_edits_reuse_cached_vectors(hub, tmp_path: Pat
     edited = hub.ingest([lib])
     assert edited.updated == [str(lib / "audit.txt")]
     assert 0 < edited.embedded < added.embedded + 1 and edited.embedded < edited.passages
+
+
+def test_a_passage_reads_in_one_language(hub, tmp_path) -> None:
+    """Short sections in different languages are not merged: a translated summary is a passage
+    of its own, in its own language, down to the keyword index and the vectors' payload."""
+    from tests.conftest import LIBRARY
+
+    hub.ingest([LIBRARY / "practices" / "street-lighting.md", LIBRARY / "documents"])
+    doc = next(d for d in hub.documents() if d.source.endswith("street-lighting.md"))
+    chunks = hub.catalog.chunks_of(doc.id)
+    english = [c for c in chunks if "Brighter, better-maintained street lighting" in c.text]
+    spanish = [c for c in chunks if "Mejora del alumbrado público." in c.text]
+    assert len(english) == 1 and spanish, [c.text[:80] for c in chunks]
+    assert english[0] not in spanish and english[0].language == "en"
+    assert all(c.language == "es" and "Brighter" not in c.text for c in spanish)
+    assert set(hub.semantic.with_languages([c.id for c in spanish])[2]) == {"es"}

@@ -267,12 +267,10 @@ def test_practice_page_shows_the_strongest_links_first_and_caps_them(library_hom
 
 
 @pytest.mark.parametrize("questions, first", [
-    pytest.param(["The paths through the park are pitch dark on winter evenings and people avoid them.",
-                  "Les allées du parc sont plongées dans le noir les soirs d'hiver et les gens les évitent.",
-                  "Los senderos del parque quedan a oscuras en las tardes de invierno y la gente los evita."],
-                 {"street-lighting", "cpted"},
-                 marks=pytest.mark.xfail(strict=True, reason="known gap (issue 13): in English exploratory "
-                                                             "walks come first, in French and Spanish lighting")),
+    (["The paths through the park are pitch dark on winter evenings and people avoid them.",
+      "Les allées du parc sont plongées dans le noir les soirs d'hiver et les gens les évitent.",
+      "Los senderos del parque quedan a oscuras en las tardes de invierno y la gente los evita."],
+     {"street-lighting", "cpted"}),
     (["A handful of street corners downtown account for most of the robberies. Where should patrols go?",
       "Quelques carrefours du centre-ville concentrent la plupart des vols. Où envoyer les patrouilles ?",
       "Unas pocas esquinas del centro concentran la mayoría de los robos. ¿Adónde mandamos las patrullas?"],
