@@ -27,7 +27,7 @@ REASONS = 3
 #: Lift for a practice whose profile names the asked population, setting, level or theme.
 CONTEXT_BONUS = 1.2
 #: Share of relevance that comes from thesaurus concepts shared by question and profile.
-CONCEPT_SHARE = 0.25
+CONCEPT_SHARE = 0.15
 #: Steepness of the rank-to-score curve for profiles and evidence documents.
 RANK_K = 2
 #: How close to a matched harmful practice's relevance its named alternatives are lifted.
