@@ -70,11 +70,6 @@ class Embedder:
                 self._encoders[part] = encoders.load(part)
             return self._encoders[part]
 
-    def load(self) -> None:
-        """Load every encoder now (a server does, before taking requests)."""
-        for part in self.parts:
-            self.encoder(part)
-
     @property
     def dim(self) -> int:
         return sum(_DIMS.get(p) or self.encoder(p).dim for p in self.parts)
