@@ -232,13 +232,17 @@ class HybridSearcher:
             return 1.0
         ids = [c for c, _ in ranking]
         held = self.semantic.with_languages(ids)
-        if held is not None:
-            languages = held[2]
-        else:
-            chunks = self.catalog.chunks_by_ids(ids, text=False)
-            docs = self.catalog.documents_by_ids({c.doc_id for c in chunks.values()})
-            languages = [docs[c.doc_id].language for c in chunks.values() if c.doc_id in docs]
+        languages = held[2] if held is not None else self._catalog_languages(ids)[1]
         return sum(lang == language for lang in languages) / len(ids)
+
+    def _catalog_languages(self, chunk_ids: list[str]) -> tuple[list[str], list[str]]:
+        """The passages the catalog holds among these, and each one's language (its own, else
+        its document's): on a Qdrant server, where no in-memory copy knows them."""
+        chunks = self.catalog.chunks_by_ids(chunk_ids, text=False)
+        found = [c for c in chunk_ids if c in chunks]
+        docs = self.catalog.documents_by_ids({chunks[c].doc_id for c in found})
+        return found, [chunks[c].language or (docs[chunks[c].doc_id].language if chunks[c].doc_id in docs else "")
+                       for c in found]
 
     def _joint_scores(self, embedder, question: list[np.ndarray], language: str, chunk_ids: list[str],  # type: ignore[no-untyped-def]
                       limit: int, share: float | None = None) -> list[tuple[str, float]]:
@@ -249,13 +253,10 @@ class HybridSearcher:
         if held is not None:
             chunk_ids, vectors, languages = held
         else:  # a Qdrant server: vectors from it, languages from the catalog
+            chunk_ids, languages = self._catalog_languages(chunk_ids)
             vectors = self.semantic.vectors(chunk_ids)
-            chunks = self.catalog.chunks_by_ids(chunk_ids, text=False)
-            chunk_ids = [c for c in chunk_ids if c in chunks]
             if len(vectors) != len(chunk_ids):
                 return []
-            docs = self.catalog.documents_by_ids({chunks[c].doc_id for c in chunk_ids})
-            languages = [docs[chunks[c].doc_id].language if chunks[c].doc_id in docs else "" for c in chunk_ids]
         if not chunk_ids:
             return []
         scores = embedder.scores(question, vectors, language, languages, share)

@@ -113,3 +113,19 @@ def test_highlights_land_on_the_words_whatever_the_letters() -> None:
     for text in ("Sécurité des GARES et de l'ÉCLAIRAGE", "İstanbul: sécurité des gares, “éclairage” public"):
         snip = make_snippet(text, "gare eclairage", "fr")
         assert sorted(snip.text[a:b].lower() for a, b in snip.highlights) == ["gares", "éclairage"], text
+
+
+def test_two_encoder_scoring_is_the_same_without_the_in_memory_copy(make_hub) -> None:
+    """Without the vector copy (as on a Qdrant server) passages' vectors come from Qdrant and
+    their languages from the catalog: the ranking must not change."""
+    from tests.conftest import LIBRARY
+
+    files = [LIBRARY / "practices" / "street-lighting.md", LIBRARY / "documents"]
+    with_copy = make_hub()
+    with_copy.ingest(files)
+    without = make_hub(vector_copy=False)
+    without.ingest(files)
+    for question in ("¿El alumbrado público reduce la delincuencia?", "how do we make bus stops safer at night"):
+        a = [h.source for h in with_copy.search(question, limit=5).hits]
+        b = [h.source for h in without.search(question, limit=5).hits]
+        assert a == b, (question, a, b)
