@@ -134,8 +134,8 @@ class Hub:
         embedder = self.embedder()
         # The question encoder compiles at its first use (TorchScript, about 0.2 s): in a thread,
         # while the stores load.
-        encoder = threading.Thread(target=embedder.embed_query, args=("warm up the question encoder",),
-                                   daemon=True)
+        warm = getattr(embedder, "warm", None) or (lambda: embedder.embed_query("warm up the question encoder"))
+        encoder = threading.Thread(target=warm, daemon=True)
         encoder.start()
         _ = self.semantic, self.keyword
         self.keyword.searcher()

@@ -60,15 +60,29 @@ class Embedder:
         self.share = share
         self._encoders: dict[str, Encoder] = {}
         self._load_lock = threading.Lock()
+        self._part_locks: dict[str, threading.Lock] = {}
         self._queries: dict[tuple, np.ndarray] = {}
         self._queries_lock = threading.Lock()
 
     # --- the encoders -------------------------------------------------------------------------
     def encoder(self, part: str) -> Encoder:
-        with self._load_lock:
+        with self._load_lock:  # one lock per encoder, so that two load at once (warm)
+            lock = self._part_locks.setdefault(part, threading.Lock())
+        with lock:
             if part not in self._encoders:
                 self._encoders[part] = encoders.load(part)
             return self._encoders[part]
+
+    def warm(self) -> None:
+        """Load every encoder and run one question through each, side by side: USE unpacks its
+        weights (1.4 s) while PyTorch imports for MiniLM (1.8 s); one after the other, they made
+        a server's start-up at 100,000 passages 6 s instead of under 5 (bench/scale.py)."""
+        threads = [threading.Thread(target=lambda p=p: self.encoder(p).encode_query("warm up the question encoder"),
+                                    name=f"warm-{p}", daemon=True) for p in self.parts]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
 
     @property
     def dim(self) -> int:
