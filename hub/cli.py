@@ -348,7 +348,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
                passages=counts["passages"], qdrant=settings.qdrant_url or "embedded",
                startup_s=round(time.perf_counter() - started, 2))
     try:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+        # SIGTERM stops the server within a few seconds: requests still running after 3 s are
+        # cut off rather than waited for (a service manager's stop must not hang).
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False,
+                    timeout_graceful_shutdown=3)
     finally:
         hub.close()
     return 0

@@ -41,9 +41,23 @@ class ParsedQuery:
         return not self.text
 
 
+#: Bounds on what one query may ask for, so that no query costs much more than a normal one: a
+#: question a manager writes is rarely over 400 characters; the syntax parts each add a pass
+#: over the candidate passages (phrases, exclusions) or a filter.
+MAX_QUERY_CHARS = 2000
+MAX_PHRASES = 10
+MAX_EXCLUDED = 20
+MAX_FIELDS = 20
+
+
 def parse_query(raw: str) -> ParsedQuery:
+    """Read a query; raises InvalidQuery (a one-line reason) for one beyond the bounds above."""
+    raw = raw or ""
+    if len(raw) > MAX_QUERY_CHARS:
+        raise InvalidQuery(f"the query is {len(raw):,} characters long; the limit is {MAX_QUERY_CHARS:,}: "
+                           "shorten it to the situation and what you want to know")
     parsed = ParsedQuery(raw=raw)
-    for m in _TOKEN.finditer(raw or ""):
+    for m in _TOKEN.finditer(raw):
         neg, fname, phrase, word = m.group("neg"), m.group("field"), m.group("phrase"), m.group("word")
         value = (phrase if phrase is not None else word or "").strip()
         key = FIELD_ALIASES.get(fname.lower()) if fname else None
@@ -67,6 +81,12 @@ def parse_query(raw: str) -> ParsedQuery:
                 parsed.words.append(value)
         else:
             parsed.words.append(value)
+    fields = len(parsed.title) + sum(len(v) for v in parsed.filters.values()) + (parsed.years is not None)
+    for count, limit, what in ((len(parsed.phrases), MAX_PHRASES, "quoted phrases"),
+                               (len(parsed.excluded), MAX_EXCLUDED, "excluded words (-word)"),
+                               (fields, MAX_FIELDS, "field filters (title:, tag:, type:, lang:, year:)")):
+        if count > limit:
+            raise InvalidQuery(f"the query has {count} {what}; the limit is {limit}")
     return parsed
 
 

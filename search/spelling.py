@@ -20,6 +20,13 @@ _LETTERS = re.compile(r"[^\W\d_]+")
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 
 
+#: Longer words are not corrected: few words of the three languages are this long, and the
+#: deletion search grows with the cube of a word's length (a 1,600-letter word took 5 s).
+MAX_WORD = 30
+#: Unknown words corrected per query: a pasted paragraph of typos must not cost more.
+MAX_CORRECTIONS = 8
+
+
 def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1:] for i in range(len(word))}
 
@@ -104,7 +111,7 @@ class Speller:
     def correct(self, word: str) -> str | None:
         """The best known word near ``word``, or None if it is known or nothing is close."""
         w = fold(word.lower())
-        if len(w) < 4 or w in self.counts or not w.isalpha():
+        if len(w) < 4 or len(w) > MAX_WORD or w in self.counts or not w.isalpha():
             return None
         candidates = set(self._index.get(w, ())) | {c for d in _deletes(w) for c in self._index.get(d, ())}
         limit = 1 if len(w) < 7 else 2
@@ -134,10 +141,14 @@ class Speller:
         if not self.counts:
             return None
         changed = False
+        tried = 0
 
         def fix(m: re.Match) -> str:
-            nonlocal changed
+            nonlocal changed, tried
             word = m.group(0)
+            if tried >= MAX_CORRECTIONS or fold(word.lower()) in self.counts:
+                return word
+            tried += 1
             better = self.correct(word)
             if better is None:
                 return word
