@@ -3,6 +3,11 @@
 Passwords are hashed with Argon2id (memory-hard, salted; ``argon2-cffi``). Failed logins are
 counted per user name and per address in the database, so throttling survives restarts and holds
 across worker processes. API tokens are random, shown once, and stored only as SHA-256 hashes.
+
+User names are normalised (NFKC, trimmed, case-folded) when an account is made and at every
+lookup, so " Admin", "ADMIN" and a full-width "ａｄｍｉｎ" all name the same account: a check made
+on one spelling cannot be dodged with another. A password change revokes every session and API
+token of the account; the last admin can never lose the role.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import hashlib
 import re
 import secrets
 import time
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,13 +24,21 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from hub.community import CommunityDB
-from hub.errors import Conflict, InvalidQuery, NotFound, TooManyAttempts, Unauthorised
+from hub.errors import Conflict, Forbidden, InvalidQuery, NotFound, TooManyAttempts, Unauthorised
+from hub.forms import check_text
 
 #: Roles, weakest first: each can do what the ones before it can.
 ROLES = ("member", "moderator", "admin")
 MIN_PASSWORD = 10
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,31}$")
 _TOKEN_PREFIX = "ush_"
+
+
+def normalise_username(username: str) -> str:
+    """The one spelling of a user name that is stored and looked up (NFKC, trimmed, case-folded).
+    Case-folding can leave a string that NFKC would change again, hence the second pass."""
+    check_text(username, "user name")
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", username).casefold()).strip()
 
 
 @dataclass(frozen=True)
@@ -57,7 +71,8 @@ class Accounts:
 
     # --- accounts ------------------------------------------------------------------------------
     def register(self, username: str, password: str, role: str = "member", display_name: str = "") -> User:
-        username = username.strip()
+        username = normalise_username(username)
+        check_text(display_name, "display name")
         if not _USERNAME.match(username):
             raise InvalidQuery("user name: 3 to 32 letters, digits, dots, dashes or underscores, "
                                "starting with a letter or digit")
@@ -73,9 +88,11 @@ class Accounts:
     def authenticate(self, username: str, password: str, address: str = "") -> User:
         """The user, or :class:`Unauthorised` with one message for every kind of failure (no
         hint whether the name exists); :class:`TooManyAttempts` once throttled."""
-        keys = [f"user:{username.strip().lower()}"] + ([f"addr:{address}"] if address else [])
+        username = normalise_username(username)
+        check_text(password, "password")
+        keys = [f"user:{username}"] + ([f"addr:{address}"] if address else [])
         self._throttle(keys)
-        row = self.db.one("SELECT * FROM users WHERE username = ?", (username.strip(),))
+        row = self.db.one("SELECT * FROM users WHERE username = ?", (username,))
         ok = False
         if row is not None:
             try:
@@ -104,23 +121,62 @@ class Accounts:
             limit = self.max_attempts if key.startswith("user:") else self.max_attempts * 4
             if row and row["n"] >= limit:
                 wait = int(row["first"] + self.window - time.time()) + 1
-                raise TooManyAttempts(f"too many failed logins; try again in {max(wait, 1)} seconds")
+                raise TooManyAttempts(f"too many failed logins; try again in {max(wait, 1)} seconds",
+                                      retry_after=max(wait, 1))
 
-    def set_password(self, user_id: int, password: str) -> None:
+    def set_password(self, user_id: int, password: str) -> int:
+        """Set a new password and revoke everything the old one let in: every session (the version
+        bump) and every API token, since whoever knew the old password may have made some.
+        Returns how many tokens were revoked."""
         _check_password(password)
-        self.db.execute("UPDATE users SET password_hash = ?, session_version = session_version + 1 WHERE id = ?",
-                        (self._hasher.hash(password), user_id))
+        hashed = self._hasher.hash(password)
+        with self.db.transaction() as db:
+            db.execute("UPDATE users SET password_hash = ?, session_version = session_version + 1 WHERE id = ?",
+                       (hashed, user_id))
+            return db.execute("DELETE FROM api_tokens WHERE user_id = ?", (user_id,)).rowcount
 
-    def set_role(self, username: str, role: str) -> User:
+    def change_password(self, user: User, current: str, new: str, address: str = "") -> tuple[User, int]:
+        """A member's own change: the current password is checked (and throttled like a login, so
+        a borrowed session cannot guess it). Returns the updated user and the tokens revoked."""
+        self.authenticate(user.username, current, address)
+        if current == new:
+            raise InvalidQuery("new password: choose one that differs from the current password")
+        revoked = self.set_password(user.id, new)
+        return self.get(user.id), revoked
+
+    def set_role(self, username: str, role: str, by: User | None = None) -> User:
+        """Change a role. ``by``, the admin acting, may not take the admin role from themselves;
+        and nobody may take it from the last admin, or the hub could not be managed any more."""
         _check_role(role)
         user = self.by_name(username)
-        self.db.execute("UPDATE users SET role = ?, session_version = session_version + 1 WHERE id = ?",
-                        (role, user.id))
+        if by is not None and by.id == user.id and role != "admin":
+            raise Forbidden("you cannot take the admin role from yourself; ask another admin")
+        with self.db.transaction() as db:  # counted and changed in one step: two admins demoting each other
+            if role != "admin" and user.role == "admin":
+                admins = db.execute("SELECT COUNT(*) FROM users WHERE role = 'admin'").fetchone()[0]
+                if admins <= 1:
+                    raise Conflict(f"{user.username} is the last admin; make another admin first")
+            db.execute("UPDATE users SET role = ?, session_version = session_version + 1 WHERE id = ?",
+                       (role, user.id))
         return self.get(user.id)
 
     def end_sessions(self, user_id: int) -> None:
         """Log out everywhere: every session cookie issued so far stops working."""
         self.db.execute("UPDATE users SET session_version = session_version + 1 WHERE id = ?", (user_id,))
+
+    def end_session(self, sid: str, keep_for: float) -> None:
+        """Log out one session: its id is remembered as ended for ``keep_for`` seconds (as long as
+        its cookie could live), so a copy of the cookie no longer logs anyone in. Expired entries
+        go at the same time, which keeps the table as small as the logouts of one cookie lifetime."""
+        now = time.time()
+        with self.db.transaction() as db:
+            db.execute("DELETE FROM ended_sessions WHERE until < ?", (now,))
+            db.execute("INSERT OR REPLACE INTO ended_sessions (sid_hash, until) VALUES (?, ?)",
+                       (_token_hash(sid), now + keep_for))
+
+    def session_ended(self, sid: str) -> bool:
+        return self.db.one("SELECT 1 FROM ended_sessions WHERE sid_hash = ? AND until >= ?",
+                           (_token_hash(sid), time.time())) is not None
 
     def get(self, user_id: int) -> User:
         row = self.db.one("SELECT * FROM users WHERE id = ?", (user_id,))
@@ -129,7 +185,7 @@ class Accounts:
         return _user(row)
 
     def by_name(self, username: str) -> User:
-        row = self.db.one("SELECT * FROM users WHERE username = ?", (username.strip(),))
+        row = self.db.one("SELECT * FROM users WHERE username = ?", (normalise_username(username),))
         if row is None:
             raise NotFound(f"no user named {username!r} (see `hub users list`)")
         return _user(row)
@@ -144,6 +200,7 @@ class Accounts:
     # --- API tokens ----------------------------------------------------------------------------
     def create_token(self, user_id: int, label: str = "script") -> str:
         """A new token for scripts; returned once, stored only as a hash."""
+        check_text(label, "label")
         token = _TOKEN_PREFIX + secrets.token_urlsafe(32)
         self.db.execute("INSERT INTO api_tokens (user_id, label, token_hash, created_at) VALUES (?, ?, ?, ?)",
                         (user_id, label.strip()[:60] or "script", _token_hash(token), time.time()))
@@ -176,6 +233,7 @@ def _token_hash(token: str) -> str:
 
 
 def _check_password(password: str) -> None:
+    check_text(password, "password")
     if len(password) < MIN_PASSWORD:
         raise InvalidQuery(f"password: at least {MIN_PASSWORD} characters")
     if len(password) > 1024:

@@ -7,7 +7,12 @@ of first use. The writers only decide how blocks look, so the three exports cann
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -123,11 +128,21 @@ def to_markdown(brief: Brief, _: Gettext = _english) -> str:
     return "\n".join(out)
 
 
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
+
+
 def _md(text: str) -> str:
-    """Library text is data, not markup: neutralise what Markdown would turn into HTML or links."""
-    escaped = text.replace("\\", "\\\\").replace("<", "&lt;").replace(">", "&gt;")
+    """Library text is data, not markup: neutralise what Markdown would turn into HTML, entities or
+    links with backslash escapes, so the file still reads as written ("a < b" stays "a < b"; only a
+    ``<`` that could open a tag or an autolink gets a backslash). Markdown is not HTML: writing
+    ``&lt;`` would show the entity to anyone reading the file as text."""
+    escaped = text.replace("\\", "\\\\")
+    escaped = _TAG_START.sub(r"\\<", _ENTITY.sub(r"\\&", escaped))
     escaped = escaped.replace("[", "\\[").replace("]", "\\]")
-    return "\n\n".join(" ".join(part.split()) for part in escaped.split("\n\n") if part.strip())
+    paragraphs = (" ".join(part.split()) for part in escaped.split("\n\n") if part.strip())
+    # a paragraph opening with ">" would become a quotation
+    return "\n\n".join("\\" + p if p.startswith(">") else p for p in paragraphs)
 
 
 # --- HTML ---------------------------------------------------------------------------------------
@@ -231,3 +246,83 @@ EXPORTERS: dict[str, tuple[Any, str, str]] = {
     "html": (to_html, "text/html; charset=utf-8", "html"),
     "pdf": (to_pdf, "application/pdf", "pdf"),
 }
+
+
+def render(brief: Brief, fmt: str, lang: str = "en") -> str | bytes:
+    """The brief in one format, its own labels in ``lang`` (the library's text stays as written)."""
+    from hub.i18n import translator
+
+    write = EXPORTERS[fmt][0]
+    gettext = translator(lang)
+    return write(brief, gettext, lang) if fmt == "html" else write(brief, gettext)
+
+
+def fingerprint(brief: Brief) -> str:
+    """A hash of everything an export shows: equal fingerprints, equal exports. The share link is
+    left out (sharing does not change the text)."""
+    content = {k: v for k, v in brief.to_json().items() if k not in ("shared", "share_token")}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+class ExportCache:
+    """Rendered exports, kept until their brief changes: a long brief's PDF took 21 s to write,
+    and anyone holding a share link could ask for it again and again.
+
+    Keyed on (brief, format, language) and checked against the brief's :func:`fingerprint`, so an
+    edit makes the next request render afresh. At most ``max_bytes`` are kept (least recently used
+    go first), and concurrent requests for the same export wait for one rendering instead of each
+    starting their own."""
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[tuple[int, str, str], tuple[str, str | bytes]] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+        self._rendering: dict[tuple[int, str, str], threading.Lock] = {}
+        self.renders = 0  # how many times a brief was actually rendered (tests, logs)
+
+    def get(self, brief: Brief, fmt: str, lang: str = "en") -> str | bytes:
+        key = (brief.id, fmt, lang)
+        mark = fingerprint(brief)
+        hit = self._lookup(key, mark)
+        if hit is not None:
+            return hit
+        with self._lock:
+            gate = self._rendering.setdefault(key, threading.Lock())
+        with gate:
+            hit = self._lookup(key, mark)  # rendered by whoever held the gate before us
+            if hit is not None:
+                return hit
+            body = render(brief, fmt, lang)
+            self._store(key, mark, body)
+        with self._lock:
+            if not gate.locked():
+                self._rendering.pop(key, None)
+        return body
+
+    def _lookup(self, key: tuple[int, str, str], mark: str) -> str | bytes | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[0] != mark:
+                return None
+            self._entries.move_to_end(key)
+            return entry[1]
+
+    def _store(self, key: tuple[int, str, str], mark: str, body: str | bytes) -> None:
+        size = _size(body)
+        with self._lock:
+            self.renders += 1
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._size -= _size(old[1])
+            if size > self.max_bytes:
+                return
+            self._entries[key] = (mark, body)
+            self._size += size
+            while self._size > self.max_bytes and self._entries:
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self._size -= _size(dropped)
+
+
+def _size(body: str | bytes) -> int:
+    return len(body) if isinstance(body, bytes) else len(body) * 4

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from hub.accounts import User
 from hub.community import CommunityDB
 from hub.errors import InvalidQuery, NotFound
-from hub.forms import clean_text
+from hub.forms import check_text, clean_text
 
 if TYPE_CHECKING:
     from hub.core import Hub
@@ -155,6 +155,8 @@ class Briefs:
 
     def add_note(self, user: User, brief_id: int, heading: str, text: str) -> BriefItem:
         self.get(user, brief_id)
+        check_text(heading, "heading")
+        check_text(text, "text")
         if not text.strip() and not heading.strip():
             raise InvalidQuery("note: write something")
         return self._add(brief_id, kind="note", heading=heading.strip()[:200] or None, text=_note(text, 8000))
@@ -266,6 +268,7 @@ def _clean(fields: dict[str, Any], require_title: bool) -> dict[str, str]:
 
 
 def _note(text: str, limit: int = 4000) -> str:
+    check_text(text, "note")
     text = (text or "").strip()
     if len(text) > limit:
         raise InvalidQuery(f"note: at most {limit} characters")

@@ -48,7 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("remove", help="delete a document from the catalog and both indexes")
     p.add_argument("sources", nargs="+", metavar="SOURCE", help="path as ingested, or document id")
 
-    sub.add_parser("check", help="verify that the catalog, Qdrant and Whoosh agree")
+    p = sub.add_parser("check", help="verify that the catalog, Qdrant and Whoosh agree")
+    p.add_argument("--repair", action="store_true",
+                   help="remove passages the catalog does not know from the indexes and re-index the "
+                        "catalogued documents they lack")
     sub.add_parser("reindex", help="re-embed every stored passage with HUB_MODEL (after changing models; "
                                    "resumable)")
 
@@ -99,6 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        from hub.forms import check_arguments
+
+        # Text that is not Unicode (bytes that are not UTF-8 arrive as lone surrogates) is refused
+        # in one line here, not deep in a store; file paths may hold any bytes and are left alone.
+        check_arguments(vars(args), frozenset({"home", "output", "paths", "sources", "file", "seed", "to"}))
         settings = Settings.from_env(home=args.home, host=getattr(args, "host", None),
                                      port=getattr(args, "port", None))
         return COMMANDS[args.command](settings, args)
@@ -196,13 +204,22 @@ def cmd_remove(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     with _hub(settings) as hub:
-        report = hub.check()
+        if getattr(args, "repair", False):
+            repaired = hub.repair()
+            report = repaired.after
+            print(f"repair: removed {repaired.removed} passage(s) the catalog does not know; "
+                  f"re-indexed {len(repaired.reindexed)} document(s) from the catalog"
+                  + (f" ({', '.join(repaired.reindexed[:10])})" if repaired.reindexed else ""))
+            for name in repaired.reingest:
+                print(f"ingest again: {name} (its original file is missing)")
+        else:
+            report = hub.check()
     print(f"catalog: {report.documents} documents, {report.passages} passages; "
           f"Qdrant: {report.semantic} vectors; Whoosh: {report.keyword} passages")
     for problem in report.problems:
         print(f"problem: {problem}")
-    print("ok: the stores agree" if report.ok else "the stores disagree: re-ingest the documents named, "
-          "or remove them and ingest again")
+    print("ok: the stores agree" if report.ok else "the stores disagree: run `hub check --repair`, and "
+          "ingest again the documents it names")
     return 0 if report.ok else 1
 
 
@@ -328,7 +345,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from hub.core import Hub
-    from web.app import create_app
+    from web.app import SERVER_OPTIONS, create_app
 
     from hub import logs
 
@@ -351,7 +368,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         # SIGTERM stops the server within a few seconds: requests still running after 3 s are
         # cut off rather than waited for (a service manager's stop must not hang).
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False,
-                    timeout_graceful_shutdown=3)
+                    timeout_graceful_shutdown=3, **SERVER_OPTIONS)
     finally:
         hub.close()
     return 0

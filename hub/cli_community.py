@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from hub.errors import HubError
+from hub.forms import check_arguments, check_text
 from hub.settings import Settings
 
 
@@ -62,12 +63,27 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def _password(args: argparse.Namespace) -> str:
-    if args.password_stdin:
-        return sys.stdin.readline().rstrip("\n")
-    first = getpass.getpass("password: ")
-    if getpass.getpass("again: ") != first:
-        raise HubError("the two passwords differ")
-    return first
+    try:
+        if args.password_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = getpass.getpass("password: ")
+            if getpass.getpass("again: ") != password:
+                raise HubError("the two passwords differ")
+    except UnicodeDecodeError:
+        raise HubError("password: not valid text in the terminal's encoding") from None
+    check_text(password, "password")
+    return password
+
+
+def _checked(command):  # type: ignore[no-untyped-def]
+    """Every text argument is checked before the command runs (see :func:`check_arguments`)."""
+
+    def run(settings: Settings, args: argparse.Namespace) -> int:
+        check_arguments(vars(args))
+        return command(settings, args)
+
+    return run
 
 
 def _hub(settings: Settings):  # type: ignore[no-untyped-def]
@@ -92,8 +108,10 @@ def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
             user = accounts.set_role(args.username, args.role)
             print(f"{user.username} is now {user.role}")
         elif args.action == "password":
-            accounts.set_password(accounts.by_name(args.username).id, _password(args))
-            print(f"password of {args.username} changed; their sessions have ended")
+            user = accounts.by_name(args.username)
+            revoked = accounts.set_password(user.id, _password(args))
+            print(f"password of {user.username} changed; their sessions have ended and their API tokens "
+                  f"were revoked ({revoked})")
         elif args.action == "token":
             user = accounts.by_name(args.username)
             print(accounts.create_token(user.id, args.label))
@@ -132,7 +150,7 @@ def cmd_moderation(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_briefs(settings: Settings, args: argparse.Namespace) -> int:
-    from hub.brief_export import EXPORTERS
+    from hub.brief_export import render
 
     with _hub(settings) as hub:
         if args.action == "list":
@@ -140,11 +158,7 @@ def cmd_briefs(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"#{b.id:<5} {b.title}" + ("  (shared)" if b.share_token else ""))
             return 0
         brief = hub.briefs.get(hub.accounts.by_name(args.owner), args.brief)
-        from hub.i18n import translator
-
-        render = EXPORTERS[args.format][0]
-        gettext = translator(args.lang)
-        content = render(brief, gettext, args.lang) if args.format == "html" else render(brief, gettext)
+        content = render(brief, args.format, args.lang)
         if args.output:
             data = content if isinstance(content, bytes) else content.encode("utf-8")
             Path(args.output).write_bytes(data)
@@ -156,4 +170,4 @@ def cmd_briefs(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"users": cmd_users, "moderation": cmd_moderation, "briefs": cmd_briefs}
+COMMANDS = {"users": _checked(cmd_users), "moderation": _checked(cmd_moderation), "briefs": _checked(cmd_briefs)}

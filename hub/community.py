@@ -41,6 +41,13 @@ CREATE TABLE IF NOT EXISTS login_failures (
     at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures(key, at);
+-- sessions ended by logging out (a hash of the session id), kept only as long as a cookie lives:
+-- the signed cookie alone would stay valid until it expires
+CREATE TABLE IF NOT EXISTS ended_sessions (
+    sid_hash TEXT PRIMARY KEY,
+    until REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ended_sessions_until ON ended_sessions(until);
 CREATE TABLE IF NOT EXISTS submissions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id INTEGER NOT NULL REFERENCES users(id),

@@ -4,11 +4,12 @@
     ├── RejectedDocument   a file the ingester will not take (corrupt, encrypted, empty, ...)
     ├── NotFound           a document, source or page that is not in the hub
     ├── InvalidQuery       a search request that cannot be answered as asked
+    │   └── InvalidText    a text field that is not valid Unicode (lone surrogate, NUL)
     ├── StoreUnavailable   an index or the catalog cannot be opened
     ├── Unauthorised       no valid login, session or API token where one is needed
     ├── Forbidden          logged in, but the role or ownership does not allow it
     ├── Conflict           the name or state clashes with what is there (taken user name, ...)
-    └── TooManyAttempts    too many failed logins; try again later
+    └── TooManyAttempts    too many failed logins or requests; try again later (``retry_after``)
 
 The CLI prints ``str(error)`` without a traceback; the web app maps them to 4xx answers.
 """
@@ -37,6 +38,11 @@ class InvalidQuery(HubError):
     """A search or filter that cannot be run as written."""
 
 
+class InvalidText(InvalidQuery):
+    """A text field holding what no text may hold (a lone UTF-16 surrogate, a NUL character): the
+    stores and exports cannot encode it, so it is refused where it enters, naming the field."""
+
+
 class StoreUnavailable(HubError):
     """A store (catalog, Qdrant, Whoosh) could not be opened, e.g. locked by another process."""
 
@@ -54,4 +60,9 @@ class Conflict(HubError):
 
 
 class TooManyAttempts(HubError):
-    """Login throttled after repeated failures; the message says how long to wait."""
+    """Throttled (failed logins, or too many requests of one kind); the message says how long to
+    wait, and ``retry_after`` gives it in seconds for an HTTP ``Retry-After`` header."""
+
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)

@@ -50,6 +50,15 @@ class Settings:
     #: Passages embedded and written to the stores together: bounds memory, and how much a
     #: crash can interrupt (the next run redoes only the unfinished group).
     ingest_group_passages: int = 512
+    #: Parsing a file runs in a worker process (ingest/worker.py) that gets this long and this
+    #: much memory (its whole address space, about 50 MB of it Python and the parsers); a file
+    #: that needs more is rejected, the rest of the batch lands. 0: no limit.
+    parse_timeout_s: float = 30.0
+    parse_memory_mb: int = 1024
+    #: PDFs with more pages are refused (a page tree can name one page 100,000 times in 600 KB).
+    max_pdf_pages: int = 2000
+    #: Documents that would make more passages are refused.
+    max_passages_per_document: int = 5000
     #: How dense and keyword rankings combine: "weighted" (normalised scores) or "rrf".
     fusion: str = "weighted"
     #: Fuse passages then take each document's best ("passage"), or fuse each retriever's
@@ -67,6 +76,10 @@ class Settings:
     #: With two encoders: the keyword ranking's weight shrinks with the share of the best dense
     #: passages written in another language than the question (search/hybrid.py).
     keyword_confidence: bool = True
+    #: With two encoders: level the dense scores of each passage language among a question's
+    #: candidates, removing the encoder's bias towards the question's own language
+    #: (search/hybrid.py center_by_language). Search only; advice keeps raw scores.
+    center_languages: bool = True
     #: Pseudo-relevance feedback: the query vector moves towards the top fused passages
     #: (Rocchio) and the dense search runs again. 0 turns it off.
     feedback_passages: int = 5
@@ -98,6 +111,21 @@ class Settings:
     log_level: str = "info"
     #: Anyone may register as a member; off: only admins create accounts (`hub users add`).
     open_registration: bool = True
+    #: Reverse proxies whose X-Forwarded-For header is believed (comma-separated IPs or CIDRs,
+    #: e.g. "127.0.0.1,10.0.0.0/8"). Empty: every client is its socket peer, whatever it claims,
+    #: so nobody can pick the address the login throttle and rate limits count against.
+    trusted_proxies: str = ""
+    #: Rate limits, each per account and per address (an address gets four times an account's
+    #: share, as offices share one): case-study uploads, brief exports (shared links included)
+    #: and searches/advice, as requests per window of seconds. Over it: 429 with Retry-After.
+    upload_limit: int = 20
+    upload_window: int = 3600
+    export_limit: int = 20
+    export_window: int = 60
+    search_limit: int = 120
+    search_window: int = 60
+    #: Memory for rendered brief exports, kept until their brief changes.
+    export_cache_mb: float = 64.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":

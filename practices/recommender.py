@@ -134,9 +134,13 @@ def recommend(searcher, catalog, practices: list[Practice], links: list[dict], f
     # or Spanish must rank practices the same way, and the English-only encoder would weigh
     # English questions differently (bench/advice.py, "same first practice").
     share = searcher.settings.advice_model_share
-    profile_scores = searcher.passages(parsed, "hybrid", {"doc_type": ["practice"]}, depth, expansions, share)
+    # Raw dense scores, not levelled per language as search's are: levelling helped search on
+    # both judged halves but cost advice 4 points of top-3 on its validation half (bench/advice.py).
+    profile_scores = searcher.passages(parsed, "hybrid", {"doc_type": ["practice"]}, depth, expansions, share,
+                                       center=False)
     evidence_types = sorted(set(catalog.doc_types()) - {"practice"})
-    evidence_scores = (searcher.passages(parsed, "hybrid", {"doc_type": evidence_types}, depth, expansions, share)
+    evidence_scores = (searcher.passages(parsed, "hybrid", {"doc_type": evidence_types}, depth, expansions, share,
+                                         center=False)
                        if evidence_types else {})
     chunks = catalog.chunks_by_ids(list(profile_scores) + list(evidence_scores))
 

@@ -152,16 +152,19 @@ class HybridSearcher:
 
     # --- retrieval ---------------------------------------------------------------------------
     def passages(self, parsed: ParsedQuery, mode: str, filters: dict[str, Any], depth: int,
-                 expansions: dict[str, list[str]] | None = None, share: float | None = None) -> dict[str, float]:
+                 expansions: dict[str, list[str]] | None = None, share: float | None = None,
+                 center: bool | None = None) -> dict[str, float]:
         """Fused passage scores (chunk id -> score) for one understood query. ``share``: the
-        first encoder's share where two read (None: the setting)."""
-        return self.rankings(parsed, mode, filters, depth, expansions, share)[0]
+        first encoder's share where two read (None: the setting); ``center``: level the dense
+        scores of each passage language (None: the setting)."""
+        return self.rankings(parsed, mode, filters, depth, expansions, share, center)[0]
 
     def rankings(self, parsed: ParsedQuery, mode: str, filters: dict[str, Any], depth: int,
-                 expansions: dict[str, list[str]] | None = None, share: float | None = None
-                 ) -> tuple[dict[str, float], dict[str, list[tuple[str, float]]]]:
+                 expansions: dict[str, list[str]] | None = None, share: float | None = None,
+                 center: bool | None = None) -> tuple[dict[str, float], dict[str, list[tuple[str, float]]]]:
         """Fused passage scores, and the retrievers' own rankings they came from."""
         expansions = expansions or {}
+        center = self.settings.center_languages if center is None else center
         rankings: dict[str, list[tuple[str, float]]] = {}
         vector = None
         language = query_language(parsed.text)
@@ -189,7 +192,7 @@ class HybridSearcher:
                 # Two encoders: the scan's shortlist is scored again with each encoder voting
                 # only on passages in a language it reads (search/embedder.py).
                 question = embedder.query_parts(text, language)
-                pool = self._joint_scores(embedder, question, language, [c for c, _ in pool], len(pool), share)
+                pool = self._joint_scores(embedder, question, language, [c for c, _ in pool], len(pool), share, center)
             rankings = {"dense": pool[:depth], **rankings}
         if mode != "hybrid":
             return dict(next(iter(rankings.values()))), rankings
@@ -219,7 +222,7 @@ class HybridSearcher:
                     for q, f in zip(question, embedder.split(feedback)):
                         m = q.ravel() + self.settings.feedback_weight * f.mean(axis=0)
                         moved_parts.append(m / (float(np.linalg.norm(m)) or 1.0))
-                    rankings["dense"] = self._joint_scores(embedder, moved_parts, language, within, depth, share)
+                    rankings["dense"] = self._joint_scores(embedder, moved_parts, language, within, depth, share, center)
                 else:
                     moved = vector + self.settings.feedback_weight * feedback.mean(axis=0)
                     moved /= float(np.linalg.norm(moved)) or 1.0
@@ -245,8 +248,9 @@ class HybridSearcher:
                        for c in found]
 
     def _joint_scores(self, embedder, question: list[np.ndarray], language: str, chunk_ids: list[str],  # type: ignore[no-untyped-def]
-                      limit: int, share: float | None = None) -> list[tuple[str, float]]:
-        """These passages scored by every encoder that reads both languages, best first."""
+                      limit: int, share: float | None = None, center: bool = False) -> list[tuple[str, float]]:
+        """These passages scored by every encoder that reads both languages, best first;
+        ``center``: with each passage language's scores levelled (center_by_language)."""
         if not chunk_ids:
             return []
         held = self.semantic.with_languages(chunk_ids)
@@ -260,6 +264,8 @@ class HybridSearcher:
         if not chunk_ids:
             return []
         scores = embedder.scores(question, vectors, language, languages, share)
+        if center:
+            scores = center_by_language(scores, languages)
         order = np.argsort(-scores, kind="stable")[:limit]
         return [(chunk_ids[i], float(scores[i])) for i in order]
 
@@ -397,6 +403,35 @@ class HybridSearcher:
             chosen.append(pick)
             left.remove(pick)
         return [head[i] for i in chosen] + tail
+
+
+#: A language needs this many passages among the candidates for its mean to be trusted.
+CENTER_MIN_GROUP = 5
+
+
+def center_by_language(scores: np.ndarray, languages: list[str]) -> np.ndarray:
+    """Dense scores with each passage language's mean moved to the mean of all candidates.
+
+    A multilingual encoder still scores a question higher against any passage in its own
+    language than against one in another: a Spanish question about cameras finds Spanish texts
+    on other subjects before the English evaluation of cameras. Among a question's candidates,
+    the gap between the languages' mean scores is that bias, not relevance (most candidates of
+    every language are not relevant), so it is removed; the order within a language is kept.
+    On the judged library: dense nDCG@10 0.902 -> 0.932 on the tuning half, 0.854 -> 0.890 on
+    the validation half (bench/quality.py). Advice keeps raw scores (practices/recommender.py)."""
+    if len(scores) == 0:
+        return scores
+    out = scores.astype(np.float32, copy=True)
+    overall = float(scores.mean())
+    kinds: dict[str, list[int]] = {}
+    for i, lang in enumerate(languages):
+        kinds.setdefault(lang, []).append(i)
+    if len(kinds) < 2:
+        return out
+    for rows in kinds.values():
+        if len(rows) >= CENTER_MIN_GROUP:
+            out[rows] -= float(scores[rows].mean()) - overall
+    return out
 
 
 def _syntax_filter(parsed: ParsedQuery, docs: dict[str, Any]) -> Callable[[Any], bool]:

@@ -1,4 +1,5 @@
-"""Log in, register, log out, API tokens, the language switch and the admin's user list."""
+"""Log in, register, log out (here or everywhere), password change, API tokens, the language
+switch and the admin's user list."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from pydantic import BaseModel, Field
 
 from hub.accounts import ROLES, User
 from hub.core import Hub
-from hub.errors import Forbidden, HubError, Unauthorised
+from hub.errors import Forbidden, HubError, InvalidText, TooManyAttempts, Unauthorised
 from web import i18n
+from web.sessions import MAX_AGE
 
 
 def require(request: Request, role: str = "member") -> User:
@@ -27,7 +29,15 @@ def require(request: Request, role: str = "member") -> User:
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else ""
+    """The address failed logins count against: the socket peer, or what a trusted proxy says."""
+    return request.app.state.limits.address(request)
+
+
+def _status(exc: HubError) -> int:
+    for kind, status in ((TooManyAttempts, 429), (Unauthorised, 401), (InvalidText, 422)):
+        if isinstance(exc, kind):
+            return status
+    return 400
 
 
 class TokenRequest(BaseModel):
@@ -62,9 +72,8 @@ def register(app: FastAPI, hub: Hub, pages: Any) -> None:
         try:
             user = hub.accounts.authenticate(username, password, client_address(request))
         except HubError as exc:
-            status = 429 if "too many" in str(exc) else 401
             return pages.render(request, "login.html", {"next": next, "username": username, "error": str(exc)},
-                                status_code=status)
+                                status_code=_status(exc))
         log_in(request, user)
         pages.flash(request, "Welcome, {name}.", name=user.name)
         return pages.redirect(next)
@@ -91,17 +100,55 @@ def register(app: FastAPI, hub: Hub, pages: Any) -> None:
         pages.flash(request, "Your account is ready. You can now share case studies and build briefs.")
         return pages.redirect("/")
 
+    def log_out(request: Request) -> None:
+        """End this session on the server too: a copy of its cookie (and its CSRF token) would
+        otherwise work until the cookie expires."""
+        session = request.state.session
+        if session.get("uid"):
+            hub.accounts.end_session(str(session["sid"]), MAX_AGE)
+        session.clear()
+        session["sid"] = secrets.token_urlsafe(18)
+
     @app.post("/logout", include_in_schema=False)
     def logout(request: Request) -> Response:
-        request.state.session.clear()
-        request.state.session["sid"] = secrets.token_urlsafe(18)
+        log_out(request)
         return pages.redirect("/")
+
+    @app.post("/account/sessions/end", include_in_schema=False)
+    def logout_everywhere(request: Request) -> Response:
+        user = require(request)
+        hub.accounts.end_sessions(user.id)
+        log_out(request)
+        pages.flash(request, "You are logged out on every device and browser.")
+        return pages.redirect("/login")
+
+    @app.get("/account/password", response_class=HTMLResponse, include_in_schema=False)
+    def password_page(request: Request) -> Response:
+        require(request)
+        return pages.render(request, "password.html", {"error": None})
+
+    @app.post("/account/password", include_in_schema=False)
+    def change_password(request: Request, current_password: str = Form(""), new_password: str = Form(""),
+                        new_password2: str = Form("")) -> Response:
+        user = require(request)
+        try:
+            if new_password != new_password2:
+                raise HubError("the two new passwords differ")
+            user, revoked = hub.accounts.change_password(user, current_password, new_password,
+                                                         client_address(request))
+        except HubError as exc:
+            return pages.render(request, "password.html", {"error": str(exc)}, status_code=_status(exc))
+        log_in(request, user)  # this browser stays in, with a new session; every other one is out
+        pages.flash(request, "Password changed. Your other sessions and {n} API tokens were revoked.",
+                    n=str(revoked))
+        return pages.redirect("/account")
 
     @app.post("/language", include_in_schema=False)
     def language(request: Request, lang: str = Form("en"), next: str = Form("/")) -> Response:
         response = pages.redirect(next)
         if lang in i18n.LANGUAGES:
-            response.set_cookie(i18n.COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+            response.set_cookie(i18n.COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True,
+                                secure=hub.settings.secure_cookies)
         return response
 
     @app.get("/account", response_class=HTMLResponse, include_in_schema=False)
@@ -130,9 +177,7 @@ def register(app: FastAPI, hub: Hub, pages: Any) -> None:
     @app.post("/admin/users/{username}/role", include_in_schema=False)
     def set_role(request: Request, username: str, role: str = Form("")) -> Response:
         admin = require(request, "admin")
-        if username.lower() == admin.username.lower() and role != "admin":
-            raise Forbidden("you cannot take the admin role from yourself; ask another admin")
-        user = hub.accounts.set_role(username, role)
+        user = hub.accounts.set_role(username, role, by=admin)
         pages.flash(request, "{name} is now {role}.", name=user.username, role=user.role)
         return pages.redirect("/admin/users")
 
@@ -161,7 +206,4 @@ def register(app: FastAPI, hub: Hub, pages: Any) -> None:
 
     @app.put("/api/users/{username}/role", summary="Change a user's role (admins)", tags=["accounts"])
     def api_role(request: Request, username: str, body: RoleChange) -> dict[str, Any]:
-        admin = require(request, "admin")
-        if username.lower() == admin.username.lower() and body.role != "admin":
-            raise Forbidden("you cannot take the admin role from yourself; ask another admin")
-        return hub.accounts.set_role(username, body.role).to_json()
+        return hub.accounts.set_role(username, body.role, by=require(request, "admin")).to_json()

@@ -22,14 +22,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub import logs
 from hub.core import Hub
-from hub.errors import (Conflict, Forbidden, HubError, InvalidQuery, NotFound, StoreUnavailable,
+from hub.errors import (Conflict, Forbidden, HubError, InvalidQuery, InvalidText, NotFound, StoreUnavailable,
                         TooManyAttempts, Unauthorised)
+from hub.forms import check_text, check_tree
 from practices.forums import forums_for
 from practices.ratings import LEVELS, SCALE
 from search.hybrid import MAX_LIMIT
 from web import i18n
 from web.i18n import language_of
-from web.sessions import COOKIE, BodyLimit, BodyTooLarge, Sessions, safe_next
+from web.limits import Limits
+from web.sessions import COOKIE, MAX_AGE, BodyLimit, BodyTooLarge, Sessions, safe_next
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 10
@@ -46,9 +48,16 @@ _SECURITY_HEADERS = {
 }
 
 
+#: What the ASGI server must be told (``uvicorn.run(app, ..., **SERVER_OPTIONS)``): uvicorn
+#: otherwise rewrites the client address from X-Forwarded-For for any peer on loopback, before the
+#: app can tell a proxy from a client lying about its address; the app reads the header itself,
+#: from the proxies named in HUB_TRUSTED_PROXIES only (web/limits.py).
+SERVER_OPTIONS: dict[str, Any] = {"proxy_headers": False, "server_header": False}
+
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 _STATUS = ((NotFound, 404), (StoreUnavailable, 503), (Unauthorised, 401), (Forbidden, 403), (Conflict, 409),
-           (TooManyAttempts, 429))
+           (TooManyAttempts, 429), (InvalidText, 422))
+_FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
 class Pages:
@@ -84,9 +93,11 @@ class Pages:
 
 def create_app(hub: Hub) -> FastAPI:
     sessions = Sessions(hub.secret_key(), secure=hub.settings.secure_cookies)
+    limits = Limits(hub.settings)
 
     async def prepare(request: Request) -> None:
-        """Every request: who is asking (API token or session), and for writes, a CSRF check."""
+        """Every request: who is asking (API token or session), whether its text is text, for
+        writes a CSRF check, and for expensive routes the rate limits."""
         session = request.state.session
         user, by_token = None, False
         auth = request.headers.get("authorization", "")
@@ -99,26 +110,30 @@ def create_app(hub: Hub) -> FastAPI:
                 found = hub.accounts.get(int(session["uid"]))
             except (NotFound, ValueError):
                 found = None
-            if found is not None and found.session_version == session.get("v"):
-                user = found
-            else:
-                session.pop("uid", None)
+            if found is None or found.session_version != session.get("v"):
+                session.pop("uid", None)  # password or role changed, or logged out everywhere
                 session.pop("v", None)
+            elif hub.accounts.session_ended(str(session["sid"])):
+                # a copy of a cookie that logged out: a fresh session, so its CSRF token dies too
+                session.clear()
+                session["sid"] = sessions.new_id()
+            else:
+                user = found
         request.state.user = user
-        if request.method in _SAFE_METHODS or by_token:
-            return
-        if request.url.path.startswith("/api/") and user is None:
-            return  # no cookie login to abuse: nothing for a forged request to ride on
-        token = request.headers.get("x-csrf-token")
-        kind = request.headers.get("content-type", "")
-        if token is None and kind.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-            form = await request.form(max_files=2, max_fields=200)
-            token = form.get("csrf_token")  # type: ignore[assignment]
-        if not sessions.csrf_ok(session, token if isinstance(token, str) else None):
-            raise Forbidden("this form has expired or did not come from this site (CSRF token missing or "
-                            "wrong); reload the page and try again")
+        form = await _check_input(request)
+        # an API call without a cookie login has nothing for a forged request to ride on
+        cookie_write = not by_token and not (request.url.path.startswith("/api/") and user is None)
+        if request.method not in _SAFE_METHODS and cookie_write:
+            token = request.headers.get("x-csrf-token")
+            if token is None and form is not None:
+                token = form.get("csrf_token")  # type: ignore[assignment]
+            if not sessions.csrf_ok(session, token if isinstance(token, str) else None):
+                raise Forbidden("this form has expired or did not come from this site (CSRF token missing or "
+                                "wrong); reload the page and try again")
+        limits.check(request, user)
 
     app = FastAPI(
+        docs_url=None, redoc_url=None,  # /docs is served below, with a policy for its scripts
         title="Urban Safety Knowledge Hub",
         description="Search a library of crime-prevention evidence; share case studies (moderated); "
                     "build technical-support briefs. Scripts authenticate with an API token "
@@ -127,6 +142,7 @@ def create_app(hub: Hub) -> FastAPI:
         dependencies=[Depends(prepare)],
     )
     app.state.hub = hub
+    app.state.limits = limits
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.autoescape = True
     templates.env.globals["page_url"] = _page_url
@@ -154,8 +170,6 @@ def create_app(hub: Hub) -> FastAPI:
         if session != before or (session.get("new") and not request.url.path.startswith(("/api/", "/static/"))):
             sessions.set_cookie(response, session)
         for name, value in _SECURITY_HEADERS.items():
-            if request.url.path.startswith(("/docs", "/redoc")) and name == "Content-Security-Policy":
-                continue  # the OpenAPI page loads its own scripts
             response.headers.setdefault(name, value)
         return response
 
@@ -174,7 +188,10 @@ def create_app(hub: Hub) -> FastAPI:
         status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
         if status == 401 and not wants_json(request) and request.method in _SAFE_METHODS:
             return RedirectResponse("/login?" + urlencode({"next": safe_next(request.url.path)}), status_code=303)
-        return error(request, status, str(exc))
+        response = error(request, status, str(exc))
+        if isinstance(exc, TooManyAttempts) and exc.retry_after:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(BodyTooLarge)
     async def too_large(request: Request, exc: BodyTooLarge) -> Response:
@@ -333,11 +350,69 @@ def create_app(hub: Hub) -> FastAPI:
     def api_health() -> dict[str, Any]:
         return hub.health()
 
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> Response:
+        return _docs_page(app)
+
     from web import accounts, briefs, cases
 
     for module in (accounts, cases, briefs):
         module.register(app, hub, pages)
     return app
+
+
+async def _check_input(request: Request) -> Any:
+    """Refuse text that is not valid Unicode (lone surrogates, NUL) in the path, the query, a JSON
+    body or form fields, once for every route, with a 422 naming the field: the stores and
+    exports cannot encode it, and failing there was a 500. Returns the form, if one was sent."""
+    check_tree(dict(request.path_params))
+    for key, value in request.query_params.multi_items():
+        check_text(key, "query (a parameter name)")
+        check_text(value, key)
+    if request.method in _SAFE_METHODS:
+        return None
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind.startswith(_FORMS):
+        form = await request.form(max_files=2, max_fields=200)
+        for key, value in form.multi_items():
+            check_text(key, "form (a field name)")
+            if isinstance(value, str):
+                check_text(value, key)
+            else:
+                check_text(value.filename, f"{key} (file name)")
+        return form
+    if not kind or kind == "application/json" or kind.endswith("+json"):
+        if await request.body():
+            try:
+                body = await request.json()
+            except (ValueError, RecursionError):
+                return None  # not JSON: the route reports it, if it reads a body at all
+            check_tree(body)
+    return None
+
+
+#: Swagger UI from its CDN, allowed by a policy naming that host and the one inline script by its
+#: hash: nothing else on the page can run, and it cannot be framed.
+_CDN = "https://cdn.jsdelivr.net"
+
+
+def _docs_page(app: FastAPI) -> Response:
+    import base64
+    import hashlib
+    import re
+
+    from fastapi.openapi.docs import get_swagger_ui_html
+
+    page = get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} - API",
+                               swagger_favicon_url="data:,")
+    html = page.body.decode()
+    hashes = " ".join("'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
+                      for script in re.findall(r"<script>(.*?)</script>", html, re.S))
+    page.headers["Content-Security-Policy"] = (
+        f"default-src 'none'; script-src {_CDN} {hashes}; style-src {_CDN} 'unsafe-inline'; "
+        f"img-src 'self' data: {_CDN}; connect-src 'self'; font-src {_CDN}; base-uri 'none'; "
+        "form-action 'none'; frame-ancestors 'none'")
+    return page
 
 
 def _doc_json(doc) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -419,4 +494,4 @@ def _facet_url(base: list[tuple[str, str]], key: str, value: str) -> str:
     return "/?" + urlencode(params)
 
 
-__all__ = ["create_app", "InvalidQuery"]
+__all__ = ["SERVER_OPTIONS", "create_app", "InvalidQuery"]

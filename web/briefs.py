@@ -9,13 +9,12 @@ from fastapi import FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
-from hub.brief_export import EXPORTERS
+from hub.brief_export import EXPORTERS, ExportCache
 from hub.core import Hub
 from hub.errors import InvalidQuery
 from web.i18n import language_of
 from practices.ratings import SCALE
 from web.accounts import require
-from web.i18n import translator
 
 # The exported HTML is a standalone page with its own styles; nothing in it runs.
 _EXPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
@@ -48,14 +47,13 @@ class Order(BaseModel):
     item_ids: list[int]
 
 
-def export_response(brief: Any, fmt: str, download: bool = True, lang: str = "en") -> Response:
-    """The brief in the reader's interface language (its own labels; the library text is as written)."""
+def export_response(cache: ExportCache, brief: Any, fmt: str, download: bool = True, lang: str = "en") -> Response:
+    """The brief in the reader's interface language (its own labels; the library text is as
+    written), rendered once per version of the brief (``cache``)."""
     if fmt not in EXPORTERS:
         raise InvalidQuery(f"format must be one of {', '.join(EXPORTERS)}")
-    render, media, ext = EXPORTERS[fmt]
-    gettext = translator(lang)
-    body = render(brief, gettext, lang) if fmt == "html" else render(brief, gettext)
-    response = Response(body, media_type=media)
+    _, media, ext = EXPORTERS[fmt]
+    response = Response(cache.get(brief, fmt, lang), media_type=media)
     name = "".join(c if c.isalnum() or c in "-_" else "-" for c in brief.title.lower())[:60].strip("-") or "brief"
     disposition = "attachment" if download else "inline"
     response.headers["Content-Disposition"] = f"{disposition}; filename=\"{name}.{ext}\"; filename*=UTF-8''{quote(name)}.{ext}"
@@ -66,6 +64,7 @@ def export_response(brief: Any, fmt: str, download: bool = True, lang: str = "en
 
 def register(app: FastAPI, hub: Hub, pages: Any) -> None:
     briefs = hub.briefs
+    cache = app.state.exports = ExportCache(int(hub.settings.export_cache_mb * 1024 * 1024))
 
     def add_item(user: Any, brief_id: int, item: NewItem) -> Any:
         if item.kind == "practice":
@@ -163,12 +162,13 @@ def register(app: FastAPI, hub: Hub, pages: Any) -> None:
 
     @app.get("/briefs/{brief_id}/export", include_in_schema=False)
     def export(request: Request, brief_id: int, format: str = "html") -> Response:
-        return export_response(briefs.get(require(request), brief_id), format, download=format != "html",
+        return export_response(cache, briefs.get(require(request), brief_id), format, download=format != "html",
                                lang=language_of(request))
 
     @app.get("/shared/{token}", include_in_schema=False)
     def shared(request: Request, token: str, format: str = "html") -> Response:
-        return export_response(briefs.shared(token), format, download=format != "html", lang=language_of(request))
+        return export_response(cache, briefs.shared(token), format, download=format != "html",
+                               lang=language_of(request))
 
     # --- API -----------------------------------------------------------------------------------
     @app.get("/api/briefs", summary="Your briefs", tags=["briefs"])
@@ -232,7 +232,7 @@ def register(app: FastAPI, hub: Hub, pages: Any) -> None:
                    format: str = Query("md", pattern="^(md|html|pdf)$"),
                    lang: str = Query("en", pattern="^(en|fr|es)$")) -> Response:
         """`lang` sets the language of the brief's own labels (headings, rating meanings)."""
-        return export_response(briefs.get(require(request), brief_id), format, lang=lang)
+        return export_response(cache, briefs.get(require(request), brief_id), format, lang=lang)
 
     @app.get("/api/shared/{token}", summary="A shared brief (no login; the link is the key)", tags=["briefs"])
     def api_shared(token: str) -> dict[str, Any]:

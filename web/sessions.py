@@ -1,8 +1,9 @@
 """Sessions in signed cookies, CSRF tokens derived from them, and a cap on request bodies.
 
 The cookie holds a random session id, the user id and the user's session version, signed with
-the hub's secret (itsdangerous): nothing to store server-side, and bumping the version in the
-database (password change, role change, "log out everywhere") invalidates every copy. The CSRF
+the hub's secret (itsdangerous). Bumping the version in the database (password change, role
+change, "log out everywhere") invalidates every copy; logging out of one session records its id
+as ended (hub/accounts.py), since a copy of a signed cookie would otherwise live on. The CSRF
 token is an HMAC of the session id, so every form of one session carries the same token and a
 page from another site cannot know it.
 """
@@ -26,6 +27,10 @@ class Sessions:
         self._secret = secret
         self.secure = secure
 
+    @staticmethod
+    def new_id() -> str:
+        return secrets.token_urlsafe(18)
+
     def load(self, cookie: str | None) -> dict[str, Any]:
         if cookie:
             try:
@@ -34,7 +39,7 @@ class Sessions:
                     return data
             except BadSignature:
                 pass
-        return {"sid": secrets.token_urlsafe(18), "new": True}
+        return {"sid": self.new_id(), "new": True}
 
     def dump(self, data: dict[str, Any]) -> str:
         return self._serializer.dumps({k: v for k, v in data.items() if k != "new"})
@@ -59,7 +64,11 @@ class BodyTooLarge(Exception):
 class BodyLimit:
     """ASGI middleware: refuse bodies over ``limit`` bytes, by Content-Length before reading a
     byte and by counting while reading (a client can lie or stream), so an oversized upload never
-    fills the disk or memory."""
+    fills the disk or memory.
+
+    Whatever the app makes of a body cut short (FastAPI answers a JSON body it could not read
+    with 400), the answer is 413: once the limit is passed, the app's own answer is dropped and
+    this one sent instead."""
 
     def __init__(self, app: Any, limit: int) -> None:
         self.app = app
@@ -75,17 +84,34 @@ class BodyLimit:
             await _refuse(scope, send, self.limit)
             return
         seen = 0
+        over = started = False
 
         async def counted() -> dict:
-            nonlocal seen
+            nonlocal seen, over
+            if over:
+                raise BodyTooLarge(self.limit)
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
+                    over = True
                     raise BodyTooLarge(self.limit)
             return message
 
-        await self.app(scope, counted, send)
+        async def guarded(message: dict) -> None:
+            nonlocal started
+            if over and not started:
+                return  # the app's answer to a body it could not read; ours follows
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, guarded)
+        except Exception:
+            if not over or started:
+                raise
+        if over and not started:
+            await _refuse(scope, send, self.limit)
 
 
 async def _refuse(scope: dict, send: Any, limit: int) -> None:
@@ -100,7 +126,8 @@ async def _refuse(scope: dict, send: Any, limit: int) -> None:
         kind = b"text/html; charset=utf-8"
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close")]})
+                            (b"connection", b"close"), (b"x-content-type-options", b"nosniff"),
+                            (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")]})
     await send({"type": "http.response.body", "body": body})
 
 

@@ -64,6 +64,20 @@ def test_api_tokens_are_stored_hashed_and_revocable(live_hub) -> None:
     assert live_hub.accounts.user_for_token(token) is None
 
 
+def test_user_names_have_one_spelling_and_text_must_be_unicode(live_hub) -> None:
+    from hub.errors import InvalidText
+
+    assert user(live_hub, " Maya ").username == user(live_hub, "ＭＡＹＡ").username == "maya"
+    with pytest.raises(Conflict, match="taken"):
+        live_hub.accounts.register("ｍａｙａ", "another-password")
+    with pytest.raises(InvalidText, match="^password: contains a lone UTF-16 surrogate"):
+        live_hub.accounts.register("surrogate", "long-password-\ud800")
+    with pytest.raises(InvalidText, match="^title: contains a NUL character"):
+        live_hub.briefs.create(user(live_hub, "amir"), {"title": "Night\x00buses"})
+    with pytest.raises(Conflict, match="last admin"):
+        live_hub.accounts.set_role("ADA", "member")
+
+
 def test_role_change_ends_sessions(live_hub) -> None:
     before = user(live_hub, "maya").session_version
     assert live_hub.accounts.set_role("maya", "member").session_version == before + 1

@@ -129,3 +129,28 @@ def test_two_encoder_scoring_is_the_same_without_the_in_memory_copy(make_hub) ->
         a = [h.source for h in with_copy.search(question, limit=5).hits]
         b = [h.source for h in without.search(question, limit=5).hits]
         assert a == b, (question, a, b)
+
+
+def test_levelling_languages_keeps_each_languages_order_and_removes_its_offset() -> None:
+    import numpy as np
+
+    from search.hybrid import center_by_language
+
+    scores = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.5, 0.45, 0.4, 0.35, 0.3], dtype=np.float32)
+    languages = ["es"] * 10 + ["en"] * 5
+    out = center_by_language(scores, languages)
+    es, en = out[:10], out[10:]
+    assert np.all(np.diff(es) < 0) and np.all(np.diff(en) < 0), "order within a language is kept"
+    assert abs(float(es.mean()) - float(en.mean())) < 1e-6
+    assert np.allclose(center_by_language(scores, ["es"] * 15), scores), "one language: nothing to level"
+    few = center_by_language(scores, ["es"] * 13 + ["en"] * 2)
+    assert np.allclose(few[13:], scores[13:]), "two passages are too few to estimate a language's offset"
+
+
+def test_a_spanish_question_finds_the_english_evaluation_before_spanish_texts_on_other_subjects(
+        documents_hub) -> None:
+    """The multilingual encoder scores Spanish texts higher for a Spanish question whatever they
+    are about; levelling each language's scores lets the English evaluation of cameras lead."""
+    question = "El alcalde quiere llenar el centro de cámaras. ¿Reducen de verdad la delincuencia?"
+    hits = documents_hub.search(question, limit=3).hits
+    assert Path(hits[0].source).name == "situational-prevention-public-space.en.pdf", [h.source for h in hits]
