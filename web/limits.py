@@ -151,6 +151,8 @@ class Limits:
         if route.path in _ONLY_WITH_QUESTION and not request.query_params.get("q", "").strip():
             return
         window = self.windows[rule.kind]
+        if window.limit <= 0:  # 0 turns a limit off (a load benchmark, a private deployment)
+            return
         wait = 0.0
         if user is not None:
             wait = window.wait(f"user:{user.id}")
