@@ -193,6 +193,10 @@ class Catalog:
     def chunk_ids(self) -> set[str]:
         return {r[0] for r in self._query("SELECT id FROM chunks")}
 
+    def passages(self) -> dict[str, str]:
+        """Every passage id with its document id (for `hub check`)."""
+        return {r[0]: r[1] for r in self._query("SELECT id, doc_id FROM chunks")}
+
     def passage_counts(self) -> dict[str, int]:
         return {r[0]: r[1] for r in self._query("SELECT doc_id, count(*) FROM chunks GROUP BY doc_id")}
 
@@ -234,6 +238,12 @@ class Catalog:
                 raise
 
     # --- writes ------------------------------------------------------------------------------
+    @staticmethod
+    def check_document(doc: Document) -> None:
+        """Raise what ``put_document`` would raise on this document's metadata (ValueError for a
+        circular structure, say), so that ingest knows before writing to any index."""
+        _doc_to_row(doc)
+
     def put_document(self, doc: Document) -> None:
         """Replace a document and all its passages in one transaction."""
         row = _doc_to_row(doc)

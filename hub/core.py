@@ -11,29 +11,14 @@ commands that need no model (``hub check``, re-ingesting an unchanged library) s
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from hub.catalog import Catalog
+from hub.consistency import CheckReport, RepairReport
 from hub.errors import NotFound, RejectedDocument
 from hub.settings import Settings
 from ingest.records import Document
-
-
-@dataclass
-class CheckReport:
-    """How the three stores compare; ``ok`` only when all hold the same passages."""
-
-    documents: int
-    passages: int
-    semantic: int
-    keyword: int
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
 
 
 class Hub:
@@ -50,6 +35,7 @@ class Hub:
         self._forums = None
         self._cache = None
         self._community = None
+        self._parser = None
         self._lock = threading.Lock()
         # One writer at a time per process: the web app ingests on approval while other requests
         # read, and Whoosh allows a single writer (a second one would fail on its lock).
@@ -162,6 +148,8 @@ class Hub:
             self._cache.close()
         if self._community is not None:
             self._community.close()
+        if self._parser is not None:
+            self._parser.close()
         self.catalog.close()
 
     def __enter__(self) -> "Hub":
@@ -181,6 +169,17 @@ class Hub:
                 self.flush()
 
     @property
+    def parser(self):  # type: ignore[no-untyped-def]
+        """The parse worker (ingest/worker.py): one child process kept for the hub's lifetime,
+        shared by ingest and by the checks made when a member uploads a file."""
+        with self._lock:
+            if self._parser is None:
+                from ingest.worker import ParseWorker
+
+                self._parser = ParseWorker.from_settings(self.settings)
+            return self._parser
+
+    @property
     def write_lock(self) -> threading.RLock:
         """Held while the stores change; moderation holds it across check-then-ingest."""
         return self._write_lock
@@ -193,7 +192,7 @@ class Hub:
 
         report = Ingester(self.settings, self.catalog, self.semantic, self.keyword, self.embedder,
                           validators={"practice": validate}, annotate=self.thesaurus.annotate,
-                          cache=self.embedding_cache).ingest(paths, on_reject=on_reject, force=force,
+                          cache=self.embedding_cache, parser=self.parser).ingest(paths, on_reject=on_reject, force=force,
                                                        overrides=overrides)
         if report.added or report.updated or not self.catalog.practice_links():
             self.relink()
@@ -373,35 +372,17 @@ class Hub:
 
     # --- consistency ---------------------------------------------------------------------------
     def check(self) -> CheckReport:
-        catalog_ids = self.catalog.chunk_ids()
-        semantic_ids = self.semantic.chunk_ids()
-        keyword_ids = self.keyword.chunk_ids()
-        counts = self.catalog.counts()
-        report = CheckReport(counts["documents"], counts["passages"], len(semantic_ids), len(keyword_ids))
-        stores = [("Qdrant", semantic_ids), ("Whoosh", keyword_ids)]
-        if self.semantic.mirror is not None:
-            stores.append(("the in-memory vector copy", self.semantic.mirror.chunk_ids()))
-        if self.keyword.terms is not None:
-            stores.append(("the BM25 matrix", self.keyword.terms.chunk_ids()))
-        for name, ids in stores:
-            missing = catalog_ids - ids
-            extra = ids - catalog_ids
-            if missing:
-                report.problems.append(
-                    f"{name} lacks {len(missing)} passage(s) the catalog holds "
-                    f"(documents: {', '.join(self._docs_of(missing))})")
-            if extra:
-                report.problems.append(f"{name} holds {len(extra)} passage(s) the catalog does not know")
-        for doc in self.catalog.documents():
-            from ingest.pipeline import original_path
+        """Compare the stores passage by passage, naming the documents of any difference."""
+        from hub.consistency import check
 
-            if not original_path(self.settings, doc).exists():
-                report.problems.append(f"original file of {doc.id} ({doc.source}) is missing")
-        return report
+        return check(self)
 
-    def _docs_of(self, chunk_ids: set[str]) -> list[str]:
-        chunks = self.catalog.chunks_by_ids(sorted(chunk_ids)[:2000])
-        return sorted({c.doc_id for c in chunks.values()})[:10]
+    def repair(self) -> RepairReport:
+        """Remove passages the catalog does not know from the indexes and re-index catalogued
+        documents they lack (hub/consistency.py)."""
+        from hub.consistency import repair
+
+        return repair(self)
 
     def health(self) -> dict[str, Any]:
         """Counts per store: a mismatch means an interrupted write (`hub check` says which)."""

@@ -261,9 +261,8 @@ class Moderation:
         if not data.strip():
             raise RejectedDocument(name, "empty file")
         files.check_content_matches(name, fmt, data)
-        from ingest.pipeline import _parse
-
-        loaded = _parse(fmt, name, data)
+        # In the parse worker, with its time and memory limits: an upload is hostile input.
+        loaded = self.hub.parser.parse(fmt, name, data)
         if not any(len(s.text.split()) >= 3 for s in loaded.sections):
             raise RejectedDocument(name, "no text to index (a scan without a text layer?)")
         pages: dict[Any, list[str]] = {}

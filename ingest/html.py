@@ -50,10 +50,10 @@ def load_html(source: str, text: str) -> LoadedDocument:
         return len(_norm(tag.get_text(" "))) < 0.5 * total
 
     for tag in soup.find_all(_DROP):
-        if not tag.decomposed and chrome(tag):
+        if not _gone(tag) and chrome(tag):
             tag.decompose()
     for tag in soup.find_all(True):
-        if tag.decomposed:
+        if _gone(tag):
             continue
         if tag.get("role") in _DROP_ROLES or tag.get("aria-hidden") == "true" or tag.has_attr("hidden"):
             if chrome(tag):
@@ -80,14 +80,24 @@ def load_html(source: str, text: str) -> LoadedDocument:
             sections.append(Section(text="\n\n".join(buffer), heading=heading))
             buffer.clear()
 
-    for el in root.find_all(_BLOCKS):
+    blocks = root.find_all(_BLOCKS)
+    # Which blocks hold other blocks, in one pass up from each block (stopping at an ancestor
+    # already marked): asking each block `el.find(_BLOCKS)` walked its whole subtree, which
+    # made 100,000 nested <div>s take minutes.
+    containers: set[int] = set()
+    for el in blocks:
+        for parent in el.parents:
+            if id(parent) in containers:
+                break
+            containers.add(id(parent))
+    for el in blocks:
         if el.name in _HEADINGS:
             flush()
             heading = _norm(el.get_text(" "))
             if el.name == "h1" and first_h1 is None:
                 first_h1 = heading
             continue
-        if el.find(_BLOCKS):
+        if id(el) in containers:
             # Text sitting directly in a container next to child blocks.
             own = _norm(" ".join(s for s in el.find_all(string=True, recursive=False)))
             if own:
@@ -105,6 +115,13 @@ def load_html(source: str, text: str) -> LoadedDocument:
     if not sections:
         raise RejectedDocument(source, "HTML page has no readable text")
     return LoadedDocument(title=title or first_h1 or source, sections=sections, language=lang, authors=authors)
+
+
+def _gone(tag) -> bool:  # type: ignore[no-untyped-def]
+    """Decomposed already (with an ancestor). Not ``tag.decomposed``: for a live tag, bs4 looks
+    that attribute up as a search of its whole subtree for a child tag named "_decomposed",
+    which is quadratic in nesting depth. A decomposed tag has lost its name."""
+    return not tag.name
 
 
 def _norm(text: str) -> str:

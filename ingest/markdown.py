@@ -1,7 +1,14 @@
-"""Markdown loading: YAML front matter for metadata, ``#`` headings for sections."""
+"""Markdown loading: YAML front matter for metadata, ``#`` headings for sections.
+
+Front matter is read by a safe YAML loader that also refuses anchors and aliases (``&a``,
+``*a``): a few hundred bytes of nested aliases (the "billion laughs") expand to gigabytes, and an
+alias inside its own anchor (``notes: &a [*a]``) makes a structure that cannot be stored. Hand-
+written metadata never needs them. The fields the hub reads must have the expected types.
+"""
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Any
 
@@ -15,12 +22,39 @@ _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(---|\.\.\.)[ \t]*(\r?\n|\Z)", r
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 
 
+_ALIASES = "front matter uses YAML aliases (&/*), which the hub does not accept"
+
+
+class _AliasFound(Exception):
+    """Raised by the loader at the first anchor or alias, before anything is built from it."""
+
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """SafeLoader without anchors and aliases: refused as events, before composing nodes."""
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _AliasFound()
+        return super().compose_node(parent, index)
+
+
+def _load_yaml(block: str) -> Any:
+    loader = _FrontMatterLoader(block)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 def split_front_matter(source: str, text: str) -> tuple[dict[str, Any], str]:
     match = _FRONT.match(text)
     if not match:
         return {}, text
     try:
-        meta = yaml.safe_load(match.group(1)) or {}
+        meta = _load_yaml(match.group(1)) or {}
+    except _AliasFound:
+        raise RejectedDocument(source, _ALIASES) from None
     except yaml.YAMLError as exc:
         # Hand-written front matter often breaks YAML in small ways ("title: Safety: a guide").
         # Simple "key: value" lines still say what the author meant; only give up without them.
@@ -31,7 +65,44 @@ def split_front_matter(source: str, text: str) -> tuple[dict[str, Any], str]:
             raise RejectedDocument(source, f"front matter is not valid YAML{where}") from None
     if not isinstance(meta, dict):
         raise RejectedDocument(source, "front matter must be a YAML mapping (key: value lines)")
+    _check_types(source, meta)
     return meta, text[match.end():]
+
+
+_SCALAR = (str, int, float, bool, datetime.date)
+#: Fields the hub reads, and the types each may have: one word or number ("text"), a list of
+#: them or a comma-separated text ("list"), a year ("year").
+_FIELDS = {"title": "text", "language": "text", "lang": "text", "doc_type": "text", "type": "text",
+           "source_url": "text", "url": "text", "tags": "list", "authors": "list", "author": "list",
+           "year": "year", "date": "year"}
+_EXPECTED = {"text": "a single text value", "list": "a list of words or a comma-separated text",
+             "year": "a year (e.g. 2019) or a date"}
+
+
+def _check_types(source: str, meta: dict[str, Any]) -> None:
+    """One line naming the first field of the wrong type: a list as a title, a mapping as tags."""
+    for key, kind in _FIELDS.items():
+        value = meta.get(key)
+        if value is None:
+            continue
+        if kind == "text":
+            ok = isinstance(value, _SCALAR)
+        elif kind == "list":
+            ok = isinstance(value, _SCALAR) or (
+                isinstance(value, list) and all(isinstance(v, _SCALAR) for v in value))
+        else:
+            ok = isinstance(value, (int, str, datetime.date)) and not isinstance(value, bool)
+        if not ok:
+            raise RejectedDocument(source, f"front matter: {key} must be {_EXPECTED[kind]}, "
+                                           f"not {_describe(value)}")
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list" if all(isinstance(v, _SCALAR) for v in value) else "a list holding lists or mappings"
+    return f"{type(value).__name__} {str(value)[:40]!r}"
 
 
 def load_markdown(source: str, text: str) -> LoadedDocument:

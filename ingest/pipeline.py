@@ -1,16 +1,20 @@
 """The ingest pipeline: files in, passages out to the catalog, Qdrant and Whoosh.
 
 Each file is checked, hashed and parsed on its own, so one bad file is reported and skipped
-while the rest of the batch lands. Unchanged files (same path, same content hash) are skipped
-before parsing; the embedder is only asked for when something new needs vectors. Writes go to
-the two indexes first and to the catalog last: the catalog is the record, so if a run dies half
-way, ``hub check`` names the passages the indexes hold that the catalog does not.
+while the rest of the batch lands. Parsing happens in a worker process with a time and a memory
+limit (ingest/worker.py). Unchanged files (same path, same content hash) are skipped before
+parsing; the embedder is only asked for when something new needs vectors. Writes go to the two
+indexes first and to the catalog last: the catalog is the record, so if a run dies half way,
+``hub check`` names the passages the indexes hold that the catalog does not. A document that a
+store refuses is taken out of the others again and rejected by name; the rest of its group lands.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib
+import logging
+import os
 import re
 import sys
 import threading
@@ -18,13 +22,18 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Protocol, Sequence
+from typing import Callable, Iterable, Protocol
 
-from hub.errors import RejectedDocument
+from hub.errors import HubError, RejectedDocument
 from hub.settings import Settings
-from ingest import files, language
-from ingest.chunking import ChunkSizes, chunk_sections, embedding_text
-from ingest.records import Chunk, Document, LoadedDocument
+from ingest import files, language, stores
+from ingest.chunking import ChunkSizes, chunk_sections
+from ingest.loaders import load, parse as _parse  # noqa: F401 - re-exported for bench/
+from ingest.records import Document, LoadedDocument
+from ingest.stores import passage_payload, passage_texts  # noqa: F401 - re-exported
+from ingest.worker import ParseWorker
+
+log = logging.getLogger(__name__)
 
 
 DOC_TYPES = ("document", "review", "evaluation", "case study", "guide", "tool guide", "diagnosis",
@@ -83,32 +92,13 @@ def normalise_doc_type(value: str | None) -> str:
     return _DOC_TYPE_ALIASES.get(text, text)
 
 
-def load(fmt: str, source: str, data: bytes) -> LoadedDocument:
-    """Parse a checked file with the loader for its format."""
-    if fmt == "pdf":
-        from ingest.pdf import load_pdf
-
-        return load_pdf(source, data)
-    text = files.decode_text(source, data)
-    if fmt == "html":
-        from ingest.html import load_html
-
-        return load_html(source, text)
-    if fmt == "markdown":
-        from ingest.markdown import load_markdown
-
-        return load_markdown(source, text)
-    from ingest.text import load_text
-
-    return load_text(source, text)
-
-
 Validator = Callable[[str, Path, LoadedDocument], LoadedDocument]
 
 
 def build_document(candidate: files.Candidate, fmt: str, data: bytes, digest: str,
                    loaded: LoadedDocument, sizes: ChunkSizes,
-                   validators: dict[str, Validator] | None = None) -> Document:
+                   validators: dict[str, Validator] | None = None,
+                   max_passages: int | None = None) -> Document:
     validator = (validators or {}).get(normalise_doc_type(loaded.doc_type))
     if validator is not None:
         loaded = validator(candidate.source, candidate.path, loaded)
@@ -126,6 +116,10 @@ def build_document(candidate: files.Candidate, fmt: str, data: bytes, digest: st
         extra={**loaded.extra, "path": str(candidate.path)},
     )
     doc.chunks = chunk_sections(doc_id, digest, sections, sizes)
+    if max_passages is not None and len(doc.chunks) > max_passages:
+        raise RejectedDocument(candidate.source, f"makes {len(doc.chunks):,} passages, over the "
+                                                 f"{max_passages:,}-passage limit per document "
+                                                 "(set HUB_MAX_PASSAGES_PER_DOCUMENT to change it)")
     return doc
 
 
@@ -141,8 +135,12 @@ class Ingester:
 
     def __init__(self, settings: Settings, catalog, semantic, keyword,  # type: ignore[no-untyped-def]
                  embedder: Callable[[], EmbedderLike], validators: dict[str, Validator] | None = None,
-                 annotate: Callable[[str, str], str] | None = None, cache=None) -> None:  # type: ignore[no-untyped-def]
+                 annotate: Callable[[str, str], str] | None = None, cache=None,  # type: ignore[no-untyped-def]
+                 parser: ParseWorker | None = None) -> None:
+        """``parser``: a worker to parse in (a Hub keeps one for its lifetime); without one, each
+        ``ingest`` call starts its own and stops it at the end."""
         self.settings = settings
+        self.parser = parser
         self.catalog = catalog
         self.semantic = semantic
         self.keyword = keyword
@@ -170,6 +168,7 @@ class Ingester:
                 on_reject(error)
 
         progress = _progress(len(found), self.settings.progress)
+        parser = self.parser or ParseWorker.from_settings(self.settings)
         try:
             for item in found:
                 progress.update(1)
@@ -187,10 +186,11 @@ class Ingester:
                         report.unchanged.append(item.source)
                         report.doc_ids.append(existing.id)
                         continue
-                    loaded = _parse(fmt, item.source, data)
+                    loaded = parser.parse(fmt, item.source, data)
                     if overrides and item.path in overrides:
                         loaded = apply_overrides(loaded, overrides[item.path])
-                    doc = build_document(item, fmt, data, digest, loaded, self.sizes, self.validators)
+                    doc = build_document(item, fmt, data, digest, loaded, self.sizes, self.validators,
+                                         self.settings.max_passages_per_document)
                 except RejectedDocument as error:
                     reject(error)
                     continue
@@ -204,11 +204,13 @@ class Ingester:
                 pending.append(_Pending(doc, data, existing is not None))
                 pending_passages += len(doc.chunks)
                 if pending_passages >= self.settings.ingest_group_passages:
-                    self._write(pending, report)
+                    self._write(pending, report, reject)
                     pending, pending_passages = [], 0
             if pending:
-                self._write(pending, report)
+                self._write(pending, report, reject)
         finally:
+            if parser is not self.parser:
+                parser.close()
             progress.close()
             report.seconds = time.perf_counter() - started
             self.catalog.finish_run(
@@ -217,55 +219,86 @@ class Ingester:
             )
         return report
 
-    def _write(self, pending: list[_Pending], report: IngestReport) -> None:
-        texts = passage_texts([p.doc for p in pending], self.annotate)
-
-        vectors, computed = self._embedder().embed_cached(texts, self.cache, self.settings.embed_batch_size)
-        report.embedded += computed
-
-        chunk_ids, payloads = [], []
+    def _write(self, pending: list[_Pending], report: IngestReport,
+               reject: Callable[[RejectedDocument], None]) -> None:
+        """Index a group, then record each document in the catalog. A document some store
+        refuses ends up in none of them and is rejected by name; the others still land."""
+        ready = []
         for p in pending:
-            for c in p.doc.chunks:
-                chunk_ids.append(c.id)
-                payloads.append(passage_payload(p.doc, c))
-        doc_ids = [p.doc.id for p in pending]
-        # Qdrant deletes only documents the catalog or the vector copy knows: a filtered delete
-        # walks the whole local store (4 s per batch at 1,500 passages), and a document left
-        # half-written by a crash has the same passage ids, which the upsert overwrites.
-        stored = [p.doc.id for p in pending if p.is_update or self.semantic.may_hold(p.doc.id)]
-        self.semantic.delete_documents(stored)
-        self.semantic.upsert(chunk_ids, vectors, payloads)
-        with self.keyword.writer() as batch:
-            batch.delete_documents(doc_ids)
-            for p in pending:
-                for c in p.doc.chunks:
-                    batch.add(chunk_id=c.id, doc_id=p.doc.id, doc_type=p.doc.doc_type,
-                              language=c.language or p.doc.language, tags=p.doc.tags, year=p.doc.year,
-                              title=p.doc.title, heading=c.heading, body=c.text)
+            # What the catalog would refuse (metadata it cannot serialise) is known before
+            # anything is written.
+            try:
+                self.catalog.check_document(p.doc)
+            except Exception as exc:  # noqa: BLE001 - json and sqlite raise several types
+                reject(RejectedDocument(p.doc.source, f"cannot be catalogued ({_short(exc)})"))
+            else:
+                ready.append(p)
+        if not ready:
+            return
+        try:
+            self._index(ready, report)
+        except RejectedDocument:
+            raise
+        except HubError:
+            self._take_out(ready)  # a store unavailable: no document is to blame, stop the run
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever a store raises on one document's data
+            self._take_out(ready)
+            if len(ready) == 1:
+                reject(RejectedDocument(ready[0].doc.source, f"cannot be indexed ({_short(exc)})"))
+            else:
+                for p in ready:  # find the document to blame: the others land
+                    self._write([p], report, reject)
+            return
         originals = self.settings.originals_path
         originals.mkdir(parents=True, exist_ok=True)
-        for p in pending:
-            (originals / f"{p.doc.id}{_suffix(p.doc)}").write_bytes(p.data)
-            self.catalog.put_document(p.doc)
+        for p in ready:
+            final = originals / f"{p.doc.id}{_suffix(p.doc)}"
+            part = final.with_name(final.name + ".part")
+            try:
+                part.write_bytes(p.data)
+                self.catalog.put_document(p.doc)
+            except Exception as exc:  # noqa: BLE001 - a full disk, a locked or refusing catalog
+                part.unlink(missing_ok=True)
+                self._take_out([p])
+                reject(RejectedDocument(p.doc.source, f"cannot be catalogued ({_short(exc)})"))
+                continue
+            os.replace(part, final)
             (report.updated if p.is_update else report.added).append(p.doc.source)
             report.doc_ids.append(p.doc.id)
             report.passages += len(p.doc.chunks)
 
+    def _index(self, group: list[_Pending], report: IngestReport) -> None:
+        docs = [p.doc for p in group]
+        vectors, computed = stores.embed(docs, self._embedder(), self.cache, self.settings.embed_batch_size,
+                                         self.annotate)
+        report.embedded += computed
+        # Qdrant deletes only documents the catalog or the vector copy knows: a filtered delete
+        # walks the whole local store (4 s per batch at 1,500 passages), and a document left
+        # half-written by a crash has the same passage ids, which the upsert overwrites.
+        stored = [p.doc.id for p in group if p.is_update or self.semantic.may_hold(p.doc.id)]
+        self.semantic.delete_documents(stored)
+        stores.put_vectors(self.semantic, docs, vectors)
+        with self.keyword.writer() as batch:
+            batch.delete_documents([d.id for d in docs])
+            stores.add_passages(batch, docs)
 
-def passage_texts(docs: Sequence[Document], annotate: Callable[[str, str], str] | None = None) -> list[str]:
-    """What the encoder reads for each passage of ``docs``, in order: ingest and ``hub reindex``
-    must read the same, or the embedding cache would miss."""
-    texts = [embedding_text(d.title, c) for d in docs for c in d.chunks]
-    if annotate is not None:
-        languages = [c.language or d.language for d in docs for c in d.chunks]
-        texts = [annotate(text, lang) for text, lang in zip(texts, languages)]
-    return texts
-
-
-def passage_payload(doc: Document, chunk: Chunk) -> dict:
-    """The fields a passage's vector carries in Qdrant, for filters."""
-    return {"doc_id": doc.id, "doc_type": doc.doc_type, "language": chunk.language or doc.language,
-            "tags": doc.tags, "page": chunk.page, "year": doc.year}
+    def _take_out(self, group: list[_Pending]) -> None:
+        """Undo ``_index`` for these documents: their passages leave both indexes, and a document
+        being updated gets its catalogued version back there."""
+        stores.take_out(self.semantic, self.keyword, [p.doc.id for p in group])
+        previous = [d for p in group if p.is_update
+                    and (d := self.catalog.document(p.doc.id, with_chunks=True)) is not None]
+        if not previous:
+            return
+        try:
+            vectors, _ = stores.embed(previous, self._embedder(), self.cache, self.settings.embed_batch_size,
+                                      self.annotate)
+            stores.put_vectors(self.semantic, previous, vectors)
+            with self.keyword.writer() as batch:
+                stores.add_passages(batch, previous)
+        except Exception as exc:  # noqa: BLE001 - `hub check` names them, `--repair` restores them
+            log.warning("could not restore %s in the indexes: %s", ", ".join(d.id for d in previous), exc)
 
 
 def original_path(settings: Settings, doc: Document) -> Path:
@@ -287,16 +320,10 @@ def apply_overrides(loaded: LoadedDocument, values: dict) -> LoadedDocument:
     return loaded
 
 
-def _parse(fmt: str, source: str, data: bytes) -> LoadedDocument:
-    """Loaders raise RejectedDocument for what they recognise; anything else is still one line."""
-    try:
-        return load(fmt, source, data)
-    except RejectedDocument:
-        raise
-    except RecursionError:
-        raise RejectedDocument(source, f"cannot parse this {fmt} file (nested too deeply)") from None
-    except Exception as exc:  # noqa: BLE001 - third-party parsers raise anything on broken input
-        raise RejectedDocument(source, f"cannot parse this {fmt} file ({type(exc).__name__}: {exc})"[:300]) from None
+def _short(exc: BaseException) -> str:
+    """An exception as one short line for a rejection."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}"[:200] if text else type(exc).__name__
 
 
 class _NoProgress:

@@ -60,6 +60,10 @@ class Rows:
     def append(self, chunk_ids: Sequence[str], payloads: Sequence[dict]) -> tuple[int, int]:
         """Add rows; returns their range. Grows the columns (callers grow their own data)."""
         start, end = self.n, self.n + len(chunk_ids)
+        # Checked before any row changes: a value that does not fit would leave rows half-added.
+        years = [p.get("year") or 0 for p in payloads]
+        if any(not -2**31 <= y < 2**31 for y in years):
+            raise ValueError(f"year out of range: {next(y for y in years if not -2**31 <= y < 2**31)}")
         if end > self.capacity:
             self._grow(max(end, 2 * self.capacity))
         self.alive[start:end] = True
@@ -70,7 +74,7 @@ class Rows:
             self.doc_rows.setdefault(p["doc_id"], []).append(i)
             for tag in p.get("tags") or []:
                 self.tag_rows.setdefault(tag, []).append(i)
-            self.year[i] = p.get("year") or 0
+            self.year[i] = years[i - start]
             self.type[i] = self._code("doc_type", p.get("doc_type"))
             self.lang[i] = self._code("language", p.get("language"))
         self.n = end
@@ -294,6 +298,12 @@ class RowStore:
         self._load()
         with self._lock:
             return set(self._rows.row)
+
+    def passages(self) -> dict[str, str]:
+        """Every passage held, with its document (for `hub check`)."""
+        self._load()
+        with self._lock:
+            return self._rows.doc_ids(list(self._rows.row))
 
     def count(self) -> int:
         self._load()

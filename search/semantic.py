@@ -267,6 +267,20 @@ class SemanticIndex:
             if offset is None:
                 return ids
 
+    def passages(self) -> dict[str, str]:
+        """What Qdrant holds, passage id to document id (opens the local store: for `hub check`)."""
+        found: dict[str, str] = {}
+        _ = self.client
+        if self._dim is None:
+            return found
+        offset = None
+        while True:
+            points, offset = self.client.scroll(self.collection, limit=2048, offset=offset,
+                                                with_payload=["chunk_id", "doc_id"], with_vectors=False)
+            found.update((p.payload["chunk_id"], str(p.payload.get("doc_id", ""))) for p in points if p.payload)
+            if offset is None:
+                return found
+
     def count(self) -> int:
         """Passages searchable: the in-memory copy's count in embedded mode, Qdrant's otherwise."""
         if self.mirror is not None:

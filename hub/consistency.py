@@ -1,0 +1,131 @@
+"""Do the catalog and the indexes hold the same passages? ``hub check`` and ``hub check --repair``.
+
+The catalog is the record; the indexes (Qdrant and its in-memory copy, Whoosh and its BM25 matrix)
+are derived from it. A passage an index holds that the catalog does not is an orphan, left by an
+interrupted or refused write: repair removes it. A catalogued document some of whose passages an
+index lacks is indexed again from the catalog's stored passages (vectors from the embedding
+cache, or the model). A missing original file cannot be rebuilt: the document is named, to be
+ingested again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from hub.core import Hub
+
+#: Documents named per problem line at most.
+_NAMED = 10
+#: Documents re-indexed together by a repair.
+_GROUP = 64
+
+
+@dataclass
+class CheckReport:
+    """How the stores compare; ``ok`` only when all hold the same passages and every original
+    file is there."""
+
+    documents: int
+    passages: int
+    semantic: int
+    keyword: int
+    problems: list[str] = field(default_factory=list)
+    #: Per index: the passages it holds that the catalog does not (passage id -> document id).
+    orphans: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Per index: catalogued documents with passages it lacks.
+    incomplete: dict[str, set[str]] = field(default_factory=dict)
+    #: Catalogued documents whose original file is missing.
+    no_original: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class RepairReport:
+    """What ``repair`` did, and the check made after it."""
+
+    removed: int
+    reindexed: list[str]
+    reingest: list[str]
+    after: CheckReport
+
+
+def check(hub: "Hub") -> CheckReport:
+    catalog = hub.catalog.passages()
+    qdrant = hub.semantic.passages()
+    whoosh = {f["chunk_id"]: f.get("doc_id", "") for f in hub.keyword.searcher().all_stored_fields()}
+    counts = hub.catalog.counts()
+    report = CheckReport(counts["documents"], counts["passages"], len(qdrant), len(whoosh))
+    indexes: list[tuple[str, Callable[[], dict[str, str]]]] = [("Qdrant", lambda: qdrant), ("Whoosh", lambda: whoosh)]
+    if hub.semantic.mirror is not None:
+        indexes.append(("the in-memory vector copy", hub.semantic.mirror.passages))
+    if hub.keyword.terms is not None:
+        indexes.append(("the BM25 matrix", hub.keyword.terms.passages))
+    sources = {d.id: d.source for d in hub.catalog.documents()}
+
+    def named(doc_ids: set[str]) -> str:
+        names = [f"{d} ({sources[d]})" if d in sources else f"{d} (not in the catalog)"
+                 for d in sorted(doc_ids)[:_NAMED]]
+        more = f", and {len(doc_ids) - _NAMED} more" if len(doc_ids) > _NAMED else ""
+        return ", ".join(names) + more
+
+    for name, held in indexes:
+        passages = held()
+        missing = {c: d for c, d in catalog.items() if c not in passages}
+        extra = {c: d for c, d in passages.items() if c not in catalog}
+        if missing:
+            docs = set(missing.values())
+            report.incomplete[name] = docs
+            report.problems.append(f"{name} lacks {len(missing)} passage(s) the catalog holds, of "
+                                   f"{len(docs)} document(s): {named(docs)}")
+        if extra:
+            docs = set(extra.values())
+            report.orphans[name] = extra
+            report.problems.append(f"{name} holds {len(extra)} passage(s) the catalog does not know, of "
+                                   f"{len(docs)} document(s): {named(docs)}")
+    from ingest.pipeline import original_path
+
+    for doc in hub.catalog.documents():
+        if not original_path(hub.settings, doc).exists():
+            report.no_original.append(doc.id)
+            report.problems.append(f"original file of {doc.id} ({doc.source}) is missing: ingest it again")
+    return report
+
+
+def repair(hub: "Hub") -> RepairReport:
+    """Make the indexes agree with the catalog (see the module's docstring)."""
+    from ingest import stores
+
+    with hub.write_lock:
+        before = check(hub)
+        vector_orphans = set().union(*(before.orphans.get(n, {}) for n in ("Qdrant", "the in-memory vector copy")))
+        word_orphans = set().union(*(before.orphans.get(n, {}) for n in ("Whoosh", "the BM25 matrix")))
+        if vector_orphans:
+            hub.semantic.delete_chunks(sorted(vector_orphans))
+        if word_orphans:
+            with hub.keyword.writer() as batch:
+                batch.delete_chunks(sorted(word_orphans))
+        need_vectors = set().union(*(before.incomplete.get(n, set()) for n in ("Qdrant", "the in-memory vector copy")))
+        need_words = set().union(*(before.incomplete.get(n, set()) for n in ("Whoosh", "the BM25 matrix")))
+        todo = sorted(need_vectors | need_words)
+        for start in range(0, len(todo), _GROUP):
+            docs = [d for i in todo[start:start + _GROUP] if (d := hub.catalog.document(i, with_chunks=True))]
+            vector_docs = [d for d in docs if d.id in need_vectors]
+            if vector_docs:
+                vectors, _ = stores.embed(vector_docs, hub.embedder(), hub.embedding_cache,
+                                          hub.settings.embed_batch_size, hub.thesaurus.annotate)
+                stores.put_vectors(hub.semantic, vector_docs, vectors)
+            word_docs = [d for d in docs if d.id in need_words]
+            if word_docs:
+                with hub.keyword.writer() as batch:
+                    batch.delete_documents([d.id for d in word_docs])
+                    stores.add_passages(batch, word_docs)
+        hub.flush()
+        after = check(hub)
+    sources = {d.id: d.source for d in hub.catalog.documents()}
+    reingest = [f"{d} ({sources.get(d, '?')})" for d in after.no_original]
+    return RepairReport(len(vector_orphans | word_orphans), todo, reingest, after)
