@@ -26,8 +26,10 @@ class RejectedDocument(HubError):
 
     def __init__(self, source: str, reason: str) -> None:
         self.source = source
-        self.reason = reason
-        super().__init__(f"{source}: {reason}")
+        # One line, whatever a third-party parser put in its message: the CLI prints one line
+        # per rejected file, and logs and the web show the reason as is.
+        self.reason = " ".join(str(reason).split())
+        super().__init__(f"{source}: {self.reason}")
 
 
 class NotFound(HubError):
