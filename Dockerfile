@@ -10,6 +10,8 @@ COPY search search
 COPY practices practices
 COPY web web
 COPY scripts scripts
+# Tesseract with English, French and Spanish data reads scanned PDF pages (ingest/ocr.py).
+RUN bash scripts/install_ocr.sh && rm -rf /var/lib/apt/lists/*
 COPY library library
 RUN pip install --no-cache-dir --no-deps .
 VOLUME /data

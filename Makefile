@@ -21,11 +21,13 @@ install: $(STAMP)
 
 ## Serve the hub at http://127.0.0.1:8000, ingesting the sample library first (unchanged files are skipped).
 run: install
+	bash scripts/install_ocr.sh
 	$(BIN)/hub --home $(HUB_HOME) serve --seed library
 
 ## Run the test suite on the real stack (model, Qdrant local mode, Whoosh, FastAPI, headless Chromium).
 test: install
 	bash scripts/install_browser.sh
+	bash scripts/install_ocr.sh
 	$(BIN)/python -m pytest -q
 
 bench: install

@@ -52,6 +52,14 @@ CREATE TABLE IF NOT EXISTS practice_links (
     score REAL,
     PRIMARY KEY (practice_id, doc_id)
 );
+CREATE TABLE IF NOT EXISTS copies (  -- files byte for byte the same as a document: indexed once
+    path TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    added_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS copies_doc ON copies(doc_id);
+CREATE INDEX IF NOT EXISTS documents_hash ON documents(content_hash);
 CREATE TABLE IF NOT EXISTS meta (  -- facts about the whole home, e.g. the model its vectors come from
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -129,6 +137,21 @@ class Catalog:
         rows = self._query("SELECT * FROM documents WHERE path = ?", (path,))
         return _doc_from_row(rows[0]) if rows else None
 
+    def document_by_hash(self, digest: str) -> Document | None:
+        """A document whose file has exactly these bytes (the first ingested, if several)."""
+        rows = self._query("SELECT * FROM documents WHERE content_hash = ? ORDER BY ingested_at LIMIT 1", (digest,))
+        return _doc_from_row(rows[0]) if rows else None
+
+    def copy_of(self, path: str) -> str | None:
+        """The document a file at ``path`` was found to be a byte-identical copy of."""
+        rows = self._query("SELECT doc_id FROM copies WHERE path = ?", (path,))
+        return str(rows[0][0]) if rows else None
+
+    def copies(self, doc_id: str | None = None) -> list[dict[str, Any]]:
+        """The copies of one document (or of all), each with its path, source and document id."""
+        sql = "SELECT path, source, doc_id FROM copies" + (" WHERE doc_id = ?" if doc_id else "") + " ORDER BY path"
+        return [dict(r) for r in self._query(sql, (doc_id,) if doc_id else ())]
+
     def documents_by_source(self, source: str) -> list[Document]:
         rows = self._query("SELECT * FROM documents WHERE source = ? OR path = ?", (source, source))
         return [_doc_from_row(r) for r in rows]
@@ -189,6 +212,18 @@ class Catalog:
             for r in self._query(f"SELECT {columns} FROM chunks WHERE id IN ({marks})", part):
                 out[r["id"]] = _chunk_from_row(r)
         return out
+
+    def document_texts(self) -> Iterable[tuple[str, str]]:
+        """(document id, its passages' text joined), one document at a time."""
+        current, parts = None, []
+        for row in self._query("SELECT doc_id, text FROM chunks ORDER BY doc_id, ordinal"):
+            if row[0] != current and current is not None:
+                yield current, "\n".join(parts)
+                parts = []
+            current = row[0]
+            parts.append(row[1])
+        if current is not None:
+            yield current, "\n".join(parts)
 
     def chunk_ids(self) -> set[str]:
         return {r[0] for r in self._query("SELECT id FROM chunks")}
@@ -266,10 +301,26 @@ class Catalog:
                 self._db.execute("ROLLBACK")
                 raise
 
+    def add_copy(self, path: str, source: str, doc_id: str) -> None:
+        with self._lock:
+            self._writes += 1
+            self._db.execute("INSERT OR REPLACE INTO copies (path, source, doc_id, added_at) VALUES (?, ?, ?, ?)",
+                             (path, source, doc_id, time.time()))
+
+    def remove_copies(self, doc_id: str | None = None, path: str | None = None) -> None:
+        """Forget the copies of a document (its content changed), or the copy at one path."""
+        with self._lock:
+            self._writes += 1
+            if path is not None:
+                self._db.execute("DELETE FROM copies WHERE path = ?", (path,))
+            if doc_id is not None:
+                self._db.execute("DELETE FROM copies WHERE doc_id = ?", (doc_id,))
+
     def delete_document(self, doc_id: str) -> None:
         with self._lock:
             self._writes += 1
             self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("DELETE FROM copies WHERE doc_id = ?", (doc_id,))
             self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
             self._db.execute("DELETE FROM practice_links WHERE doc_id = ?", (doc_id,))
             self._db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))

@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("documents", help="list what the hub holds")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--duplicates", action="store_true",
+                   help="list byte-identical copies and near-identical documents (80%% of their text or more)")
 
     p = sub.add_parser("remove", help="delete a document from the catalog and both indexes")
     p.add_argument("sources", nargs="+", metavar="SOURCE", help="path as ingested, or document id")
@@ -128,11 +130,15 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     with _hub(settings) as hub:
         report = hub.ingest(args.paths, force=args.force,
                             on_reject=lambda r: print(f"rejected {r}", file=sys.stderr))
+    for warning in report.warnings:
+        print(f"warning {warning}", file=sys.stderr)
     if not args.quiet:
         for source in report.added:
             print(f"added     {source}")
         for source in report.updated:
             print(f"updated   {source}")
+        for source, twin in report.duplicates:
+            print(f"duplicate {source} (the same bytes as {twin}: recorded with it, not indexed twice)")
         print(report.summary())
     return report.exit_code
 
@@ -174,6 +180,8 @@ def _marked(hit, colour: bool) -> str:  # type: ignore[no-untyped-def]
 
 
 def cmd_documents(settings: Settings, args: argparse.Namespace) -> int:
+    if args.duplicates:
+        return _duplicates(settings, args)
     with _hub(settings) as hub:
         docs = hub.documents()
         counts = {d.id: 0 for d in docs} | hub.catalog.passage_counts()
@@ -186,6 +194,27 @@ def cmd_documents(settings: Settings, args: argparse.Namespace) -> int:
     for d in docs:
         print(f"{d.id:<48} {d.language}  {d.doc_type:<12} {counts[d.id]:>4} passages  {d.title}")
     print(f"{len(docs)} documents", file=sys.stderr)
+    return 0
+
+
+def _duplicates(settings: Settings, args: argparse.Namespace) -> int:
+    from hub.duplicates import near_duplicates
+
+    with _hub(settings) as hub:
+        copies = hub.catalog.copies()
+        near = near_duplicates(hub.catalog)
+        sources = {d.id: d.source for d in hub.documents()}
+    if args.json:
+        print(json.dumps({"copies": copies, "near": [{**n.to_json(), "first_source": sources.get(n.first),
+                                                     "second_source": sources.get(n.second)} for n in near]},
+                         ensure_ascii=False, indent=2))
+        return 0
+    for c in copies:
+        print(f"copy      {c['source']}  = {sources.get(c['doc_id'], c['doc_id'])}")
+    for n in near:
+        print(f"near      {sources.get(n.first, n.first)}  ~ {sources.get(n.second, n.second)}  "
+              f"({n.overlap:.0%} of their text in common)")
+    print(f"{len(copies)} identical copies, {len(near)} near-identical pairs", file=sys.stderr)
     return 0
 
 

@@ -302,6 +302,11 @@ class Hub:
         if not docs and (doc := self.catalog.document(source)):
             docs = [doc]
         if not docs:
+            for path in (source, str(Path(source).expanduser().resolve())):
+                if self.catalog.copy_of(path) is not None:  # a copy: forget it, its document stays
+                    self.catalog.remove_copies(path=path)
+                    return []
+        if not docs:
             raise NotFound(f"{source}: not in the hub (see `hub documents` for what is)")
         from ingest.pipeline import original_path
 

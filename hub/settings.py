@@ -57,6 +57,10 @@ class Settings:
     parse_memory_mb: int = 1024
     #: PDFs with more pages are refused (a page tree can name one page 100,000 times in 600 KB).
     max_pdf_pages: int = 2000
+    #: Read scanned PDF pages (a picture and no text layer) with Tesseract (ingest/ocr.py), at
+    #: most ``ocr_max_pages`` of them per PDF; each OCR page gets ``parse_timeout_s`` of its own.
+    ocr: bool = True
+    ocr_max_pages: int = 200
     #: Documents that would make more passages are refused.
     max_passages_per_document: int = 5000
     #: How dense and keyword rankings combine: "weighted" (normalised scores) or "rrf".

@@ -101,7 +101,8 @@ def check_content_matches(source: str, fmt: str, data: bytes) -> None:
     for magic, what in _BINARY_MAGIC.items():
         if head.startswith(magic):
             raise RejectedDocument(source, f"content does not match its extension: it is {what}")
-    if b"\x00" in data[:8192]:
+    # UTF-16 or UTF-32 text: NUL bytes are half its ASCII, not a sign of binary data.
+    if b"\x00" in data[:8192] and unicode_encoding(data) is None:
         raise RejectedDocument(source, "content does not match its extension: binary data, not text")
 
 
@@ -110,7 +111,7 @@ def _describe(data: bytes) -> str:
     for magic, what in _BINARY_MAGIC.items():
         if head.startswith(magic):
             return what
-    if b"\x00" in data[:8192]:
+    if b"\x00" in data[:8192] and unicode_encoding(data) is None:
         return "binary data"
     if head[:1] == b"<":
         return "HTML or XML"
@@ -118,13 +119,53 @@ def _describe(data: bytes) -> str:
 
 
 def decode_text(source: str, data: bytes) -> str:
-    """UTF-8 (with or without BOM), falling back to cp1252 for older Windows files."""
+    """UTF-8, UTF-16 or UTF-32 as their byte-order mark says (UTF-16 also without one), else
+    UTF-8, falling back to cp1252 for older Windows files."""
+    found = unicode_encoding(data)
+    if found is not None:
+        encoding, skip = found
+        return data[skip:].decode(encoding)
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
     raise RejectedDocument(source, "text is neither UTF-8 nor Windows-1252")
+
+
+#: Byte-order marks, longest first: the UTF-32 LE mark starts with the UTF-16 LE one.
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
+def unicode_encoding(data: bytes) -> tuple[str, int] | None:
+    """(codec, bytes to skip) for UTF-16 or UTF-32 text, from its byte-order mark, or for UTF-16
+    without one when NULs fill one byte of most pairs (Latin text). None for anything else,
+    including bytes that such a mark starts but that do not decode (binary data)."""
+    found = None
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            found = encoding, len(bom)
+            break
+    else:
+        sample = data[:4096]
+        pairs = len(sample) // 2
+        even, odd = sample[0::2].count(0), sample[1::2].count(0)
+        if pairs >= 8 and odd >= 0.4 * pairs and even <= 0.02 * pairs:
+            found = "utf-16-le", 0
+        elif pairs >= 8 and even >= 0.4 * pairs and odd <= 0.02 * pairs:
+            found = "utf-16-be", 0
+    if found is None:
+        return None
+    try:
+        data[found[1]:].decode(found[0])
+    except UnicodeDecodeError:
+        return None
+    return found
 
 
 def content_hash(data: bytes) -> str:

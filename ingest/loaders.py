@@ -7,15 +7,18 @@ from __future__ import annotations
 
 from hub.errors import RejectedDocument
 from ingest import files
+from ingest.ocr import OcrOptions
 from ingest.records import LoadedDocument
 
 
-def load(fmt: str, source: str, data: bytes, max_pdf_pages: int | None = None) -> LoadedDocument:
-    """Parse a checked file with the loader for its format."""
+def load(fmt: str, source: str, data: bytes, max_pdf_pages: int | None = None,
+         ocr: OcrOptions | None = None) -> LoadedDocument:
+    """Parse a checked file with the loader for its format (``ocr``: how scanned PDF pages are
+    read; None: with Tesseract when installed)."""
     if fmt == "pdf":
         from ingest.pdf import load_pdf
 
-        return load_pdf(source, data, max_pages=max_pdf_pages)
+        return load_pdf(source, data, max_pages=max_pdf_pages, ocr=ocr)
     text = files.decode_text(source, data)
     if fmt == "html":
         from ingest.html import load_html
@@ -30,10 +33,11 @@ def load(fmt: str, source: str, data: bytes, max_pdf_pages: int | None = None) -
     return load_text(source, text)
 
 
-def parse(fmt: str, source: str, data: bytes, max_pdf_pages: int | None = None) -> LoadedDocument:
+def parse(fmt: str, source: str, data: bytes, max_pdf_pages: int | None = None,
+          ocr: OcrOptions | None = None) -> LoadedDocument:
     """Loaders raise RejectedDocument for what they recognise; anything else is still one line."""
     try:
-        return load(fmt, source, data, max_pdf_pages)
+        return load(fmt, source, data, max_pdf_pages, ocr)
     except RejectedDocument:
         raise
     except RecursionError:

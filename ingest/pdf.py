@@ -12,34 +12,36 @@ import logging
 import re
 
 from hub.errors import RejectedDocument
+from ingest import cleaning, titles
+from ingest.ocr import OcrFailed, OcrOptions, OcrUnavailable, read_scanned_pages
 from ingest.records import LoadedDocument, Section
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
-_JUNK_TITLE = re.compile(r"^(microsoft \w+ - |untitled|sans titre|sin título|document\d*$)|\.(docx?|pdf|odt|indd|pptx?)$", re.I)
 _NUMBERED_HEADING = re.compile(r"^(\d+(\.\d+)*\.?|[IVX]+\.)\s+\S")
 
 
-def load_pdf(source: str, data: bytes, max_pages: int | None = None) -> LoadedDocument:
-    """``max_pages``: refuse PDFs with more pages than this (None: no limit)."""
+def load_pdf(source: str, data: bytes, max_pages: int | None = None,
+             ocr: OcrOptions | None = None) -> LoadedDocument:
+    """``max_pages``: refuse PDFs with more pages than this (None: no limit). ``ocr``: how
+    scanned pages are read (None: with Tesseract when installed, default limits)."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError, PdfReadError
 
+    ocr = ocr or OcrOptions()
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
-            # Owner-password-only PDFs (common in government reports) open with an empty password.
-            try:
-                opened = reader.decrypt("")
-            except Exception:  # noqa: BLE001 - pypdf raises several types for unsupported crypto
-                opened = 0
-            if not opened:
-                raise RejectedDocument(source, "encrypted PDF, cannot read its text without the password")
+            _decrypt(source, reader)
         _check_page_count(source, reader, max_pages)
-        pages = _page_texts(reader)
+        pages, repeats = _page_texts(reader)
         meta = reader.metadata or {}
+        cover = titles.largest_text(reader.pages[0]) if pages else None
     except (RejectedDocument, MemoryError):
         raise
+    except DependencyError as exc:
+        # Not the file's fault: an optional decoder (AES, an image filter) is not installed.
+        raise RejectedDocument(source, _missing_package(exc)) from None
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, AssertionError) as exc:
         raise RejectedDocument(source, f"corrupt PDF ({_short(exc)})") from None
     except Exception as exc:  # noqa: BLE001 - pypdf has no single error type for broken files
@@ -47,11 +49,18 @@ def load_pdf(source: str, data: bytes, max_pages: int | None = None) -> LoadedDo
 
     if not pages:
         raise RejectedDocument(source, "PDF has no pages")
+    # Text through a broken font map ("The)sample)size)") is read again by pdfium (cleaning.py).
+    pages = cleaning.better_reading(source, pages, lambda: cleaning.pdfium_pages(data))
+    extra: dict = {}
+    if ocr.enabled:
+        pages = _read_scans(source, data, pages, repeats, ocr, extra)
     if not any(len(p.split()) >= 3 for p in pages):
         raise RejectedDocument(
             source, "PDF has no extractable text (scanned images?); run OCR on it first"
         )
 
+    # Running headers, footers and page numbers go before headings are guessed from first lines.
+    pages = cleaning.strip_running_lines([cleaning.normalise(p) for p in pages])
     sections: list[Section] = []
     heading: str | None = None
     seen: set[str] = set()
@@ -65,18 +74,68 @@ def load_pdf(source: str, data: bytes, max_pages: int | None = None) -> LoadedDo
         if text.strip():
             sections.append(Section(text=text, page=number, heading=heading))
 
-    title = _meta(meta, "/Title")
-    if title and _JUNK_TITLE.search(title):
-        title = None  # "Microsoft Word - report2.docx", "untitled": the first line says more
-    title = title or _first_line(sections[0].text) or source
+    # "Microsoft Word - report2.docx", "Book1", "15": the first page's largest text says more.
+    title = titles.choose([_meta(meta, "/Title"), cover, *titles.meaningful_lines(sections[0].text, 5)], source)
     author = _meta(meta, "/Author")
     return LoadedDocument(
         title=title,
         sections=sections,
         authors=[a.strip() for a in re.split(r";|\band\b|,", author) if a.strip()] if author else [],
         pages=len(pages),
-        extra={"subject": _meta(meta, "/Subject")} if _meta(meta, "/Subject") else {},
+        extra={**extra, **({"subject": _meta(meta, "/Subject")} if _meta(meta, "/Subject") else {})},
     )
+
+
+def _decrypt(source: str, reader) -> None:  # type: ignore[no-untyped-def]
+    """Owner-password-only PDFs (copy-protected government reports) open with an empty
+    password and are read; a PDF that needs a user password is refused."""
+    from pypdf.errors import DependencyError
+
+    try:
+        opened = reader.decrypt("")
+    except DependencyError:
+        raise  # a missing decoder (cryptography for AES), named by load_pdf
+    except NotImplementedError as exc:
+        raise RejectedDocument(source, f"encrypted PDF with an unsupported scheme ({_short(exc)})") from None
+    except Exception:  # noqa: BLE001 - pypdf raises several types for broken encryption data
+        opened = 0
+    if not opened:
+        raise RejectedDocument(source, "encrypted PDF, needs a password to read its text")
+
+
+def _missing_package(exc: Exception) -> str:
+    """pypdf says "cryptography>=3.1 is required for AES algorithm": name the package."""
+    text = _short(exc)
+    package = re.split(r"[<>=\s]", text, maxsplit=1)[0] or "?"
+    return f"PDF needs the optional package {package} to decode ({text})"
+
+
+def _read_scans(source: str, data: bytes, pages: list[str], repeats: set[int], ocr: OcrOptions,
+                extra: dict) -> list[str]:
+    """The pages' texts with scanned pages read by OCR; ``extra`` gets ``ocr_pages`` (how many
+    pages OCR gave text) and ``ocr_pages_skipped`` (scanned pages over ``ocr.max_pages``)."""
+    counts: list[int | None] = [None if i in repeats else len(p.split()) for i, p in enumerate(pages)]
+    has_text = any(len(p.split()) >= 3 for p in pages)
+    try:
+        result = read_scanned_pages(data, counts, ocr)
+    except OcrUnavailable as exc:
+        if has_text:
+            logging.getLogger(__name__).warning("%s: scanned pages left unread: %s", source, exc)
+            return pages
+        raise RejectedDocument(source, f"PDF has no extractable text; {exc}") from None
+    except OcrFailed as exc:
+        raise RejectedDocument(source, f"cannot read its scanned pages ({exc})") from None
+    pages = list(pages)
+    read = 0
+    for index, text in result.texts.items():
+        if len(text.split()) > len(pages[index].split()):
+            pages[index] = text  # the scan's words on their own page: citations stay right
+            read += 1
+    if read:
+        extra["ocr_pages"] = read
+    if result.skipped:
+        extra["ocr_pages_skipped"] = result.skipped
+    return pages
 
 
 def _check_page_count(source: str, reader, max_pages: int | None) -> None:  # type: ignore[no-untyped-def]
@@ -93,20 +152,23 @@ def _check_page_count(source: str, reader, max_pages: int | None) -> None:  # ty
                                        "(set HUB_MAX_PDF_PAGES to change it)")
 
 
-def _page_texts(reader) -> list[str]:  # type: ignore[no-untyped-def]
+def _page_texts(reader) -> tuple[list[str], set[int]]:  # type: ignore[no-untyped-def]
     """Each page's text, in order; a page drawn exactly like an earlier one (same page object,
-    or same content streams with the same resources) is not extracted again but left empty."""
+    or same content streams with the same resources) is not extracted again but left empty, and
+    its index is in the returned set (nor is it read by OCR)."""
     texts: list[str] = []
+    repeats: set[int] = set()
     seen: set = set()
     for page in reader.pages:
         key = _drawing(page)
         if key is not None and key in seen:
+            repeats.add(len(texts))
             texts.append("")
             continue
         if key is not None:
             seen.add(key)
         texts.append(page.extract_text() or "")
-    return texts
+    return texts, repeats
 
 
 def _drawing(page) -> tuple | None:  # type: ignore[no-untyped-def]
@@ -142,7 +204,6 @@ def _meta(meta: object, key: str) -> str | None:
 
 def _clean(text: str) -> str:
     text = text.replace("\u00ad", "")
-    text = re.sub(r"(\w)-\n(\w)", r"\1\2", text)  # words hyphenated across lines
     text = re.sub(r"[ \t]+", " ", text)
     return text.strip()
 
@@ -160,6 +221,8 @@ def _first_heading(text: str) -> str | None:
     if not line:
         return None
     words = line.split()
+    if line[0].islower() or line.endswith("-"):
+        return None  # a sentence running on from the page before ("makes a step in the ...")
     if 1 <= len(words) <= 12 and not line.endswith((".", ",", ";", ":")) or _NUMBERED_HEADING.match(line):
         return line if len(words) <= 12 else None
     return None

@@ -26,7 +26,7 @@ from typing import Callable, Iterable, Protocol
 
 from hub.errors import HubError, RejectedDocument
 from hub.settings import Settings
-from ingest import files, language, stores
+from ingest import cleaning, files, language, stores, titles
 from ingest.chunking import ChunkSizes, chunk_sections
 from ingest.loaders import load, parse as _parse  # noqa: F401 - re-exported for bench/
 from ingest.records import Document, LoadedDocument
@@ -59,10 +59,18 @@ class IngestReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     rejected: list[RejectedDocument] = field(default_factory=list)
+    #: (file, the file it is a byte-identical copy of): recorded with that document, not indexed.
+    duplicates: list[tuple[str, str]] = field(default_factory=list)
     passages: int = 0
     embedded: int = 0
     seconds: float = 0.0
     doc_ids: list[str] = field(default_factory=list)
+    #: Scanned PDF pages whose text Tesseract read (ingest/ocr.py), over the documents written.
+    ocr_pages: int = 0
+    #: "file: reason" for files taken in with a doubt a person should check (an HTML page whose
+    #: article was not found, so its menus may be in its text); loaders put them in
+    #: ``LoadedDocument.extra["warnings"]``.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -71,7 +79,11 @@ class IngestReport:
     def summary(self) -> str:
         parts = [f"{len(self.added)} added", f"{len(self.updated)} updated",
                  f"{len(self.unchanged)} unchanged", f"{len(self.rejected)} rejected"]
+        if self.duplicates:
+            parts.append(f"{len(self.duplicates)} identical to another file (recorded, not indexed twice)")
         line = ", ".join(parts) + f"; {self.passages} passages written, {self.embedded} embedded"
+        if self.ocr_pages:
+            line += f"; {self.ocr_pages} page{'s' if self.ocr_pages != 1 else ''} read by OCR"
         return line + f" in {self.seconds:.1f}s"
 
 
@@ -102,14 +114,15 @@ def build_document(candidate: files.Candidate, fmt: str, data: bytes, digest: st
     validator = (validators or {}).get(normalise_doc_type(loaded.doc_type))
     if validator is not None:
         loaded = validator(candidate.source, candidate.path, loaded)
-    sections = [s for s in loaded.sections if s.text.strip()]
+    # Cleaned here, for every format, before any store sees the text (ingest/cleaning.py).
+    sections = [s for s in cleaning.clean_sections(loaded.sections) if s.text.strip()]
     if not sections or not any(len(s.text.split()) >= 3 for s in sections):
         raise RejectedDocument(candidate.source, "no text to index")
     doc_id = document_id(candidate.path)
     lang = language.normalise(loaded.language) or language.detect(loaded.text)
     tags = list(dict.fromkeys(t.strip().lower() for t in loaded.tags if t and t.strip()))
     doc = Document(
-        id=doc_id, source=candidate.source, title=loaded.title.strip() or candidate.path.stem,
+        id=doc_id, source=candidate.source, title=_title(loaded.title, sections, candidate.path),
         doc_type=normalise_doc_type(loaded.doc_type), language=lang, content_hash=digest,
         format=fmt, tags=tags, year=loaded.year, authors=loaded.authors,
         source_url=loaded.source_url, pages=loaded.pages, size=len(data),
@@ -123,11 +136,20 @@ def build_document(candidate: files.Candidate, fmt: str, data: bytes, digest: st
     return doc
 
 
+def _title(title: str | None, sections: list, path: Path) -> str:
+    """The loader's title unless it is junk (ingest/titles.py), then the text's first meaningful
+    line, then the file name prettified: never a path."""
+    first = [sections[0].heading, *titles.meaningful_lines(sections[0].text, 5)] if sections else []
+    return titles.choose([title, *first], path.name)
+
+
 @dataclass
 class _Pending:
     doc: Document
     data: bytes
     is_update: bool
+    #: its bytes changed since it was catalogued (its copies, if any, are copies no more)
+    changed: bool = True
 
 
 class Ingester:
@@ -161,6 +183,9 @@ class Ingester:
         seen: set[Path] = set()
         pending: list[_Pending] = []
         pending_passages = 0
+        #: content hash -> (document id, source) of the files of this batch to be indexed
+        batch: dict[str, tuple[str, str]] = {}
+        copies: list[tuple[str, str, tuple[str, str]]] = []
 
         def reject(error: RejectedDocument) -> None:
             report.rejected.append(error)
@@ -186,28 +211,50 @@ class Ingester:
                         report.unchanged.append(item.source)
                         report.doc_ids.append(existing.id)
                         continue
+                    # a file with metadata of its own (a moderated case study's form) is not a
+                    # copy, whatever its bytes
+                    if existing is None and not (overrides and item.path in overrides) \
+                            and self._is_copy(item, digest, batch, copies, report):
+                        continue
                     loaded = parser.parse(fmt, item.source, data)
+                    warned = [str(w) for w in loaded.extra.pop("warnings", None) or []]
                     if overrides and item.path in overrides:
                         loaded = apply_overrides(loaded, overrides[item.path])
                     doc = build_document(item, fmt, data, digest, loaded, self.sizes, self.validators,
                                          self.settings.max_passages_per_document)
+                    report.warnings.extend(f"{item.source}: {w}" for w in warned)
                 except RejectedDocument as error:
                     reject(error)
                     continue
                 except OSError as exc:
                     reject(RejectedDocument(item.source, f"cannot read file ({exc.strerror or exc})"))
                     continue
+                except HubError:
+                    raise  # the hub's own state (a model mismatch, a store down): not this file's fault
+                except Exception as exc:  # noqa: BLE001 - one file's surprise must not end the batch
+                    log.debug("preparing %s failed", item.source, exc_info=True)
+                    reject(RejectedDocument(item.source, f"cannot be prepared for indexing ({_short(exc)})"))
+                    continue
                 if not pending and not report.added and not report.updated:
                     # qdrant-client takes 3 s to import, on the first write: done meanwhile,
                     # beside parsing and the model (whose kernels release the GIL).
                     threading.Thread(target=importlib.import_module, args=("qdrant_client",), daemon=True).start()
-                pending.append(_Pending(doc, data, existing is not None))
+                pending.append(_Pending(doc, data, existing is not None,
+                                        existing is None or existing.content_hash != digest))
+                batch[digest] = (doc.id, doc.source)
                 pending_passages += len(doc.chunks)
                 if pending_passages >= self.settings.ingest_group_passages:
                     self._write(pending, report, reject)
                     pending, pending_passages = [], 0
             if pending:
                 self._write(pending, report, reject)
+            for path, source, (doc_id, twin) in copies:  # now that their originals are catalogued
+                if self.catalog.document(doc_id) is None:
+                    reject(RejectedDocument(source, f"the same bytes as {twin}, which was refused"))
+                    continue
+                self.catalog.add_copy(path, source, doc_id)
+                report.duplicates.append((source, twin))
+                report.doc_ids.append(doc_id)
         finally:
             if parser is not self.parser:
                 parser.close()
@@ -218,6 +265,28 @@ class Ingester:
                 [{"source": r.source, "reason": r.reason} for r in report.rejected],
             )
         return report
+
+    def _is_copy(self, item: files.Candidate, digest: str, batch: dict[str, tuple[str, str]],
+                 copies: list[tuple[str, str, tuple[str, str]]], report: IngestReport) -> bool:
+        """A file byte for byte the same as a document already in the hub or earlier in this
+        batch is recorded as that document's copy rather than indexed again: the same report
+        would otherwise come back as results one, two and three."""
+        path = str(item.path)
+        twin = batch.get(digest)
+        if twin is None and (known := self.catalog.document_by_hash(digest)) is not None \
+                and known.extra.get("path") != path:
+            twin = (known.id, known.source)
+        was_copy_of = self.catalog.copy_of(path)
+        if twin is None:
+            if was_copy_of is not None:  # its bytes changed: it is a document of its own now
+                self.catalog.remove_copies(path=path)
+            return False
+        if was_copy_of == twin[0]:
+            report.unchanged.append(item.source)
+            report.doc_ids.append(twin[0])
+        else:
+            copies.append((path, item.source, twin))
+        return True
 
     def _write(self, pending: list[_Pending], report: IngestReport,
                reject: Callable[[RejectedDocument], None]) -> None:
@@ -264,9 +333,12 @@ class Ingester:
                 reject(RejectedDocument(p.doc.source, f"cannot be catalogued ({_short(exc)})"))
                 continue
             os.replace(part, final)
+            if p.is_update and p.changed:
+                self.catalog.remove_copies(doc_id=p.doc.id)
             (report.updated if p.is_update else report.added).append(p.doc.source)
             report.doc_ids.append(p.doc.id)
             report.passages += len(p.doc.chunks)
+            report.ocr_pages += int(p.doc.extra.get("ocr_pages", 0) or 0)
 
     def _index(self, group: list[_Pending], report: IngestReport) -> None:
         docs = [p.doc for p in group]

@@ -31,7 +31,10 @@ from ingest.records import LoadedDocument
 
 #: Imported by the child before it says it is ready, so no file's time limit pays for them.
 _PRELOAD = ("ingest.loaders", "ingest.pdf", "ingest.html", "ingest.markdown", "ingest.text",
-            "pypdf", "bs4", "yaml")
+            "pypdf", "bs4", "yaml", "ingest.ocr", "pypdfium2")
+#: Sent by the child before it reads a scanned page by OCR: the page gets a fresh time limit,
+#: so a 40-page scan is bounded page by page (at most ``ocr_max_pages`` of them), not refused.
+_OCR_PAGE = b"ocr-page"
 #: How long a new child may take to start (a loaded machine); not charged to any file.
 _START_TIMEOUT_S = 60.0
 _ROOT = str(Path(__file__).resolve().parent.parent)
@@ -43,10 +46,13 @@ class ParseWorker:
     ``timeout_s`` and ``memory_mb`` of 0 mean no limit. The memory limit covers the child's
     whole address space, of which Python and the parsers take about 50 MB."""
 
-    def __init__(self, timeout_s: float = 30.0, memory_mb: int = 1024, max_pdf_pages: int | None = None) -> None:
+    def __init__(self, timeout_s: float = 30.0, memory_mb: int = 1024, max_pdf_pages: int | None = None,
+                 ocr: bool = True, ocr_max_pages: int = 200) -> None:
         self.timeout_s = timeout_s
         self.memory_mb = memory_mb
         self.max_pdf_pages = max_pdf_pages
+        self.ocr = ocr
+        self.ocr_max_pages = ocr_max_pages
         self._lock = threading.Lock()
         self._proc: subprocess.Popen | None = None
         self._to_child: Connection | None = None
@@ -54,7 +60,8 @@ class ParseWorker:
 
     @classmethod
     def from_settings(cls, settings: Any) -> "ParseWorker":
-        return cls(settings.parse_timeout_s, settings.parse_memory_mb, settings.max_pdf_pages)
+        return cls(settings.parse_timeout_s, settings.parse_memory_mb, settings.max_pdf_pages,
+                   getattr(settings, "ocr", True), getattr(settings, "ocr_max_pages", 200))
 
     def parse(self, fmt: str, source: str, data: bytes) -> LoadedDocument:
         """The loaded document, or RejectedDocument with the loader's reason or the limit hit."""
@@ -74,10 +81,13 @@ class ParseWorker:
         assert self._to_child is not None and self._from_child is not None
         try:
             self._to_child.send_bytes(job)
-            if not self._from_child.poll(self.timeout_s if self.timeout_s > 0 else None):
-                self._discard()
-                return "rejected", f"took longer than {self.timeout_s:g} s to parse"
-            return pickle.loads(self._from_child.recv_bytes())  # type: ignore[no-any-return]
+            while True:
+                if not self._from_child.poll(self.timeout_s if self.timeout_s > 0 else None):
+                    self._discard()
+                    return "rejected", f"took longer than {self.timeout_s:g} s to parse"
+                reply = self._from_child.recv_bytes()
+                if reply != _OCR_PAGE:
+                    return pickle.loads(reply)  # type: ignore[no-any-return]
         except (EOFError, OSError):
             # The child died mid-file: a crash in a parser's C code, or killed from outside.
             code = self._discard()
@@ -95,7 +105,8 @@ class ParseWorker:
         try:
             proc = subprocess.Popen(
                 [sys.executable, "-c", "from ingest.worker import _main; _main()",
-                 str(jobs_r), str(replies_w), str(self.memory_mb), str(timeout), str(self.max_pdf_pages or 0)],
+                 str(jobs_r), str(replies_w), str(self.memory_mb), str(timeout), str(self.max_pdf_pages or 0),
+                 str(int(self.ocr)), str(self.ocr_max_pages)],
                 pass_fds=(jobs_r, replies_w), stdin=subprocess.DEVNULL, env=env, close_fds=True,
                 start_new_session=True)  # Ctrl-C reaches the parent, which stops the child
         except BaseException:
@@ -126,6 +137,12 @@ class ParseWorker:
                 conn.close()
         if proc is None:
             return None
+        # The child leads its own process group (start_new_session): killing the group stops a
+        # tesseract it runs too, which would otherwise read on after its parse was given up.
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
         if proc.poll() is None:
             proc.kill()
         return proc.wait()
@@ -146,9 +163,11 @@ class ParseWorker:
 
 
 def _main() -> None:
-    """The child: ``jobs_fd replies_fd memory_mb timeout_s max_pdf_pages`` on the command line;
-    a pickled (format, source, bytes) in, a pickled (kind, value) out, until the jobs pipe closes."""
+    """The child: ``jobs_fd replies_fd memory_mb timeout_s max_pdf_pages ocr ocr_max_pages`` on
+    the command line; a pickled (format, source, bytes) in, a pickled (kind, value) out (and
+    ``_OCR_PAGE`` before each OCR page), until the jobs pipe closes."""
     jobs_fd, replies_fd, memory_mb, timeout_s, max_pages = sys.argv[1:6]
+    ocr_on, ocr_max_pages = sys.argv[6:8]
     jobs, replies = Connection(int(jobs_fd), writable=False), Connection(int(replies_fd), readable=False)
     import importlib
 
@@ -157,6 +176,17 @@ def _main() -> None:
     if int(memory_mb) > 0:
         _limit_memory(int(memory_mb))
     from ingest.loaders import parse
+    from ingest.ocr import OcrOptions
+
+    def ocr_page() -> None:
+        replies.send_bytes(_OCR_PAGE)  # the parent's time limit starts again
+        if float(timeout_s) > 0:
+            signal.alarm(int(float(timeout_s)) + 10)
+
+    # tesseract's own timeout is a backstop for when the parent is gone: the parent's limit comes
+    # first and kills the child's process group, tesseract with it.
+    ocr = OcrOptions(enabled=ocr_on == "1", max_pages=int(ocr_max_pages),
+                     timeout_s=float(timeout_s) + 5 if float(timeout_s) > 0 else 0, on_page=ocr_page)
 
     # Made now: after a MemoryError there may be no memory left to pickle even this.
     out_of_memory = pickle.dumps(("memory", None))
@@ -172,7 +202,7 @@ def _main() -> None:
             signal.alarm(int(float(timeout_s)) + 10)
         outcome: tuple[str, Any] | None = None
         try:
-            outcome = ("ok", parse(fmt, source, data, int(max_pages) or None))
+            outcome = ("ok", parse(fmt, source, data, int(max_pages) or None, ocr))
         except RejectedDocument as exc:
             outcome = ("rejected", exc.reason)
         except MemoryError:

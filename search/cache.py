@@ -18,7 +18,9 @@ from hub.sqlite import open_db
 
 
 def text_key(model: str, text: str) -> str:
-    return hashlib.sha256(f"{model}\x00{text}".encode()).hexdigest()
+    # surrogatepass: a lone surrogate (a PDF's broken font map) must not stop a batch here;
+    # the text is cleaned before it is stored, this only names it
+    return hashlib.sha256(f"{model}\x00{text}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class EmbeddingCache:
