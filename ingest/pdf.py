@@ -55,6 +55,8 @@ def load_pdf(source: str, data: bytes, max_pages: int | None = None,
     if ocr.enabled:
         pages = _read_scans(source, data, pages, repeats, ocr, extra)
     if not any(len(p.split()) >= 3 for p in pages):
+        if ocr.enabled:  # OCR looked at its images and found no words either (photos, drawings)
+            raise RejectedDocument(source, "PDF has no extractable text, and OCR found no words on its pages")
         raise RejectedDocument(
             source, "PDF has no extractable text (scanned images?); run OCR on it first"
         )
