@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pytest
 
@@ -127,31 +128,43 @@ def live_hub(tmp_path_factory, library_home: Path, embedder) -> Hub:
     h.close()
 
 
-@pytest.fixture(scope="module")
-def live_server(live_hub: Hub) -> str:
-    """The web app served by uvicorn on a free loopback port, in a thread of the test process."""
+@contextmanager
+def serving(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """An ASGI app served by uvicorn on a free loopback port, in a thread of the test process,
+    with the options `hub serve` uses (web.app.SERVER_OPTIONS); yields its base URL."""
     import socket
     import threading
     import time
 
     import uvicorn
 
-    from web.app import create_app
+    from web.app import SERVER_OPTIONS
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(live_hub), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off",
+                                           **SERVER_OPTIONS))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.time() + 20
     while not server.started and time.time() < deadline:
         time.sleep(0.05)
     assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def live_server(live_hub: Hub) -> Iterator[str]:
+    """The web app served over real HTTP on a free loopback port."""
+    from web.app import create_app
+
+    with serving(create_app(live_hub)) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -14,8 +14,6 @@ import json
 import random
 import re
 import shutil
-import socket
-import threading
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -25,7 +23,7 @@ import pytest
 
 from hub.core import Hub
 from hub.errors import Conflict
-from tests.conftest import PASSWORDS, QDRANT_URL, settings_for
+from tests.conftest import PASSWORDS, QDRANT_URL, serving, settings_for
 
 FAST = 2.0  # seconds: every hostile request is answered within this
 CASE = {"city": "Lyon", "country": "France", "language": "fr",
@@ -41,9 +39,7 @@ class Live:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory, library_home: Path, embedder) -> Iterator[Live]:
-    import uvicorn
-
-    from web.app import SERVER_OPTIONS, create_app
+    from web.app import create_app
 
     if QDRANT_URL:
         pytest.skip("runs on the embedded store (a copy of the library home)")
@@ -54,20 +50,8 @@ def live(tmp_path_factory, library_home: Path, embedder) -> Iterator[Live]:
     for name, role in (("ada", "admin"), ("mona", "moderator"), ("amir", "member"), ("maya", "member")):
         hub.accounts.register(name, PASSWORDS[name], role=role, display_name=name.title())
     app = create_app(hub)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off",
-                                           **SERVER_OPTIONS))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield Live(f"http://127.0.0.1:{port}", hub, app)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as base:
+        yield Live(base, hub, app)
     hub.close()
 
 
