@@ -11,10 +11,24 @@ ingested again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import Any, Callable, Protocol
 
-if TYPE_CHECKING:
-    from hub.core import Hub
+
+class Home(Protocol):
+    """What checking and repairing need of a hub: its stores and settings. A protocol rather
+    than ``hub.core.Hub``, so that this module sits below the facade that calls it."""
+
+    catalog: Any
+    semantic: Any
+    keyword: Any
+    settings: Any
+    thesaurus: Any
+    embedding_cache: Any
+    write_lock: Any
+
+    def embedder(self) -> Any: ...  # noqa: E704
+
+    def flush(self) -> None: ...  # noqa: E704
 
 #: Documents named per problem line at most.
 _NAMED = 10
@@ -54,7 +68,7 @@ class RepairReport:
     after: CheckReport
 
 
-def check(hub: "Hub") -> CheckReport:
+def check(hub: Home) -> CheckReport:
     catalog = hub.catalog.passages()
     qdrant = hub.semantic.passages()
     whoosh = {f["chunk_id"]: f.get("doc_id", "") for f in hub.keyword.searcher().all_stored_fields()}
@@ -96,7 +110,7 @@ def check(hub: "Hub") -> CheckReport:
     return report
 
 
-def repair(hub: "Hub") -> RepairReport:
+def repair(hub: Home) -> RepairReport:
     """Make the indexes agree with the catalog (see the module's docstring)."""
     from ingest import stores
 

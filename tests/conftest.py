@@ -204,3 +204,11 @@ def screenshots() -> Callable[[object, str], Path]:
         return path
 
     return shoot
+
+
+def csrf(client, path: str) -> str:  # type: ignore[no-untyped-def]
+    """The CSRF token of the form on a page, as a browser would send it back."""
+    import re
+
+    page = client.get(path)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)

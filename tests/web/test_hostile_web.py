@@ -23,7 +23,7 @@ import pytest
 
 from hub.core import Hub
 from hub.errors import Conflict
-from tests.conftest import PASSWORDS, QDRANT_URL, serving, settings_for
+from tests.conftest import PASSWORDS, QDRANT_URL, csrf, serving, settings_for
 
 FAST = 2.0  # seconds: every hostile request is answered within this
 CASE = {"city": "Lyon", "country": "France", "language": "fr",
@@ -65,11 +65,6 @@ def browser_session(live: Live, name: str | None = None, password: str | None = 
         assert r.status_code == 303, r.text
         token = csrf(client, "/")
     return client, token
-
-
-def csrf(client: httpx.Client, path: str) -> str:
-    page = client.get(path)
-    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
 
 
 def api(live: Live, name: str) -> httpx.Client:

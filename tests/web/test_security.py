@@ -9,7 +9,7 @@ import zipfile
 import httpx
 import pytest
 
-from tests.conftest import PASSWORDS
+from tests.conftest import PASSWORDS, csrf
 from tests.pdfs import text_pdf
 
 FIELDS = {"title": "Lighting the underpass", "city": "Lyon", "country": "France", "language": "fr",
@@ -25,11 +25,6 @@ def session(base: str, name: str | None = None) -> tuple[httpx.Client, str]:
         assert r.status_code == 303, r.text
         token = csrf(client, "/")
     return client, token
-
-
-def csrf(client: httpx.Client, path: str) -> str:
-    page = client.get(path)
-    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
 
 
 @pytest.mark.parametrize("path", ["/login", "/register", "/logout", "/language", "/briefs", "/share",
