@@ -13,7 +13,7 @@ median and worst precision and recall, mean milliseconds per page, and how many 
 Extractors: ``hub`` (ingest/html.py as it is: trafilatura, then the block walker when trafilatura
 finds little), ``blocks`` (the block walker alone: the hub's extractor before trafilatura),
 ``trafilatura`` (its plain text, as ingest/html.py calls it) and ``readability`` (readability-lxml,
-when installed: ``pip install readability-lxml``).
+which the hub's loader asks for a second opinion).
 """
 
 from __future__ import annotations

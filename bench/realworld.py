@@ -68,6 +68,17 @@ def html_text(path: Path) -> str:
     return BeautifulSoup(path.read_text(encoding="utf-8", errors="replace"), "html.parser").get_text(" ")
 
 
+def indexed_text(hub: Hub, doc) -> str:  # type: ignore[no-untyped-def]
+    """What was read of a document: each heading once, every passage (not the title: metadata)."""
+    parts, last = [], None
+    for chunk in hub.catalog.chunks_of(doc.id):
+        if chunk.heading and chunk.heading != last:
+            parts.append(chunk.heading)
+        last = chunk.heading
+        parts.append(chunk.text)
+    return "\n".join(parts)
+
+
 def reason_kind(reason: str) -> str:
     """A refusal's reason without the file's own numbers and names, to group them."""
     text = re.sub(r"\(.*?\)", "(…)", reason)
@@ -113,7 +124,7 @@ def main() -> None:
         ref = words(reference)
         if sum(ref.values()) < 50:  # pdftotext reads nothing either (a scan): OCR's case
             continue
-        ours = words("\n".join(c.text for c in hub.catalog.chunks_of(doc.id)))
+        ours = words(indexed_text(hub, doc))
         kept.append((overlap(ours, ref)[1], path.name))
     if kept:
         kept.sort()
@@ -128,7 +139,7 @@ def main() -> None:
         doc = docs.get(str(page.resolve())) or by_id.get(copies.get(str(page.resolve()), ""))
         if doc is None or not expected.exists():
             continue
-        ours = words("\n".join(c.text for c in hub.catalog.chunks_of(doc.id)))
+        ours = words(indexed_text(hub, doc))
         p, r = overlap(ours, words(html_text(expected)))
         scores.append((p, r, page.parent.name, bool(doc.extra.get("warnings"))))
     if scores:

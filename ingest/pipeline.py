@@ -217,7 +217,7 @@ class Ingester:
                             and self._is_copy(item, digest, batch, copies, report):
                         continue
                     loaded = parser.parse(fmt, item.source, data)
-                    warned = [str(w) for w in loaded.extra.pop("warnings", None) or []]
+                    warned = [str(w) for w in loaded.extra.get("warnings") or []]
                     if overrides and item.path in overrides:
                         loaded = apply_overrides(loaded, overrides[item.path])
                     doc = build_document(item, fmt, data, digest, loaded, self.sizes, self.validators,

@@ -7,9 +7,12 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import httpx
 import pytest
 
 from ingest.html import load_html
+from tests.conftest import serving
+from web.app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 READABILITY = ROOT.parent / "shared" / "benchmarks" / "realworld" / "readability" / "test" / "test-pages"
@@ -89,6 +92,12 @@ def test_page_without_a_recognisable_article_lands_with_a_warning_naming_it(hub,
     report = hub.ingest([page], force=True)
     assert report.added or report.updated
     assert len(report.warnings) == 1 and report.warnings[0].startswith(f"{page}: ")
+    # The document keeps its warning, and its page shows it to whoever reads it later.
+    doc = hub.document(report.doc_ids[0])
+    assert doc.extra["warnings"][0].startswith("main content not recognised")
+    with serving(create_app(hub)) as base:
+        html = httpx.get(f"{base}/documents/{doc.id}").text
+    assert "Check when reading" in html and "main content not recognised" in html
 
 
 def _words(text: str) -> Counter:
@@ -115,3 +124,16 @@ def test_readability_reference_pages_reach_the_targets() -> None:
     recall.sort()
     assert precision[len(names) // 2] >= 0.95, precision
     assert recall[len(names) // 2] >= 0.98, recall
+
+
+@pytest.mark.skipif(not READABILITY.is_dir(), reason="shared/benchmarks/realworld/readability is not here")
+def test_pages_whose_text_is_mostly_not_the_article_carry_a_warning() -> None:
+    """Two pages where trafilatura keeps mostly other stories (precision 0.20 and 0.31 against
+    readability's reference): kept, with a warning; well-read pages get none."""
+    for name in ("bug-1255978", "yahoo-3"):
+        doc = load_html(name, (READABILITY / name / "source.html").read_text(encoding="utf-8"))
+        assert doc.sections
+        assert len(doc.extra["warnings"]) == 1 and doc.extra["warnings"][0].startswith("main content uncertain")
+    for name in ("guardian-1", "lemonde-1", "wikipedia"):
+        doc = load_html(name, (READABILITY / name / "source.html").read_text(encoding="utf-8"))
+        assert "warnings" not in doc.extra, name
