@@ -98,8 +98,9 @@ def strip_running_lines(pages: list[str], zone: int = 3) -> list[str]:
     A line among the first or last ``zone`` non-empty lines of a page is a running line when the
     same line (digits aside) sits in that zone on at least a quarter of the pages with text, and
     on at least 3: a report's appendix, cover and full-page figures often lack the running header
-    (a real 64-page plan carries it on 23 pages). A bare page number in the zone goes on any page
-    that has other text.
+    (a real 64-page plan carries it on 23 pages). A line that a page repeats is body text (a
+    form's boilerplate clause under each heading), not a header: it stays. A bare page number in
+    the zone goes on any page that has other text.
     """
     split = [[ln for ln in page.split("\n")] for page in pages]
     zones: list[set[int]] = []
@@ -110,7 +111,10 @@ def strip_running_lines(pages: list[str], zone: int = 3) -> list[str]:
         zones.append(in_zone)
         counts.update({_line_key(lines[i]) for i in in_zone})
     with_text = sum(1 for lines in split if any(ln.strip() for ln in lines))
-    running = {key for key, n in counts.items() if n >= 3 and n * 4 >= with_text and key}
+    repeated_within = {key for lines in split
+                       for key, n in Counter(_line_key(ln) for ln in lines if ln.strip()).items() if n > 1}
+    running = {key for key, n in counts.items()
+               if n >= 3 and n * 4 >= with_text and key and key not in repeated_within}
     out = []
     for lines, in_zone in zip(split, zones):
         kept = [ln for i, ln in enumerate(lines)

@@ -126,3 +126,13 @@ def test_broken_text_is_read_again_or_reported_with_its_score(caplog) -> None:
     with caplog.at_level("WARNING", logger="ingest.cleaning"):
         assert better_reading("broken.pdf", GARBLED, lambda: None) == GARBLED
     assert "broken.pdf" in caplog.text and "word validity 0." in caplog.text
+
+
+def test_a_clause_repeated_under_every_heading_is_body_text_not_a_header() -> None:
+    """A form's short pages: the same clause under each heading, on every page. It is read."""
+    clause = "This clause applies to every party to the agreement."
+    pages = [f"Agreement, page {i}\nPart {i}\n{clause}\nSection {i}.1\n{clause}" for i in range(1, 5)]
+    cleaned = strip_running_lines(pages)
+    for i, page in enumerate(cleaned, start=1):
+        assert page.count(clause) == 2, page
+        assert f"Agreement, page {i}" not in page  # the real running header still goes
