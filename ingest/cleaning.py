@@ -160,9 +160,12 @@ def word_validity(text: str) -> float:
 BROKEN_BELOW = 0.65
 
 
-def better_reading(source: str, pages: list[str], second: Callable[[], list[str] | None]) -> list[str]:
+def better_reading(source: str, pages: list[str], second: Callable[[], list[str] | None],
+                   warnings: list[str] | None = None) -> list[str]:
     """``pages`` when they read as words; else ``second()`` (another extractor's pages, same
-    count) when it reads clearly better; else ``pages``, with a warning naming the file."""
+    count) when it reads clearly better; else ``pages``, with a warning giving the score:
+    appended to ``warnings`` (the document's, which the ingest report names the file in), or
+    logged with the file's name when there is no such list."""
     text = " ".join(pages)
     score = word_validity(text)
     if score >= BROKEN_BELOW or len(text.split()) < 20:
@@ -180,7 +183,11 @@ def better_reading(source: str, pages: list[str], second: Callable[[], list[str]
         if other_score >= score + 0.1 and len(other_text.split()) >= 0.8 * len(text.split()):
             log.info("%s: text read with pdfium (word validity %.2f, pypdf %.2f)", source, other_score, score)
             return [normalise(o) for o in other]
-    log.warning("%s: text may read badly (word validity %.2f, under %.2f)", source, score, BROKEN_BELOW)
+    message = f"text may read badly (word validity {score:.2f}, under {BROKEN_BELOW:.2f})"
+    if warnings is None:
+        log.warning("%s: %s", source, message)
+    else:
+        warnings.append(message)
     return pages
 
 

@@ -50,8 +50,9 @@ def load_pdf(source: str, data: bytes, max_pages: int | None = None,
     if not pages:
         raise RejectedDocument(source, "PDF has no pages")
     # Text through a broken font map ("The)sample)size)") is read again by pdfium (cleaning.py).
-    pages = cleaning.better_reading(source, pages, lambda: cleaning.pdfium_pages(data))
-    extra: dict = {}
+    warnings: list[str] = []
+    pages = cleaning.better_reading(source, pages, lambda: cleaning.pdfium_pages(data), warnings)
+    extra: dict = {"warnings": warnings} if warnings else {}
     if ocr.enabled:
         pages = _read_scans(source, data, pages, repeats, ocr, extra)
     if not any(len(p.split()) >= 3 for p in pages):

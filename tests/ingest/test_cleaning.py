@@ -126,6 +126,9 @@ def test_broken_text_is_read_again_or_reported_with_its_score(caplog) -> None:
     with caplog.at_level("WARNING", logger="ingest.cleaning"):
         assert better_reading("broken.pdf", GARBLED, lambda: None) == GARBLED
     assert "broken.pdf" in caplog.text and "word validity 0." in caplog.text
+    found: list[str] = []
+    assert better_reading("broken.pdf", GARBLED, lambda: None, found) == GARBLED
+    assert len(found) == 1 and found[0].startswith("text may read badly (word validity 0.")
 
 
 def test_a_clause_repeated_under_every_heading_is_body_text_not_a_header() -> None:
@@ -136,3 +139,11 @@ def test_a_clause_repeated_under_every_heading_is_body_text_not_a_header() -> No
     for i, page in enumerate(cleaned, start=1):
         assert page.count(clause) == 2, page
         assert f"Agreement, page {i}" not in page  # the real running header still goes
+
+
+def test_a_pdf_that_reads_badly_lands_with_its_score_in_the_report_and_on_the_document(hub, tmp_path: Path) -> None:
+    pdf = text_pdf(tmp_path / "glued.pdf", [" ".join(GARBLED[:2]) * 3] * 3)
+    report = hub.ingest([pdf])
+    assert report.added and len(report.warnings) == 1
+    assert report.warnings[0].startswith(f"{pdf}: text may read badly (word validity 0.")
+    assert hub.document(report.doc_ids[0]).extra["warnings"] == [report.warnings[0].split(": ", 1)[1]]
