@@ -343,9 +343,7 @@ class HybridSearcher:
         if self.settings.fusion_level == "document":
             doc_scores = self._document_scores(rankings, doc_of, by_doc)
         else:
-            import os
-            _a = float(os.environ.get("XDECAY", "0")); _n = int(os.environ.get("XN", "3"))
-            doc_scores = {d: sum(p[0] * _a ** i for i, p in enumerate(passages[:_n])) for d, passages in by_doc.items()}
+            doc_scores = {d: passages[0][0] for d, passages in by_doc.items()}
         ranked = sorted(by_doc, key=lambda d: (-doc_scores.get(d, 0.0), d))
         if diversify and len(ranked) > 1:
             ranked = self._mmr(ranked, by_doc)
