@@ -217,12 +217,12 @@ class Ingester:
                             and self._is_copy(item, digest, batch, copies, report):
                         continue
                     loaded = parser.parse(fmt, item.source, data)
-                    warned = [str(w) for w in loaded.extra.get("warnings") or []]
                     if overrides and item.path in overrides:
                         loaded = apply_overrides(loaded, overrides[item.path])
                     doc = build_document(item, fmt, data, digest, loaded, self.sizes, self.validators,
                                          self.settings.max_passages_per_document)
-                    report.warnings.extend(f"{item.source}: {w}" for w in warned)
+                    # The loader's and the validators' (a practice profile's) warnings.
+                    report.warnings.extend(f"{item.source}: {w}" for w in doc.extra.get("warnings") or [])
                 except RejectedDocument as error:
                     reject(error)
                     continue

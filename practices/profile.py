@@ -1,9 +1,24 @@
 """Practice profiles: curated Markdown records (``doc_type: practice``), checked at ingest.
 
-A profile names a practice, rates its evidence on the scale in ``ratings.py``, sums up the
-evidence under the EMMIE headings (effect, mechanism, moderators, implementation, economic
-cost) and cites the library documents, and pages, it rests on. A profile that would mislead (an
-unknown rating, no name, a source that does not exist) is refused with the file and the field.
+A profile names a practice, says whether it is an intervention or a method (a tool for
+diagnosis or consultation), rates each outcome of an intervention on the scale in
+``ratings.py`` with the studies behind it (``outcomes``), sums up the evidence under the EMMIE
+headings (effect, mechanism, moderators, implementation, economic cost) with the quality of each
+(``emmie_quality``), and cites the library documents, and pages, it rests on. The headline
+rating is derived (``ratings.headline``). A profile that would mislead (an unknown rating, no
+name, a source that does not exist) is refused with the file and the field; one in the older
+format (a single ``evidence`` rating, no outcomes) still loads, with a warning naming what is
+missing.
+
+An outcome, in the front matter::
+
+    outcomes:
+      - outcome: crime            # ratings.OUTCOMES, or another word used the same way
+        direction: reduces        # reduces, increases, no-change, mixed, unknown
+        rating: effective         # effective, promising, mixed, insufficient, no-effect, harmful
+        studies: 76               # how many studies (or evaluations) the rating rests on
+        design: systematic-review # systematic-review, randomised, quasi-experimental, observational, case-study
+        size: about 13 percent less crime      # optional, in words
 """
 
 from __future__ import annotations
@@ -15,7 +30,8 @@ from typing import Any
 
 from hub.errors import RejectedDocument
 from ingest.records import Document, LoadedDocument, Section
-from practices.ratings import LEVELS, SCALE, Rating, rating
+from practices.ratings import (DESIGNS, DIRECTIONS, KINDS, LEVELS, OUTCOME_RATINGS, SCALE, STRENGTHS,
+                               EmmieQuality, Outcome, Rating, headline, rating)
 
 EMMIE = {
     "effect": "Effect",
@@ -53,6 +69,10 @@ class Practice:
     doc_id: str
     language: str
     related: list[str] = field(default_factory=list)
+    #: "intervention" or "method" (ratings.KINDS).
+    kind: str = "intervention"
+    outcomes: list[Outcome] = field(default_factory=list)
+    emmie_quality: EmmieQuality = field(default_factory=EmmieQuality)
     #: The summary in each language the profile gives (the original and translations).
     summaries: dict[str, str] = field(default_factory=dict)
 
@@ -68,6 +88,8 @@ class Practice:
             "id": self.id, "name": self.name, "names": self.names, "summary": self.summary,
             "summaries": self.summaries,
             "rating": self.rating.key, "rating_label": self.rating.label, "rating_meaning": self.rating.meaning,
+            "kind": self.kind, "outcomes": [o.to_json() for o in self.outcomes],
+            "emmie_quality": self.emmie_quality.to_json(),
             "prevention_level": self.levels, "themes": self.themes, "populations": self.populations,
             "settings": self.settings, "related_tools": self.related_tools, "emmie": self.emmie,
             "sources": [{"file": s.file, "pages": s.pages, "note": s.note} for s in self.sources],
@@ -101,11 +123,25 @@ def validate(source: str, path: Path, loaded: LoadedDocument) -> LoadedDocument:
         name = name.get("en") or next(iter(name.values()), None)
     if not name or not str(name).strip():
         raise bad("name", "missing")
+    kind = str(meta.get("kind") or "intervention").strip().lower()
+    if kind not in KINDS:
+        raise bad("kind", f"unknown kind {kind!r}; use {' or '.join(KINDS)}")
+    outcomes = parse_outcomes(meta.get("outcomes"), bad)
+    parse_emmie_quality(meta.get("emmie_quality"), bad)
     raw_rating = meta.get("evidence")
-    if raw_rating is None:
-        raise bad("evidence", f"missing; use one of {', '.join(SCALE)}")
-    if rating(str(raw_rating)) is None:
+    if raw_rating is not None and rating(str(raw_rating)) is None:
         raise bad("evidence", f"unknown rating {raw_rating!r}; use one of {', '.join(SCALE)}")
+    warnings = loaded.extra.setdefault("warnings", [])
+    if kind == "intervention" and not outcomes:
+        if raw_rating is None:
+            raise bad("outcomes", "missing: rate each outcome (crime, violence, reoffending...) with its studies")
+        warnings.append(f"practice profile in the older format: a single rating ({raw_rating}) and no "
+                        "per-outcome ratings ('outcomes'), nor the quality of each EMMIE heading ('emmie_quality')")
+    elif raw_rating is not None and rating(str(raw_rating)) != headline(kind, outcomes, None):
+        warnings.append(f"practice profile field 'evidence': {raw_rating} differs from the rating derived from "
+                        f"its outcomes ({headline(kind, outcomes, None).key}); the derived one is shown")
+    if not warnings:
+        del loaded.extra["warnings"]
     if not str(meta.get("summary") or "").strip():
         raise bad("summary", "missing")
     situations = meta.get("situations")
@@ -186,6 +222,60 @@ def validate(source: str, path: Path, loaded: LoadedDocument) -> LoadedDocument:
     return loaded
 
 
+def parse_outcomes(value: Any, bad) -> list[Outcome]:  # type: ignore[no-untyped-def]
+    """The ``outcomes`` list as Outcome records; ``bad(field, why)`` makes the refusal."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise bad("outcomes", "must be a list of {outcome, direction, rating, studies, design}")
+    out = []
+    for i, entry in enumerate(value):
+        where = f"outcomes[{i}]"
+        if not isinstance(entry, dict):
+            raise bad(where, "must be a mapping with outcome, direction, rating, studies, design")
+        name = str(entry.get("outcome") or "").strip().lower()
+        if not name:
+            raise bad(f"{where}.outcome", "missing (crime, violence, victimisation, reoffending, fear, trust...)")
+        found = rating(str(entry.get("rating") or ""))
+        if found is None or found.key not in OUTCOME_RATINGS:
+            raise bad(f"{where}.rating", f"unknown rating {entry.get('rating')!r}; use one of {', '.join(OUTCOME_RATINGS)}")
+        direction = str(entry.get("direction") or "unknown").strip().lower()
+        if direction not in DIRECTIONS:
+            raise bad(f"{where}.direction", f"unknown direction {direction!r}; use one of {', '.join(DIRECTIONS)}")
+        design = entry.get("design")
+        if design is not None and str(design) not in DESIGNS:
+            raise bad(f"{where}.design", f"unknown design {design!r}; use one of {', '.join(DESIGNS)}")
+        studies = entry.get("studies")
+        if studies is not None and (not isinstance(studies, int) or isinstance(studies, bool) or studies < 0):
+            raise bad(f"{where}.studies", "must be a whole number of studies")
+        out.append(Outcome(outcome=name, direction=direction, rating=found, studies=studies,
+                           design=str(design) if design is not None else None,
+                           size=str(entry["size"]).strip() if entry.get("size") else None,
+                           note=str(entry["note"]).strip() if entry.get("note") else None))
+    return out
+
+
+def parse_emmie_quality(value: Any, bad) -> EmmieQuality:  # type: ignore[no-untyped-def]
+    if value is None:
+        return EmmieQuality()
+    if not isinstance(value, dict):
+        raise bad("emmie_quality", "must map EMMIE headings to a quality level")
+    levels = {}
+    for key, level in value.items():
+        if key not in EMMIE:
+            raise bad("emmie_quality", f"unknown heading {key!r}; use {', '.join(EMMIE)}")
+        level = str(level).strip().lower().replace(" ", "-")
+        if level not in STRENGTHS:
+            raise bad(f"emmie_quality.{key}", f"unknown level {level!r}; use one of {', '.join(STRENGTHS)}")
+        levels[key] = level
+    return EmmieQuality({k: levels[k] for k in EMMIE if k in levels})
+
+
+def _never(field_name: str, why: str) -> Exception:
+    # Stored profiles were checked at ingest; one that no longer parses is a bug, not input.
+    return ValueError(f"stored practice profile field {field_name!r}: {why}")
+
+
 def _page_count(path: Path) -> int | None:
     try:
         from pypdf import PdfReader
@@ -209,9 +299,12 @@ def practice_from_document(doc: Document) -> Practice:
         entry = src if isinstance(src, dict) else {"file": src}
         pages = entry.get("pages") or []
         sources.append(Source(str(entry["file"]), pages if isinstance(pages, list) else [pages], entry.get("note")))
+    kind = str(meta.get("kind") or "intervention").strip().lower()
+    outcomes = parse_outcomes(meta.get("outcomes"), _never)
     return Practice(
         id=str(meta["id"]), name=str(name), names=names, summary=str(meta.get("summary", "")).strip(),
-        rating=rating(str(meta.get("evidence"))) or SCALE["insufficient"],
+        rating=headline(kind, outcomes, rating(str(meta.get("evidence")))),
+        kind=kind, outcomes=outcomes, emmie_quality=parse_emmie_quality(meta.get("emmie_quality"), _never),
         levels=[x.lower() for x in _list(meta.get("prevention_level"))],
         themes=[x.lower() for x in _list(meta.get("themes"))],
         populations=[x.lower() for x in _list(meta.get("populations"))],
