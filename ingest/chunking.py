@@ -47,8 +47,19 @@ def embedding_text(title: str, chunk: Chunk) -> str:
     return "\n".join(parts)
 
 
-def _words(text: str) -> int:
-    return len(text.split())
+#: Scripts written without spaces between words (Thai, Lao, Myanmar, Khmer, Japanese kana, Chinese
+#: characters): each character counts as a word, so such a text is neither refused as empty nor
+#: packed whole into one passage.
+_UNSPACED = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_UNSPACED_END = re.compile(r"(?<=[。！？])")
+
+
+def word_count(text: str) -> int:
+    """Words as a reader counts them: space-separated, or characters of an unspaced script."""
+    return sum(max(1, len(_UNSPACED.findall(token))) for token in text.split())
+
+
+_words = word_count
 
 
 def _merge_small_sections(sections: list[Section], sizes: ChunkSizes) -> list[Section]:
@@ -74,7 +85,8 @@ def _sentences(text: str) -> list[str]:
     for paragraph in re.split(r"\n\s*\n", text):
         paragraph = re.sub(r"\s+", " ", paragraph).strip()
         if paragraph:
-            out.extend(s for s in _SENTENCE_END.split(paragraph) if s.strip())
+            out.extend(part for s in _SENTENCE_END.split(paragraph)
+                       for part in _UNSPACED_END.split(s) if part.strip())
     return out
 
 
@@ -82,6 +94,10 @@ def _pack(text: str, sizes: ChunkSizes) -> list[str]:
     units: list[str] = []
     for sentence in _sentences(text):
         words = sentence.split()
+        if len(words) == 1 and word_count(sentence) > sizes.maximum:  # unspaced: cut by characters
+            words = [sentence[i:i + sizes.target] for i in range(0, len(sentence), sizes.target)]
+            units.extend(words)
+            continue
         while len(words) > sizes.maximum:  # a run-on "sentence" (tables, lists) is cut by words
             units.append(" ".join(words[: sizes.target]))
             words = words[sizes.target:]

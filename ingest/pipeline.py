@@ -27,7 +27,7 @@ from typing import Callable, Iterable, Protocol
 from hub.errors import HubError, RejectedDocument
 from hub.settings import Settings
 from ingest import cleaning, files, language, stores, titles
-from ingest.chunking import ChunkSizes, chunk_sections
+from ingest.chunking import ChunkSizes, chunk_sections, word_count
 from ingest.loaders import load, parse as _parse  # noqa: F401 - re-exported for bench/
 from ingest.records import Document, LoadedDocument
 from ingest.stores import passage_payload, passage_texts  # noqa: F401 - re-exported
@@ -116,7 +116,7 @@ def build_document(candidate: files.Candidate, fmt: str, data: bytes, digest: st
         loaded = validator(candidate.source, candidate.path, loaded)
     # Cleaned here, for every format, before any store sees the text (ingest/cleaning.py).
     sections = [s for s in cleaning.clean_sections(loaded.sections) if s.text.strip()]
-    if not sections or not any(len(s.text.split()) >= 3 for s in sections):
+    if not sections or not any(word_count(s.text) >= 3 for s in sections):
         raise RejectedDocument(candidate.source, "no text to index")
     doc_id = document_id(candidate.path)
     lang = language.normalise(loaded.language) or language.detect(loaded.text)

@@ -45,11 +45,14 @@ def test_supported_languages_are_still_found() -> None:
 def test_undeclared_chinese_text_and_an_english_table_land_with_usable_languages(hub, tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
-    # Spaced into phrases: the pipeline still wants three space-separated words per document.
-    (folder / "zh.txt").write_text(NON_LATIN["zh"].replace("。", "。 ").replace("，", "， "), encoding="utf-8")
+    # As Chinese is written: no spaces between words. Each character counts as a word.
+    (folder / "zh.txt").write_text("安全报告\n\n" + NON_LATIN["zh"] * 12, encoding="utf-8")
     (folder / "counts.txt").write_text(ENGLISH_LABELLED_TABLE, encoding="utf-8")
     report = hub.ingest([folder])
     assert report.rejected == [], [str(r) for r in report.rejected]
     langs = {Path(hub.document(d).source).name: hub.document(d).language for d in report.doc_ids}
     assert langs == {"zh.txt": OTHER, "counts.txt": "en"}
+    zh = next(hub.document(d) for d in report.doc_ids if hub.document(d).source.endswith("zh.txt"))
+    # Cut into passages of readable size, not one passage of the whole text.
+    assert len(zh.chunks) >= 2 and max(len(c.text) for c in zh.chunks) <= 2 * hub.settings.chunk_words
     assert hub.search("Burglary Robbery", mode="keyword").hits
