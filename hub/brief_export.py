@@ -19,7 +19,7 @@ from typing import Any, Callable
 from jinja2 import Environment, select_autoescape
 
 from hub.briefs import Brief
-from practices.ratings import SCALE
+from practices.ratings import DESIGNS, DIRECTIONS, SCALE, STRENGTHS, strength
 
 QUOTE_CHARS = 900
 
@@ -37,9 +37,17 @@ class Reference:
     number: int
     title: str
     page: int | None
+    #: Who wrote the document, when the hub did (``PROVENANCE_NOTES``): "illustrative text written for the hub".
+    note: str = ""
 
     def text(self) -> str:
-        return f"{self.title}, p. {self.page}" if self.page else self.title
+        text = f"{self.title}, p. {self.page}" if self.page else self.title
+        return f"{text} ({self.note})" if self.note else text
+
+
+#: A reference's note for a document's declared provenance (``Document.extra["provenance"]``);
+#: "original" (published by the authors it names) needs none.
+PROVENANCE_NOTES = {"illustrative": "illustrative text written for the hub", "summary": "summary written for the hub"}
 
 
 @dataclass
@@ -51,6 +59,13 @@ class Block:
     cite: int | None = None
     quotes: list[tuple[str, int]] = field(default_factory=list)
     note: str = ""
+    #: A practice's rating per outcome, one line each (``outcome_line``), and how the headline
+    #: rating is derived from them (``headline_rule``).
+    outcomes: list[str] = field(default_factory=list)
+    rule: str = ""
+    #: The evidence map (kind "map"): its table (header, then one row per practice) and its SVG.
+    table: list[list[str]] = field(default_factory=list)
+    svg: str = ""
 
 
 @dataclass
@@ -70,7 +85,8 @@ def layout(brief: Brief, _: Gettext = _english) -> Layout:
     def cite(doc_id: str | None, title: str | None, page: int | None) -> int:
         key = (doc_id or title or "?", page)
         if key not in refs:
-            refs[key] = Reference(len(refs) + 1, title or doc_id or "untitled", page)
+            note = PROVENANCE_NOTES.get(getattr(brief, "provenance", {}).get(doc_id or ""), "")
+            refs[key] = Reference(len(refs) + 1, title or doc_id or "untitled", page, _(note) if note else "")
         return refs[key].number
 
     blocks = []
@@ -79,23 +95,88 @@ def layout(brief: Brief, _: Gettext = _english) -> Layout:
             rating = SCALE.get(item.rating or "")
             block = Block("practice", item.heading or item.practice_id or "practice",
                           rating=(_(rating.label), _(rating.meaning)) if rating else None, text=item.text,
-                          cite=cite(item.doc_id, item.doc_title, None), note=item.note)
+                          cite=cite(item.doc_id, item.doc_title, None), note=item.note,
+                          outcomes=[outcome_line(o, _, full=True) for o in item.outcomes],
+                          rule=headline_rule(item.rating, item.outcomes, _) if rating else "")
             for ev in item.evidence:
                 block.quotes.append((_clip(ev["text"]), cite(ev["doc_id"], ev["doc_title"], ev.get("page"))))
             blocks.append(block)
         elif item.kind == "passage":
             blocks.append(Block("passage", item.heading or item.doc_title or "passage", note=item.note,
                                 quotes=[(_clip(item.text), cite(item.doc_id, item.doc_title, item.page))]))
+        elif item.kind == "map":
+            blocks.append(map_block(item, _))
         else:
             blocks.append(Block("note", item.heading or "", text=item.text))
     context = [(_(label), value) for label, value in (("Question", brief.question), ("City", brief.city),
                                                       ("Problem", brief.problem), ("Partners", brief.partners))
                if value]
     date = time.strftime("%Y-%m-%d", time.localtime(brief.updated_at))
-    labels = {"rating": _("Evidence rating"), "note": _("Advisor's note:"), "references": _("References")}
+    labels = {"rating": _("Evidence rating"), "note": _("Advisor's note:"), "references": _("References"),
+              "outcomes": _("What the evidence says, outcome by outcome")}
     return Layout(brief.title, _("Technical-support brief prepared by {author}, {date}.", author=brief.author,
                                  date=date),
                   labels, context, brief.notes, blocks, sorted(refs.values(), key=lambda r: r.number))
+
+
+def outcome_line(o: dict[str, Any], _: Gettext = _english, full: bool = False) -> str:
+    """One outcome's rating in a line, from ``Outcome.to_json()``: "Crime: Effective (strong
+    evidence, 76 studies)"; ``full`` adds the impact, the design of the studies and the size of
+    the effect where known. Shared by the exports, the CLI and (as a macro) the web pages."""
+    found = SCALE.get(o.get("rating") or "")
+    line = _("{outcome}: {rating}", outcome=_(o.get("label") or o.get("outcome") or "?"),
+             rating=_(found.label) if found else str(o.get("rating_label") or o.get("rating") or "?"))
+    if full and o.get("direction") in DIRECTIONS and o["direction"] != "unknown":
+        line += "; " + _("impact: {impact}", impact=_(DIRECTIONS[o["direction"]]))
+    n = o.get("studies")
+    level = o.get("strength") or strength(n, o.get("design"))
+    details = []
+    if level in STRENGTHS and level != "none":
+        details.append(_("{strength} evidence", strength=_(STRENGTHS[level]).lower()))
+    if n:
+        details.append(_("1 study") if n == 1 else _("{n} studies", n=n))
+    if full and o.get("design") in DESIGNS:
+        details.append(_(DESIGNS[o["design"]]))
+    if details:
+        line += " (" + ", ".join(details) + ")"
+    if full and o.get("size"):
+        line += "; " + str(o["size"])
+    return line
+
+
+def headline_rule(rating_key: str | None, outcomes: list[dict[str, Any]], _: Gettext = _english) -> str:
+    """How the headline rating was derived (practices/ratings.py ``headline``), in one line."""
+    if rating_key == "method":
+        return _("Method: a tool for diagnosis or consultation, not rated on effect.")
+    if outcomes:
+        primary = _(outcomes[0].get("label") or outcomes[0].get("outcome") or "?")
+        return _("Headline: the rating of its primary outcome, {outcome}; harmful if any outcome is harmed.",
+                 outcome=primary[:1].lower() + primary[1:])
+    return _("Headline: a single rating, from a profile in the older format (no rating per outcome).")
+
+
+def map_block(item: Any, _: Gettext = _english) -> Block:
+    """The evidence map a brief copied (hub/briefs.py ``add_map``), redrawn from the copy: the
+    filters, methods and unrated practices in words, the table, and the SVG (no links: an export
+    stands alone)."""
+    from practices import evidence_map
+
+    meta = json.loads(item.text or "{}")
+    filters = meta.get("filters") or {}
+    label = evidence_map.outcome_label(filters.get("outcome", ""), _)
+    words = [f"{_('Outcome')}: {label}."]
+    for key, name in (("theme", "Theme"), ("population", "Population"), ("level", "Prevention level")):
+        if filters.get(key):
+            words.append(f"{_(name)}: {_(filters[key]) if key == 'level' else filters[key]}.")
+    if meta.get("methods"):
+        words.append(f"{_('Methods: not rated on effect')}: {', '.join(m[1] for m in meta['methods'])}.")
+    if meta.get("unrated"):
+        words.append(f"{_('Not rated on this outcome')}: {', '.join(u[1] for u in meta['unrated'])}.")
+    points = list(item.evidence)
+    return Block("map", f"{_('Evidence map')}: {label}", text=" ".join(words), note=item.note,
+                 table=[evidence_map.table_head(_), *evidence_map.table_cells(points, _)],
+                 svg=evidence_map.render_svg(points, _, outcome_label=label, link=False,
+                                             ident=f"evidence-map-{item.id}"))
 
 
 def _clip(text: str) -> str:
@@ -115,10 +196,19 @@ def to_markdown(brief: Brief, _: Gettext = _english) -> str:
         out += [f"## {n}. {_md(block.heading)}" if block.heading else f"## {n}.", ""]
         if block.rating:
             out += [f"**{doc.labels['rating']}: {block.rating[0]}.** {block.rating[1]}", ""]
+        if block.outcomes:
+            out += [f"**{doc.labels['outcomes']}:**", ""] + [f"- {_md(line)}" for line in block.outcomes] + [""]
+        if block.rule:
+            out += [f"*{_md(block.rule)}*", ""]
         if block.text:
             out += [_md(block.text) + (f" [{block.cite}]" if block.cite else ""), ""]
         for quote, number in block.quotes:
             out += [f"> {_md(quote)} [{number}]", ""]
+        if block.table:
+            cell = lambda text: _md(text).replace("|", "\\|")  # noqa: E731
+            out += ["| " + " | ".join(cell(c) for c in block.table[0]) + " |",
+                    "|" + "---|" * len(block.table[0])]
+            out += ["| " + " | ".join(cell(c) for c in row) + " |" for row in block.table[1:]] + [""]
         if block.note:
             out += [f"*{doc.labels['note']}* {_md(block.note)}", ""]
     if doc.references:
@@ -156,7 +246,10 @@ h1 { font-size: 1.7em; margin-bottom: .2em; } h2 { font-size: 1.2em; margin-top:
 blockquote { margin: .6em 0; padding-left: 1em; border-left: 3px solid #999; }
 .rating { border: 1px solid #999; padding: .4em .6em; break-inside: avoid; }
 .note { background: #f4f4f4; padding: .4em .6em; } sup { font-size: .75em; }
+ul.outcomes { margin: .3em 0; } .outcomes-label { margin-bottom: 0; } .rule { color: #555; font-size: .95em; }
 ol.references li { margin-bottom: .3em; }
+figure.map { margin: .8em 0; } figure.map svg { max-width: 100%; height: auto; }
+table.map { border-collapse: collapse; width: 100%; font-size: .9em; } table.map th, table.map td { border-bottom: 1px solid #bbb; padding: .2em .4em; text-align: left; vertical-align: top; }
 @media print { body { margin: 0; max-width: none; } a { color: inherit; text-decoration: none; } section { break-inside: avoid-page; } }
 @page { size: A4; margin: 2cm; }
 </style></head><body>
@@ -167,8 +260,14 @@ ol.references li { margin-bottom: .3em; }
 {% for block in doc.blocks %}<section>
 <h2>{{ loop.index }}. {{ block.heading }}</h2>
 {% if block.rating %}<p class="rating"><strong>{{ doc.labels.rating }}: {{ block.rating[0] }}.</strong> {{ block.rating[1] }}</p>{% endif %}
+{% if block.outcomes %}<p class="outcomes-label"><strong>{{ doc.labels.outcomes }}:</strong></p>
+<ul class="outcomes">{% for line in block.outcomes %}<li>{{ line }}</li>{% endfor %}</ul>{% endif %}
+{% if block.rule %}<p class="rule"><em>{{ block.rule }}</em></p>{% endif %}
 {% if block.text %}<p>{{ block.text }}{% if block.cite %} <sup><a href="#ref-{{ block.cite }}">[{{ block.cite }}]</a></sup>{% endif %}</p>{% endif %}
 {% for quote, number in block.quotes %}<blockquote>{{ quote }} <sup><a href="#ref-{{ number }}">[{{ number }}]</a></sup></blockquote>{% endfor %}
+{% if block.svg %}<figure class="map">{{ block.svg|safe }}</figure>{% endif %}
+{% if block.table %}<table class="map"><thead><tr>{% for c in block.table[0] %}<th scope="col">{{ c }}</th>{% endfor %}</tr></thead>
+<tbody>{% for row in block.table[1:] %}<tr><th scope="row">{{ row[0] }}</th>{% for c in row[1:] %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}</tbody></table>{% endif %}
 {% if block.note %}<p class="note"><em>{{ doc.labels.note }}</em> {{ block.note }}</p>{% endif %}
 </section>{% endfor %}
 {% if doc.references %}<h2>{{ doc.labels.references }}</h2>
@@ -219,11 +318,22 @@ def to_pdf(brief: Brief, _: Gettext = _english) -> bytes:
         para(f"{n}. {block.heading}", size=13, style="B", height=6.5)
         if block.rating:
             para(f"{doc.labels['rating']}: {block.rating[0]}. {block.rating[1]}", size=10, style="B")
+        if block.outcomes:
+            para(f"{doc.labels['outcomes']}:", size=10, style="B")
+            for line in block.outcomes:
+                para(f"- {line}", size=10, indent=4)
+        if block.rule:
+            para(block.rule, size=9.5, style="I")
         if block.text:
             para(block.text + (f" [{block.cite}]" if block.cite else ""))
         for quote, number in block.quotes:
             pdf.ln(1)
             para(f"\u201c{quote}\u201d [{number}]", size=10, style="I", indent=6)
+        if block.table:
+            pdf.ln(1)
+            para(" | ".join(block.table[0]), size=9.5, style="B")
+            for row in block.table[1:]:
+                para(f"- {row[0]}: " + "; ".join(row[1:]), size=9.5, indent=4)
         if block.note:
             pdf.ln(1)
             para(f"{doc.labels['note']} {block.note}", size=10)

@@ -29,7 +29,7 @@ MAX_ITEMS = 200
 class BriefItem:
     id: int
     position: int
-    kind: str  # practice, passage, note
+    kind: str  # practice, passage, note, map (the evidence map: see Briefs.add_map)
     practice_id: str | None
     chunk_id: str | None
     doc_id: str | None
@@ -40,10 +40,13 @@ class BriefItem:
     rating: str | None
     evidence: list[dict[str, Any]]
     note: str
+    #: A practice's rating per outcome (``Outcome.to_json()``), copied like its headline rating.
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("id", "position", "kind", "practice_id", "chunk_id", "doc_id",
-                                              "doc_title", "page", "heading", "text", "rating", "evidence", "note")}
+                                              "doc_title", "page", "heading", "text", "rating", "evidence", "note",
+                                              "outcomes")}
 
 
 @dataclass
@@ -61,19 +64,23 @@ class Brief:
     created_at: float
     updated_at: float
     items: list[BriefItem] = field(default_factory=list)
+    #: doc_id -> declared provenance of the documents its items cite (read from the catalog when
+    #: the brief is loaded; the exports note texts written for the hub in their references).
+    provenance: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "author": self.author, "title": self.title, "question": self.question,
                 "city": self.city, "problem": self.problem, "partners": self.partners, "notes": self.notes,
                 "shared": self.share_token is not None, "share_token": self.share_token,
                 "created_at": self.created_at, "updated_at": self.updated_at,
-                "items": [i.to_json() for i in self.items]}
+                "items": [i.to_json() for i in self.items], "provenance": self.provenance}
 
 
 class Briefs:
     def __init__(self, db: CommunityDB, hub: "Hub") -> None:
         self.db = db
         self.hub = hub
+        _add_outcomes_column(db)
 
     # --- briefs --------------------------------------------------------------------------------
     def create(self, user: User, fields: dict[str, Any]) -> Brief:
@@ -145,6 +152,7 @@ class Briefs:
         return self._add(brief_id, kind="practice", practice_id=practice.id, doc_id=practice.doc_id,
                          doc_title=profile.title if profile else practice.name, heading=practice.name,
                          text=practice.summary, rating=practice.rating.key, evidence=json.dumps(evidence),
+                         outcomes=json.dumps([o.to_json() for o in practice.outcomes], ensure_ascii=False),
                          note=_note(note))
 
     def add_passage(self, user: User, brief_id: int, chunk_id: str, note: str = "") -> BriefItem:
@@ -152,6 +160,24 @@ class Briefs:
         p = self._passage(chunk_id)
         return self._add(brief_id, kind="passage", chunk_id=chunk_id, doc_id=p["doc_id"], doc_title=p["doc_title"],
                          page=p["page"], heading=p["heading"], text=p["text"], note=_note(note))
+
+    def add_map(self, user: User, brief_id: int, filters: dict[str, str] | None = None, lang: str = "en",
+                note: str = "") -> BriefItem:
+        """The evidence map for the chosen filters (practices/evidence_map.py), copied: its bubbles
+        (``evidence``: one row per practice, as /api/evidence-map gives them) and, in ``text``, a
+        JSON object with the filters, the methods and the practices not rated on the outcome.
+        Exports redraw the map and its table from this copy, in the reader's language."""
+        from practices import evidence_map
+
+        self.get(user, brief_id)
+        chosen = {k: str((filters or {}).get(k) or "") for k in ("outcome", "theme", "population", "level")}
+        the_map = evidence_map.build(self.hub.practices(), lang=lang, **chosen)
+        meta = {"filters": the_map.filters, "methods": [list(m) for m in the_map.methods],
+                "unrated": [list(u) for u in the_map.unrated]}
+        return self._add(brief_id, kind="map", heading="Evidence map",
+                         text=json.dumps(meta, ensure_ascii=False),
+                         evidence=json.dumps(evidence_map.rows(the_map.points), ensure_ascii=False),
+                         note=_note(note))
 
     def add_note(self, user: User, brief_id: int, heading: str, text: str) -> BriefItem:
         self.get(user, brief_id)
@@ -250,14 +276,41 @@ class Briefs:
         if items:
             brief.items = [_item(r) for r in self.db.query(
                 "SELECT * FROM brief_items WHERE brief_id = ? ORDER BY position, id", (brief.id,))]
+            brief.provenance = self._provenance(brief.items)
         return brief
+
+    def _provenance(self, items: list[BriefItem]) -> dict[str, str]:
+        doc_ids = {i.doc_id for i in items if i.doc_id} | {
+            str(ev["doc_id"]) for i in items for ev in i.evidence if isinstance(ev, dict) and ev.get("doc_id")}
+        found = {}
+        for doc_id in sorted(doc_ids):
+            doc = self.hub.catalog.document(doc_id)
+            if doc is not None and doc.extra.get("provenance"):
+                found[doc_id] = str(doc.extra["provenance"])
+        return found
 
 
 def _item(row: Any) -> BriefItem:
     return BriefItem(id=row["id"], position=row["position"], kind=row["kind"], practice_id=row["practice_id"],
                      chunk_id=row["chunk_id"], doc_id=row["doc_id"], doc_title=row["doc_title"], page=row["page"],
                      heading=row["heading"], text=row["text"], rating=row["rating"],
-                     evidence=json.loads(row["evidence"] or "[]"), note=row["note"])
+                     evidence=json.loads(row["evidence"] or "[]"), note=row["note"],
+                     outcomes=json.loads(row["outcomes"] or "[]") if "outcomes" in row.keys() else [])
+
+
+def _add_outcomes_column(db: CommunityDB) -> None:
+    """Give brief_items the ``outcomes`` column (a practice's per-outcome ratings, as JSON) in a
+    community database made before it existed; once per database object."""
+    if getattr(db, "_brief_outcomes", False):
+        return
+    columns = {row["name"] for row in db.query("PRAGMA table_info(brief_items)")}
+    if "outcomes" not in columns:
+        try:
+            db.execute("ALTER TABLE brief_items ADD COLUMN outcomes TEXT NOT NULL DEFAULT '[]'")
+        except Exception as exc:  # noqa: BLE001 - another process added it between the two statements
+            if "duplicate column" not in str(exc):
+                raise
+    db._brief_outcomes = True  # type: ignore[attr-defined]
 
 
 def _clean(fields: dict[str, Any], require_title: bool) -> dict[str, str]:

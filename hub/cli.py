@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     q = psub.add_parser("links", help="links between practices and documents (automatic ones for review)")
     q.add_argument("--all", action="store_true", help="also list links declared by front matter or sources")
     q.add_argument("--json", action="store_true")
+    q = psub.add_parser("check", help="check profiles against the pages they cite, the rating scale and the "
+                                      "forum registry; one line per problem, exit code 1 when any")
+    q.add_argument("--json", action="store_true", help="print a JSON list of {file, field, problem}")
 
     from hub.cli_community import add_parsers
 
@@ -283,6 +286,8 @@ def _print_recommendation(rank, rec) -> None:  # type: ignore[no-untyped-def]
     p = rec.practice
     print(f"{rank:>2}. {p.name}  [{p.rating.label}]  score {rec.score:.3f}")
     print(f"    {p.rating.label}: {p.rating.meaning}")
+    if p.outcomes:
+        print(f"    Outcomes: {_outcomes_compact(p)}")
     print(f"    {p.summary}")
     for reason in rec.reasons:
         cite = f"p. {reason.page}" if reason.page else "passage"
@@ -297,6 +302,13 @@ def _print_recommendation(rank, rec) -> None:  # type: ignore[no-untyped-def]
     print()
 
 
+def _outcomes_compact(p) -> str:  # type: ignore[no-untyped-def]
+    """A practice's outcomes in one line: "Crime: Effective (strong evidence, 76 studies) · ..."."""
+    from hub.brief_export import outcome_line
+
+    return " · ".join(outcome_line(o.to_json()) for o in p.outcomes)
+
+
 def cmd_practices(settings: Settings, args: argparse.Namespace) -> int:
     with _hub(settings) as hub:
         if args.action == "list":
@@ -304,17 +316,34 @@ def cmd_practices(settings: Settings, args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps([p.to_json() for p in practices], ensure_ascii=False, indent=2))
             for p in [] if args.json else practices:
-                print(f"{p.id:<40} {p.rating.label:<22} {p.name}")
+                print(f"{p.id:<40} {p.rating.label:<22} {p.kind:<12} {p.name}")
+                if p.outcomes:
+                    print(f"{'':<4}{_outcomes_compact(p)}")
             return 0
+        if args.action == "check":
+            return _practices_check(hub, args)
         if args.action == "show":
             p = hub.practice(args.practice_id)
             links = hub.catalog.practice_links(p.id)
             if args.json:
                 print(json.dumps(p.to_json() | {"links": links}, ensure_ascii=False, indent=2))
                 return 0
-            print(f"{p.name} ({p.id})\n{p.rating.label}: {p.rating.meaning}\n\n{p.summary}\n")
+            from hub.brief_export import headline_rule, outcome_line
+            from practices.ratings import STRENGTHS
+
+            outcomes = [o.to_json() for o in p.outcomes]
+            print(f"{p.name} ({p.id}), {p.kind}\n{p.rating.label}: {p.rating.meaning}")
+            print(headline_rule(p.rating.key, outcomes) + "\n")
+            if outcomes:
+                print("What the evidence says, outcome by outcome:")
+                for o in outcomes:
+                    print(f"  - {outcome_line(o, full=True)}")
+                print()
+            print(f"{p.summary}\n")
             for key, text in p.emmie.items():
-                print(f"{key.replace('_', ' ').title()}: {text}\n")
+                level = p.emmie_quality.levels.get(key)
+                quality = f" [quality of evidence: {STRENGTHS.get(level, level)}]" if level else ""
+                print(f"{key.replace('_', ' ').title()}{quality}: {text}\n")
             for link in links:
                 doc = hub.catalog.document(link["doc_id"])
                 print(f"  [{link['kind']}] {doc.title if doc else link['doc_id']}")
@@ -332,6 +361,24 @@ def cmd_practices(settings: Settings, args: argparse.Namespace) -> int:
         print(f"{len(links)} links" + ("" if args.all else " made automatically; declare them with "
                                         "`practices: [id]` in a document's front matter to confirm"), file=sys.stderr)
     return 0
+
+
+def _practices_check(hub, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    """Problem lines on stdout (or a JSON list), the summary on stderr; 1 when any problem."""
+    problems = hub.check_practices()
+    if args.json:
+        print(json.dumps([p.to_json() for p in problems], ensure_ascii=False, indent=2))
+    for problem in [] if args.json else problems:
+        print(problem)
+    count = len(hub.practices())
+    if not problems:
+        print(f"all {count} profiles check out" if count != 1 else "the 1 profile checks out", file=sys.stderr)
+        return 0
+    forums = any(p.field.startswith("forums[") for p in problems)
+    profiles = {p.file for p in problems if not p.field.startswith("forums[")}
+    where = f"{len(profiles)} profile{'s' if len(profiles) != 1 else ''}" + (" and the forum registry" if forums else "")
+    print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {where}", file=sys.stderr)
+    return 1
 
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:

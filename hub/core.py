@@ -196,7 +196,32 @@ class Hub:
                                                        overrides=overrides)
         if report.added or report.updated or not self.catalog.practice_links():
             self.relink()
+        if report.added or report.updated:
+            self._check_ingested(report)
         return report
+
+    def _check_ingested(self, report) -> None:  # type: ignore[no-untyped-def]
+        """The practice check (practices/check.py) on the profiles this batch added or updated,
+        or whose cited documents it did: its lines become the report's warnings."""
+        from practices.check import OLDER_FORMAT
+
+        changed = {str(Path(d.extra.get("path", d.source)).resolve())
+                   for source in [*report.added, *report.updated] for d in self.catalog.documents_by_source(source)}
+        concerned = []
+        for p in self.practices():
+            profile = self.catalog.document(p.doc_id)
+            path = Path(profile.extra.get("path", profile.source)).resolve() if profile else None
+            if path is not None and (str(path) in changed
+                                     or any(str((path.parent / s.file).resolve()) in changed for s in p.sources)):
+                concerned.append(p.id)
+        if not concerned:
+            return
+        for problem in self.check_practices(concerned, forums=False):
+            # the profile's validation already said it is in the older format
+            if problem.problem.startswith(OLDER_FORMAT) and any(
+                    w.startswith(f"{problem.file}: ") and OLDER_FORMAT in w for w in report.warnings):
+                continue
+            report.warnings.append(str(problem))
 
     # --- community: accounts, moderated case studies, briefs -----------------------------------
     @property
@@ -259,6 +284,57 @@ class Hub:
             if p.id == practice_id:
                 return p
         raise NotFound(f"no practice with id {practice_id!r} (see `hub practices list`)")
+
+    def check_practices(self, practice_ids=None, forums: bool = True) -> list:  # type: ignore[no-untyped-def]
+        """``hub practices check``: the problems (practices/check.py ``Problem``) of the practice
+        profiles (all, or those with these ids), then of the forum registry (unless ``forums`` is
+        False), profile by profile in the order of their files."""
+        from practices.check import check_practices
+        from practices.forums import DEFAULT_PATH
+
+        practices = self.practices()
+        known = {p.id for p in practices}
+        if practice_ids is not None:
+            wanted = set(practice_ids)
+            practices = [p for p in practices if p.id in wanted]
+        profiles = self.catalog.documents_by_ids(p.doc_id for p in practices)
+        practices.sort(key=lambda p: profiles[p.doc_id].source)
+        registry = Path(self.settings.forums or DEFAULT_PATH)
+        try:
+            shown = str(registry.resolve().relative_to(Path.cwd()))
+        except ValueError:
+            shown = str(registry)
+        return check_practices(practices, self._cited_by(profiles), self.forums if forums else [],
+                               file_of=lambda p: profiles[p.doc_id].source, known_ids=known, forums_file=shown)
+
+    def _cited_by(self, profiles: dict):  # type: ignore[no-untyped-def]
+        """``cited(practice, source)`` for practices/check.py: the cited document's text page by
+        page, found by its path resolved from the profile's folder (as practices/linking.py does)."""
+        found: dict[str, Any] = {}
+
+        def cited(practice, source):  # type: ignore[no-untyped-def]
+            profile = profiles[practice.doc_id]
+            target = str((Path(profile.extra.get("path", profile.source)).parent / source.file).resolve())
+            if target not in found:
+                doc = self.catalog.document_by_path(target)
+                if doc is None and (twin := self.catalog.copy_of(target)) is not None:
+                    doc = self.catalog.document(twin)
+                found[target] = None if doc is None else self._cited(doc)
+            return found[target]
+
+        return cited
+
+    def _cited(self, doc: Document):  # type: ignore[no-untyped-def]
+        from practices.check import Cited
+
+        chunks = self.catalog.chunks_of(doc.id)
+        paged = [c.page for c in chunks if c.page]
+        if doc.format != "pdf" and not paged:
+            return Cited(Path(doc.source).name, None, {None: "\n".join(c.text for c in chunks)})
+        texts: dict[int | None, str] = {}
+        for c in chunks:
+            texts[c.page] = (texts[c.page] + "\n" if c.page in texts else "") + c.text
+        return Cited(Path(doc.source).name, doc.pages or max(paged, default=0), texts)
 
     @property
     def forums(self) -> list:

@@ -26,7 +26,7 @@ from collections import Counter
 
 from hub.errors import RejectedDocument
 from ingest.language import normalise
-from ingest.records import LoadedDocument, Section
+from ingest.records import LoadedDocument, Section, set_provenance
 
 _ALWAYS_DROP = ["script", "style", "noscript", "template", "iframe", "svg", "canvas", "button",
                 "select", "input", "textarea", "head"]
@@ -60,7 +60,9 @@ def load_html(source: str, text: str) -> LoadedDocument:
         tree = lxml.html.document_fromstring(text)
     except (etree.ParserError, ValueError):
         tree = None
-    doc = LoadedDocument(sections=[], **(_metadata(tree) if tree is not None else _NO_METADATA))
+    meta = dict(_metadata(tree) if tree is not None else _NO_METADATA)
+    provenance = meta.pop("provenance", None)
+    doc = LoadedDocument(sections=[], **meta)
     sections = _main_sections(_clean(tree)) if tree is not None else []
     found = _size(sections)
     if found < _FEW_CHARS:
@@ -84,6 +86,7 @@ def load_html(source: str, text: str) -> LoadedDocument:
     if not sections:
         raise RejectedDocument(source, "HTML page has no readable text")
     doc.sections = sections
+    set_provenance(doc, provenance)  # after the warnings above, which replace the list
     if not doc.title:
         doc.title = next((s.heading for s in sections if s.heading), None) or source
     return doc
@@ -115,7 +118,7 @@ def _size(sections: list[Section]) -> int:
 
 
 def _metadata(tree) -> dict:  # type: ignore[no-untyped-def]
-    """Title, declared language, authors, tags and year from ``<title>``, ``<html lang>`` and meta."""
+    """Title, declared language, authors, tags, year and provenance from ``<title>``, ``<html lang>`` and meta."""
     metas: dict[str, list[str]] = {}
     for tag in tree.iter("meta"):
         key = (tag.get("name") or tag.get("property") or tag.get("http-equiv") or "").strip().lower()
@@ -133,10 +136,13 @@ def _metadata(tree) -> dict:  # type: ignore[no-untyped-def]
     tags = list(dict.fromkeys(t.strip() for k in _TAG_META for v in metas.get(k, [])
                               for t in re.split(r"[,;]", v) if t.strip()))
     year = next((int(m.group(1)) for k in _YEAR_META for v in metas.get(k, []) if (m := _YEAR.search(v))), None)
-    return {"title": title, "language": lang, "authors": authors, "tags": tags, "year": year}
+    # <meta name="provenance" content="illustrative">: who wrote the page (ingest/records.py).
+    provenance = next(iter(metas.get("provenance", [])), None)
+    return {"title": title, "language": lang, "authors": authors, "tags": tags, "year": year,
+            "provenance": provenance}
 
 
-_NO_METADATA: dict = {"title": "", "language": None, "authors": [], "tags": [], "year": None}
+_NO_METADATA: dict = {"title": "", "language": None, "authors": [], "tags": [], "year": None, "provenance": None}
 _TAG = re.compile(r"<(!--|[A-Za-z][\w:-]*[\s/>])")
 
 

@@ -16,7 +16,7 @@ import yaml
 
 from hub.errors import RejectedDocument
 from ingest.language import normalise
-from ingest.records import LoadedDocument, Section
+from ingest.records import LoadedDocument, Section, set_provenance
 
 _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(---|\.\.\.)[ \t]*(\r?\n|\Z)", re.S)
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -74,7 +74,7 @@ _SCALAR = (str, int, float, bool, datetime.date)
 #: them or a comma-separated text ("list"), a year ("year").
 _FIELDS = {"title": "text", "language": "text", "lang": "text", "doc_type": "text", "type": "text",
            "source_url": "text", "url": "text", "tags": "list", "authors": "list", "author": "list",
-           "year": "year", "date": "year"}
+           "year": "year", "date": "year", "provenance": "text"}
 _EXPECTED = {"text": "a single text value", "list": "a list of words or a comma-separated text",
              "year": "a year (e.g. 2019) or a date"}
 
@@ -146,8 +146,14 @@ def load_markdown(source: str, text: str) -> LoadedDocument:
     if not sections:
         raise RejectedDocument(source, "Markdown file has no text besides its front matter")
 
-    return LoadedDocument(
-        title=str(meta.get("title") or first_heading or source),
+    return document_from_meta(meta, str(meta.get("title") or first_heading or source), sections)
+
+
+def document_from_meta(meta: dict[str, Any], title: str, sections: list[Section]) -> LoadedDocument:
+    """A loaded document with the metadata of a front matter (Markdown, or plain text that has
+    one): the fields the hub reads, ``provenance`` checked, the rest kept in ``extra``."""
+    doc = LoadedDocument(
+        title=title,
         sections=sections,
         language=normalise(_str(meta.get("language") or meta.get("lang"))),
         doc_type=_str(meta.get("doc_type") or meta.get("type")),
@@ -157,8 +163,10 @@ def load_markdown(source: str, text: str) -> LoadedDocument:
         source_url=_str(meta.get("source_url") or meta.get("url")),
         extra={k: v for k, v in meta.items() if k not in {
             "title", "language", "lang", "doc_type", "type", "tags", "year", "date",
-            "authors", "author", "source_url", "url"}},
+            "authors", "author", "source_url", "url", "provenance"}},
     )
+    set_provenance(doc, meta.get("provenance"))
+    return doc
 
 
 def _lenient(block: str) -> dict[str, Any]:

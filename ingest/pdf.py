@@ -13,8 +13,9 @@ import re
 
 from hub.errors import RejectedDocument
 from ingest import cleaning, titles
+from ingest.chunking import word_count
 from ingest.ocr import OcrFailed, OcrOptions, OcrUnavailable, read_scanned_pages
-from ingest.records import LoadedDocument, Section
+from ingest.records import LoadedDocument, Section, set_provenance
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
@@ -55,7 +56,7 @@ def load_pdf(source: str, data: bytes, max_pages: int | None = None,
     extra: dict = {"warnings": warnings} if warnings else {}
     if ocr.enabled:
         pages = _read_scans(source, data, pages, repeats, ocr, extra)
-    if not any(len(p.split()) >= 3 for p in pages):
+    if not any(word_count(p) >= 3 for p in pages):
         if ocr.enabled:  # OCR looked at its images and found no words either (photos, drawings)
             raise RejectedDocument(source, "PDF has no extractable text, and OCR found no words on its pages")
         raise RejectedDocument(
@@ -80,13 +81,16 @@ def load_pdf(source: str, data: bytes, max_pages: int | None = None,
     # "Microsoft Word - report2.docx", "Book1", "15": the first page's largest text says more.
     title = titles.choose([_meta(meta, "/Title"), cover, *titles.meaningful_lines(sections[0].text, 5)], source)
     author = _meta(meta, "/Author")
-    return LoadedDocument(
+    loaded = LoadedDocument(
         title=title,
         sections=sections,
         authors=[a.strip() for a in re.split(r";|\band\b|,", author) if a.strip()] if author else [],
         pages=len(pages),
         extra={**extra, **({"subject": _meta(meta, "/Subject")} if _meta(meta, "/Subject") else {})},
     )
+    # A custom document information key, /Provenance: who wrote the file (ingest/records.py).
+    set_provenance(loaded, _meta(meta, "/Provenance"))
+    return loaded
 
 
 def _decrypt(source: str, reader) -> None:  # type: ignore[no-untyped-def]

@@ -70,3 +70,25 @@ class Document:
     size: int = 0
     chunks: list[Chunk] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
+
+
+#: Who wrote a document (``Document.extra["provenance"]``), declared by the file: Markdown or plain
+#: text front matter ``provenance: ...``, HTML ``<meta name="provenance" content="...">``, PDF
+#: document information ``/Provenance``. "illustrative": written for the hub to illustrate a
+#: practice (its scenario may be invented); "summary": written for the hub, summarising published
+#: research and programmes, which it cites; "original": published by the author it names.
+PROVENANCE = ("illustrative", "summary", "original")
+
+
+def set_provenance(doc: LoadedDocument, value: object) -> None:
+    """Store a declared provenance in ``doc.extra``; an unknown value is dropped with a warning."""
+    if value in (None, ""):
+        doc.extra.pop("provenance", None)
+        return
+    text = str(value).strip().lower()
+    if text in PROVENANCE:
+        doc.extra["provenance"] = text
+    else:
+        doc.extra.pop("provenance", None)
+        doc.extra.setdefault("warnings", []).append(
+            f"provenance {str(value)[:40]!r} is not one of {', '.join(PROVENANCE)}; ignored")

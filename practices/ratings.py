@@ -207,7 +207,8 @@ def headline(kind: str, outcomes: list[Outcome], legacy: Rating | None) -> Ratin
 
 @dataclass(frozen=True)
 class EmmieQuality:
-    """The quality of the evidence under each EMMIE heading, as the toolkit gives it."""
+    """The quality of the evidence under each EMMIE heading, on the toolkit's levels: the profile
+    author's reading of the sources the profile cites (not copied from the toolkit)."""
     levels: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, dict[str, str]]:

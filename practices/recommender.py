@@ -71,6 +71,7 @@ class Recommendation:
         return {
             "practice_id": p.id, "name": p.name, "names": p.names, "rating": p.rating.key,
             "rating_label": p.rating.label, "rating_meaning": p.rating.meaning, "score": round(self.score, 6),
+            "kind": p.kind, "outcomes": [o.to_json() for o in p.outcomes],
             "relevance": round(self.relevance, 6), "summary": p.summary,
             "prevention_level": p.levels, "themes": p.themes,
             "implementation": p.emmie.get("implementation"), "economic_cost": p.emmie.get("economic_cost"),

@@ -2,13 +2,16 @@
 
     python scripts/build_sample_pdfs.py
 
-Each YAML file holds a title, author, subject and a list of pages (heading + paragraphs); each
-page of the PDF carries exactly one page of the source, so citations by page can be checked.
+Each YAML file holds a title, author, subject, provenance (who wrote it: illustrative, summary or
+original, see ingest/records.py; stored as the document information key /Provenance) and a list of
+pages (heading + paragraphs); each page of the PDF carries exactly one page of the source, so
+citations by page can be checked.
 Output is deterministic (fixed creation date), so rebuilding does not change unchanged files.
 """
 
 from __future__ import annotations
 
+import io
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,11 +21,14 @@ from fpdf import FPDF
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "scripts" / "pdf_sources"
+PROVENANCE = ("illustrative", "summary", "original")  # as ingest/records.py
 OUT = ROOT / "library" / "documents"
 
 
 def _check(source: Path, spec: dict) -> None:
     """Core fonts only know latin-1: refuse curly quotes, long dashes, the oe ligature and the like."""
+    if spec.get("provenance") not in PROVENANCE:
+        sys.exit(f"{source.name}: provenance must be one of {', '.join(PROVENANCE)}")
     texts = [spec["title"], spec["author"], spec.get("subject", "")]
     for page in spec["pages"]:
         texts += [page["heading"], *page["paragraphs"]]
@@ -62,8 +68,19 @@ def build(source: Path) -> Path:
         pdf.set_font("Helvetica", size=8)
         pdf.cell(0, 5, f"{spec['title']} - page {number}", align="C")
     out = OUT / f"{source.stem}.pdf"
-    pdf.output(str(out))
+    out.write_bytes(_with_provenance(bytes(pdf.output()), spec["provenance"]))
     return out
+
+
+def _with_provenance(data: bytes, provenance: str) -> bytes:
+    """fpdf2 writes only the standard information keys: pypdf adds /Provenance (deterministically)."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter(clone_from=io.BytesIO(data))
+    writer.add_metadata({"/Provenance": provenance})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
 
 
 def main() -> None:

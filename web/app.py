@@ -28,7 +28,7 @@ from hub.forms import check_text, check_tree
 from practices.forums import forums_for
 from practices.ratings import LEVELS, SCALE
 from search.hybrid import MAX_LIMIT
-from web import i18n
+from web import evidence_map, i18n
 from web.i18n import language_of
 from web.limits import Limits
 from web.sessions import COOKIE, MAX_AGE, BodyLimit, BodyTooLarge, Sessions, safe_next
@@ -283,6 +283,14 @@ def create_app(hub: Hub) -> FastAPI:
         practice = hub.practice(practice_id)
         return pages.render(request, "practice.html", _practice_context(hub, practice))
 
+    @app.get("/evidence-map", response_class=HTMLResponse, include_in_schema=False)
+    def evidence_map_page(request: Request, outcome: str = "", theme: str = "", population: str = "",
+                          level: str = "") -> Response:
+        lang = language_of(request)
+        chosen = {"outcome": outcome, "theme": theme, "population": population, "level": level}
+        return pages.render(request, "evidence_map.html",
+                            evidence_map.page_context(hub.practices(), chosen, lang, i18n.translator(lang)))
+
     @app.get("/forums", response_class=HTMLResponse, include_in_schema=False)
     def forums_page(request: Request) -> Response:
         return pages.render(request, "forums.html", {"forums": hub.forums})
@@ -341,6 +349,17 @@ def create_app(hub: Hub) -> FastAPI:
     def api_practice(practice_id: str) -> dict[str, Any]:
         practice = hub.practice(practice_id)
         return practice.to_json() | {"links": hub.catalog.practice_links(practice.id)}
+
+    @app.get("/api/evidence-map", summary="The evidence map: every practice by strength of evidence and effect")
+    def api_evidence_map(request: Request, outcome: str = Query("", description="an outcome (crime, violence, "
+                         "fear...) or 'primary' (default: each practice's primary outcome)"),
+                         theme: str = "", population: str = "", level: str = "",
+                         lang: str = Query("", pattern="^(|en|fr|es)$")) -> dict[str, Any]:
+        """filters, points [{practice_id, name, outcome, rating, strength, studies, x (strength 0-4,
+        null when not graded), y (effect 0 harmful - 4 effective), r (radius), cx, cy}], methods
+        (not rated on effect) and unrated (no rating on this outcome). Unknown filter values: 400."""
+        chosen = {"outcome": outcome, "theme": theme, "population": population, "level": level}
+        return evidence_map.api_json(hub.practices(), chosen, lang or language_of(request))
 
     @app.get("/api/forums", summary="The registry of practitioner forums")
     def api_forums() -> list[dict[str, Any]]:

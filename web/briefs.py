@@ -30,13 +30,15 @@ class BriefFields(BaseModel):
 
 
 class NewItem(BaseModel):
-    kind: Literal["practice", "passage", "note"]
+    kind: Literal["practice", "passage", "note", "map"]
     practice_id: str | None = None
     chunk_id: str | None = None
     chunk_ids: list[str] = Field(default_factory=list, description="a practice's supporting passages")
     heading: str = ""
     text: str = ""
     note: str = ""
+    map: dict[str, str] = Field(default_factory=dict, description="the evidence map's filters (outcome, theme, "
+                                "population, level), for kind 'map'")
 
 
 class ItemNote(BaseModel):
@@ -66,7 +68,9 @@ def register(app: FastAPI, hub: Hub, pages: Any) -> None:
     briefs = hub.briefs
     cache = app.state.exports = ExportCache(int(hub.settings.export_cache_mb * 1024 * 1024))
 
-    def add_item(user: Any, brief_id: int, item: NewItem) -> Any:
+    def add_item(user: Any, brief_id: int, item: NewItem, lang: str = "en") -> Any:
+        if item.kind == "map":
+            return briefs.add_map(user, brief_id, item.map, lang, item.note)
         if item.kind == "practice":
             if not item.practice_id:
                 raise InvalidQuery("practice_id: required for a practice")
@@ -92,17 +96,21 @@ def register(app: FastAPI, hub: Hub, pages: Any) -> None:
     @app.post("/briefs/add", include_in_schema=False)
     def collect(request: Request, brief: str = Form("new"), kind: str = Form("passage"),
                 practice_id: str = Form(""), chunk_id: str = Form(""), chunk_ids: list[str] = Form(default=[]),
-                question: str = Form(""), next: str = Form("/briefs")) -> Response:
-        """The "add to brief" button on advice, search and document pages."""
+                question: str = Form(""), next: str = Form("/briefs"), map_outcome: str = Form(""),
+                map_theme: str = Form(""), map_population: str = Form(""), map_level: str = Form("")) -> Response:
+        """The "add to brief" button on advice, search, document and evidence map pages."""
         user = require(request)
         if brief == "new" or not brief.isdigit():
             title = f"Brief: {question.strip()}"[:200] if question.strip() else "New brief"
             target = briefs.create(user, {"title": title, "question": question})
         else:
             target = briefs.get(user, int(brief))
-        add_item(user, target.id, NewItem(kind=kind if kind in ("practice", "passage") else "passage",
+        add_item(user, target.id, NewItem(kind=kind if kind in ("practice", "passage", "map") else "passage",
                                           practice_id=practice_id or None, chunk_id=chunk_id or None,
-                                          chunk_ids=chunk_ids))
+                                          chunk_ids=chunk_ids, map={"outcome": map_outcome, "theme": map_theme,
+                                                                    "population": map_population,
+                                                                    "level": map_level}),
+                 lang=language_of(request))
         pages.flash(request, "Added to “{title}”.", title=target.title)
         request.state.session["brief"] = target.id
         return pages.redirect(next)
@@ -193,10 +201,10 @@ def register(app: FastAPI, hub: Hub, pages: Any) -> None:
         briefs.delete(require(request), brief_id)
         return {"ok": True}
 
-    @app.post("/api/briefs/{brief_id}/items", summary="Add a practice, a passage or a note", tags=["briefs"],
+    @app.post("/api/briefs/{brief_id}/items", summary="Add a practice, a passage, a note or the evidence map", tags=["briefs"],
               status_code=201)
     def api_add(request: Request, brief_id: int, body: NewItem) -> dict[str, Any]:
-        return add_item(require(request), brief_id, body).to_json()
+        return add_item(require(request), brief_id, body, language_of(request)).to_json()
 
     @app.patch("/api/briefs/{brief_id}/items/{item_id}", summary="Set a section's note", tags=["briefs"])
     def api_note(request: Request, brief_id: int, item_id: int, body: ItemNote) -> dict[str, Any]:

@@ -272,7 +272,7 @@ def test_practice_page_shows_the_strongest_links_first_and_caps_them(library_hom
       "Los senderos del parque quedan a oscuras en las tardes de invierno y la gente los evita."],
      {"street-lighting", "cpted"}),
     (["A handful of street corners downtown account for most of the robberies. Where should patrols go?",
-      "Quelques carrefours du centre-ville concentrent la plupart des vols. Où envoyer les patrouilles ?",
+      "Quelques coins de rue du centre-ville concentrent la plupart des vols. Où envoyer les patrouilles ?",
       "Unas pocas esquinas del centro concentran la mayoría de los robos. ¿Adónde mandamos las patrullas?"],
      {"hot-spots-policing", "problem-oriented-policing"}),
     (["Victims want to meet the young person who hurt them and be repaired.",
