@@ -19,8 +19,7 @@ class Home(Protocol):
     than ``hub.core.Hub``, so that this module sits below the facade that calls it."""
 
     catalog: Any
-    semantic: Any
-    keyword: Any
+    index: Any
     settings: Any
     thesaurus: Any
     embedding_cache: Any
@@ -70,15 +69,11 @@ class RepairReport:
 
 def check(hub: Home) -> CheckReport:
     catalog = hub.catalog.passages()
-    qdrant = hub.semantic.passages()
-    whoosh = {f["chunk_id"]: f.get("doc_id", "") for f in hub.keyword.searcher().all_stored_fields()}
+    indexes = hub.index.held()
+    qdrant, whoosh = indexes[0][1](), indexes[1][1]()
     counts = hub.catalog.counts()
     report = CheckReport(counts["documents"], counts["passages"], len(qdrant), len(whoosh))
-    indexes: list[tuple[str, Callable[[], dict[str, str]]]] = [("Qdrant", lambda: qdrant), ("Whoosh", lambda: whoosh)]
-    if hub.semantic.mirror is not None:
-        indexes.append(("the in-memory vector copy", hub.semantic.mirror.passages))
-    if hub.keyword.terms is not None:
-        indexes.append(("the BM25 matrix", hub.keyword.terms.passages))
+    indexes[:2] = [("Qdrant", lambda: qdrant), ("Whoosh", lambda: whoosh)]
     sources = {d.id: d.source for d in hub.catalog.documents()}
 
     def named(doc_ids: set[str]) -> str:
@@ -116,15 +111,12 @@ def repair(hub: Home) -> RepairReport:
 
     with hub.write_lock:
         before = check(hub)
-        vector_orphans = set().union(*(before.orphans.get(n, {}) for n in ("Qdrant", "the in-memory vector copy")))
-        word_orphans = set().union(*(before.orphans.get(n, {}) for n in ("Whoosh", "the BM25 matrix")))
-        if vector_orphans:
-            hub.semantic.delete_chunks(sorted(vector_orphans))
-        if word_orphans:
-            with hub.keyword.writer() as batch:
-                batch.delete_chunks(sorted(word_orphans))
-        need_vectors = set().union(*(before.incomplete.get(n, set()) for n in ("Qdrant", "the in-memory vector copy")))
-        need_words = set().union(*(before.incomplete.get(n, set()) for n in ("Whoosh", "the BM25 matrix")))
+        vectors_by, words_by = hub.index.VECTOR_INDEXES, hub.index.WORD_INDEXES
+        vector_orphans = set().union(*(before.orphans.get(n, {}) for n in vectors_by))
+        word_orphans = set().union(*(before.orphans.get(n, {}) for n in words_by))
+        hub.index.delete_chunks(sorted(vector_orphans), sorted(word_orphans))
+        need_vectors = set().union(*(before.incomplete.get(n, set()) for n in vectors_by))
+        need_words = set().union(*(before.incomplete.get(n, set()) for n in words_by))
         todo = sorted(need_vectors | need_words)
         for start in range(0, len(todo), _GROUP):
             docs = [d for i in todo[start:start + _GROUP] if (d := hub.catalog.document(i, with_chunks=True))]
@@ -132,12 +124,10 @@ def repair(hub: Home) -> RepairReport:
             if vector_docs:
                 vectors, _ = stores.embed(vector_docs, hub.embedder(), hub.embedding_cache,
                                           hub.settings.embed_batch_size, hub.thesaurus.annotate)
-                stores.put_vectors(hub.semantic, vector_docs, vectors)
+                hub.index.put(vector_docs, vectors, words=False)
             word_docs = [d for d in docs if d.id in need_words]
             if word_docs:
-                with hub.keyword.writer() as batch:
-                    batch.delete_documents([d.id for d in word_docs])
-                    stores.add_passages(batch, word_docs)
+                hub.index.put(word_docs)
         hub.flush()
         after = check(hub)
     sources = {d.id: d.source for d in hub.catalog.documents()}

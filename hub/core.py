@@ -28,8 +28,7 @@ class Hub:
         self.catalog = Catalog(settings.catalog_path)
         self._embedder = embedder
         self._model_checked = False
-        self._semantic = None
-        self._keyword = None
+        self._index = None
         self._thesaurus = None
         self._speller = None
         self._forums = None
@@ -72,38 +71,22 @@ class Hub:
         return reindex(self, progress=progress)
 
     @property
-    def semantic(self):  # type: ignore[no-untyped-def]
-        if self._semantic is None:
-            from search.semantic import SemanticIndex
+    def index(self):  # type: ignore[no-untyped-def]
+        """The passage indexes (search/index.py), the only way to them."""
+        if self._index is None:
+            from search.index import PassageIndex
 
-            self._semantic = SemanticIndex(self.settings)
-        return self._semantic
+            self._index = PassageIndex(self.settings, self.catalog)
+        return self._index
+
+    # Read-only views of the two retrievers, for the benchmarks and tests that inspect them.
+    @property
+    def semantic(self):  # type: ignore[no-untyped-def]
+        return self.index.semantic
 
     @property
     def keyword(self):  # type: ignore[no-untyped-def]
-        if self._keyword is None:
-            from search.keyword import KeywordIndex
-
-            self._keyword = KeywordIndex(self.settings.whoosh_path,
-                                         self.settings.terms_path if self.settings.keyword_matrix else None)
-            terms = self._keyword.terms
-            if terms is not None and not terms.existed and self.catalog.counts()["passages"]:
-                self._fill_terms(terms)
-        return self._keyword
-
-    def _fill_terms(self, terms) -> None:  # type: ignore[no-untyped-def]
-        """A home made before the BM25 matrix existed: analyse the catalog's passages once."""
-        batch = []
-        for doc in self.catalog.documents():
-            for c in self.catalog.chunks_of(doc.id):
-                batch.append({"chunk_id": c.id, "doc_id": doc.id, "doc_type": doc.doc_type,
-                              "language": c.language or doc.language,
-                              "tags": doc.tags, "year": doc.year, "title": doc.title, "heading": c.heading,
-                              "body": c.text})
-            if len(batch) >= 5000:
-                terms.add(batch)
-                batch = []
-        terms.add(batch)
+        return self.index.keyword
 
     def warm_up(self, requests: bool = False) -> None:
         """Load the model and open the indexes now (a server does this before taking requests).
@@ -123,12 +106,7 @@ class Hub:
         warm = getattr(embedder, "warm", None) or (lambda: embedder.embed_query("warm up the question encoder"))
         encoder = threading.Thread(target=warm, daemon=True)
         encoder.start()
-        _ = self.semantic, self.keyword
-        self.keyword.searcher()
-        if self.keyword.terms is not None:
-            self.keyword.terms.warm()
-        if self.semantic.mirror is not None:
-            self.semantic.mirror.warm()
+        self.index.warm()
         langid.join()
         encoder.join()
         if requests and self.catalog.counts()["passages"]:
@@ -140,10 +118,8 @@ class Hub:
         if getattr(self, "_closed", False):
             return
         self._closed = True
-        if self._semantic is not None:
-            self._semantic.close()
-        if self._keyword is not None:
-            self._keyword.close()
+        if self._index is not None:
+            self._index.close()
         if self._cache is not None:
             self._cache.close()
         if self._community is not None:
@@ -190,7 +166,7 @@ class Hub:
         from ingest.pipeline import Ingester
         from practices.profile import validate
 
-        report = Ingester(self.settings, self.catalog, self.semantic, self.keyword, self.embedder,
+        report = Ingester(self.settings, self.catalog, self.index, self.embedder,
                           validators={"practice": validate}, annotate=self.thesaurus.annotate,
                           cache=self.embedding_cache, parser=self.parser).ingest(paths, on_reject=on_reject, force=force,
                                                        overrides=overrides)
@@ -271,7 +247,7 @@ class Hub:
         """Rebuild the links between practices and their evidence (see practices/linking.py)."""
         from practices.linking import relink
 
-        return relink(self.catalog, self.semantic)
+        return relink(self.catalog, self.index)
 
     def practices(self) -> list:
         from practices.profile import practice_from_document
@@ -348,9 +324,8 @@ class Hub:
     def recommend(self, question: str, limit: int = 5, context: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
         """Ranked practices for an advisory question; see practices/recommender.py."""
         from practices.recommender import recommend
-        from search.hybrid import HybridSearcher
 
-        searcher = HybridSearcher(self.settings, self.catalog, self.semantic, self.keyword, self.embedder)
+        searcher = self.index.searcher(self.embedder)
         return recommend(searcher, self.catalog, self.practices(), self.catalog.practice_links(), self.forums,
                          question, limit=limit, context=context, thesaurus=self.thesaurus)
 
@@ -363,12 +338,9 @@ class Hub:
                 self.flush()
 
     def flush(self) -> None:
-        """Snapshot the in-memory search stores after a change (search/snapshot.py), so the BM25
-        weights are computed now, by the writer, and the next start reads them back in a second."""
-        if self._semantic is not None and self._semantic.mirror is not None:
-            self._semantic.mirror.flush()
-        if self._keyword is not None and self._keyword.terms is not None:
-            self._keyword.terms.flush()
+        """Snapshot the indexes' in-memory copies after a change (search/index.py)."""
+        if self._index is not None:
+            self._index.flush()
 
     def _remove(self, source: str) -> list[Document]:
         docs = self.catalog.documents_by_source(source)
@@ -386,10 +358,7 @@ class Hub:
             raise NotFound(f"{source}: not in the hub (see `hub documents` for what is)")
         from ingest.pipeline import original_path
 
-        ids = [d.id for d in docs]
-        self.semantic.delete_documents(ids)
-        with self.keyword.writer() as batch:
-            batch.delete_documents(ids)
+        self.index.delete_documents([d.id for d in docs])
         for doc in docs:
             original_path(self.settings, doc).unlink(missing_ok=True)
             self.catalog.delete_document(doc.id)
@@ -427,10 +396,7 @@ class Hub:
                filters: dict[str, Any] | None = None, mode: str = "hybrid",
                diversify: bool = False, expand: bool = True):  # type: ignore[no-untyped-def]
         """Hybrid search; see :class:`search.hybrid.SearchResults` for what comes back."""
-        from search.hybrid import HybridSearcher
-
-        searcher = HybridSearcher(self.settings, self.catalog, self.semantic, self.keyword, self.embedder,
-                                  thesaurus=self.thesaurus, speller=self.speller)
+        searcher = self.index.searcher(self.embedder, thesaurus=self.thesaurus, speller=self.speller)
         return searcher.search(query, limit=limit, offset=offset, filters=filters, mode=mode,
                                diversify=diversify, expand=expand)
 
@@ -468,13 +434,8 @@ class Hub:
     def health(self) -> dict[str, Any]:
         """Counts per store: a mismatch means an interrupted write (`hub check` says which)."""
         counts = self.catalog.counts()
-        stores: dict[str, Any] = {"catalog": counts["passages"]}
-        ok = True
-        for name, get in (("qdrant", lambda: self.semantic.count()), ("whoosh", lambda: self.keyword.count())):
-            try:
-                stores[name] = get()
-            except Exception as exc:  # noqa: BLE001 - report, do not crash the health check
-                stores[name], ok = f"unavailable: {exc}", False
+        stores: dict[str, Any] = {"catalog": counts["passages"], **self.index.counts()}
+        ok = all(isinstance(stores[name], int) for name in ("qdrant", "whoosh"))
         consistent = ok and stores["qdrant"] == stores["whoosh"] == counts["passages"]
         return {"ok": ok, "consistent": consistent, "documents": counts["documents"],
                 "passages": counts["passages"], "stores": stores, "model": self.catalog.meta("model") or self.settings.model,

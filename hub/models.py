@@ -73,7 +73,7 @@ def reindex(hub, progress: bool = True, on_group: Callable[[int], Any] | None = 
     called after each group is in the cache, with the count embedded so far."""
     import time
 
-    from ingest.pipeline import passage_payload, passage_texts
+    from ingest.pipeline import passage_texts
     from search.embedder import Embedder
 
     started = time.perf_counter()
@@ -100,14 +100,10 @@ def reindex(hub, progress: bool = True, on_group: Callable[[int], Any] | None = 
         finally:
             bar.close()
         # Pass 2: swap. Every vector now comes from the cache.
-        semantic = hub.semantic
-        semantic.reset()
+        hub.index.reset_vectors()
         for group in _groups(catalog, docs, group_passages):
             vectors, _ = embedder.embed_cached(passage_texts(group, annotate), hub.embedding_cache)
-            ids = [c.id for d in group for c in d.chunks]
-            payloads = [passage_payload(d, c) for d in group for c in d.chunks]
-            if ids:
-                semantic.upsert(ids, vectors, payloads)
+            hub.index.put_vectors(group, vectors)
         hub.flush()
         catalog.set_meta("model", target)
         catalog.set_meta("model_versions", json.dumps(embedder.versions, sort_keys=True))

@@ -30,7 +30,7 @@ from ingest import cleaning, files, language, stores, titles
 from ingest.chunking import ChunkSizes, chunk_sections, word_count
 from ingest.loaders import load, parse as _parse  # noqa: F401 - re-exported for bench/
 from ingest.records import Document, LoadedDocument
-from ingest.stores import passage_payload, passage_texts  # noqa: F401 - re-exported
+from ingest.stores import passage_texts  # noqa: F401 - re-exported
 from ingest.worker import ParseWorker
 
 log = logging.getLogger(__name__)
@@ -155,17 +155,17 @@ class _Pending:
 class Ingester:
     """Runs ingest batches against one set of stores."""
 
-    def __init__(self, settings: Settings, catalog, semantic, keyword,  # type: ignore[no-untyped-def]
+    def __init__(self, settings: Settings, catalog, index,  # type: ignore[no-untyped-def]
                  embedder: Callable[[], EmbedderLike], validators: dict[str, Validator] | None = None,
                  annotate: Callable[[str, str], str] | None = None, cache=None,  # type: ignore[no-untyped-def]
                  parser: ParseWorker | None = None) -> None:
-        """``parser``: a worker to parse in (a Hub keeps one for its lifetime); without one, each
-        ``ingest`` call starts its own and stops it at the end."""
+        """``index``: the passage indexes (search/index.py ``PassageIndex``: write, take_out,
+        put, may_hold). ``parser``: a worker to parse in (a Hub keeps one for its lifetime);
+        without one, each ``ingest`` call starts its own and stops it at the end."""
         self.settings = settings
         self.parser = parser
         self.catalog = catalog
-        self.semantic = semantic
-        self.keyword = keyword
+        self.index = index
         self._embedder = embedder
         self.validators = validators or {}
         self.annotate = annotate
@@ -345,20 +345,13 @@ class Ingester:
         vectors, computed = stores.embed(docs, self._embedder(), self.cache, self.settings.embed_batch_size,
                                          self.annotate)
         report.embedded += computed
-        # Qdrant deletes only documents the catalog or the vector copy knows: a filtered delete
-        # walks the whole local store (4 s per batch at 1,500 passages), and a document left
-        # half-written by a crash has the same passage ids, which the upsert overwrites.
-        stored = [p.doc.id for p in group if p.is_update or self.semantic.may_hold(p.doc.id)]
-        self.semantic.delete_documents(stored)
-        stores.put_vectors(self.semantic, docs, vectors)
-        with self.keyword.writer() as batch:
-            batch.delete_documents([d.id for d in docs])
-            stores.add_passages(batch, docs)
+        self.index.write(docs, vectors, stored=[p.doc.id for p in group
+                                                if p.is_update or self.index.may_hold(p.doc.id)])
 
     def _take_out(self, group: list[_Pending]) -> None:
         """Undo ``_index`` for these documents: their passages leave both indexes, and a document
         being updated gets its catalogued version back there."""
-        stores.take_out(self.semantic, self.keyword, [p.doc.id for p in group])
+        self.index.take_out([p.doc.id for p in group])
         previous = [d for p in group if p.is_update
                     and (d := self.catalog.document(p.doc.id, with_chunks=True)) is not None]
         if not previous:
@@ -366,9 +359,7 @@ class Ingester:
         try:
             vectors, _ = stores.embed(previous, self._embedder(), self.cache, self.settings.embed_batch_size,
                                       self.annotate)
-            stores.put_vectors(self.semantic, previous, vectors)
-            with self.keyword.writer() as batch:
-                stores.add_passages(batch, previous)
+            self.index.put(previous, vectors)
         except Exception as exc:  # noqa: BLE001 - `hub check` names them, `--repair` restores them
             log.warning("could not restore %s in the indexes: %s", ", ".join(d.id for d in previous), exc)
 

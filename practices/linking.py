@@ -20,7 +20,7 @@ AUTO_THRESHOLD = 0.6
 AUTO_PER_DOCUMENT = 2
 
 
-def relink(catalog, semantic) -> list[tuple[str, str, str, float | None]]:  # type: ignore[no-untyped-def]
+def relink(catalog, index) -> list[tuple[str, str, str, float | None]]:  # type: ignore[no-untyped-def]
     practices = [practice_from_document(d) for d in catalog.documents("practice")]
     by_id = {p.id: p for p in practices}
     docs = [d for d in catalog.documents() if d.doc_type != "practice"]
@@ -43,11 +43,11 @@ def relink(catalog, semantic) -> list[tuple[str, str, str, float | None]]:  # ty
 
     undeclared = [d for d in docs if d.id not in declared_docs]
     if practices and undeclared:
-        summaries = _summary_vectors(catalog, semantic, practices)
+        summaries = _summary_vectors(catalog, index, practices)
         if summaries is not None:
             for doc in undeclared:
                 chunk_ids = [c.id for c in catalog.chunks_of(doc.id)]
-                vectors = semantic.vectors(chunk_ids)
+                vectors = index.vectors(chunk_ids)
                 if not len(vectors):
                     continue
                 best = (vectors @ summaries.T).max(axis=0)
@@ -60,7 +60,7 @@ def relink(catalog, semantic) -> list[tuple[str, str, str, float | None]]:  # ty
     return rows
 
 
-def _summary_vectors(catalog, semantic, practices: list[Practice]):  # type: ignore[no-untyped-def]
+def _summary_vectors(catalog, index, practices: list[Practice]):  # type: ignore[no-untyped-def]
     """The vector of each profile's summary passage (the first passage of a profile)."""
     ids = []
     for p in practices:
@@ -68,7 +68,7 @@ def _summary_vectors(catalog, semantic, practices: list[Practice]):  # type: ign
         if not chunks:
             return None
         ids.append(chunks[0].id)
-    vectors = semantic.vectors(ids)
+    vectors = index.vectors(ids)
     return vectors if len(vectors) == len(ids) else None
 
 
