@@ -27,7 +27,7 @@ import logging
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 #: Tesseract's language data for the hub's three languages: one pass reads any of them.
@@ -99,12 +99,22 @@ _SCAN_WORDS = 20
 _SCAN_SHARE = 0.5
 
 
+#: Under this mean word confidence (0-100, Tesseract's own), a page's OCR text is not kept: pages
+#: in English, French and Spanish, rescanned as JPEG at 150 dpi, read at 95.7-96.4 (bench/ocr.py
+#: pages); scripts the eng+fra+spa models cannot read come out as Latin noise ("EFE RA (2A) ARAS")
+#: at 34-42 for real Chinese scans and 53-54 for typed Greek and Cyrillic pages.
+MIN_CONFIDENCE = 65.0
+
+
 @dataclass
 class OcrResult:
-    """``texts``: what OCR read, by 0-based page index; ``skipped``: scanned pages over the cap."""
+    """``texts``: what OCR read, by 0-based page index; ``skipped``: scanned pages over the cap;
+    ``unreadable``: pages read with a mean confidence under ``MIN_CONFIDENCE`` (index -> mean),
+    whose text is not in ``texts``."""
 
     texts: dict[int, str]
     skipped: int = 0
+    unreadable: dict[int, float] = field(default_factory=dict)
 
 
 def read_scanned_pages(data: bytes, word_counts: list[int | None], options: OcrOptions) -> OcrResult:
@@ -139,7 +149,11 @@ def read_scanned_pages(data: bytes, word_counts: list[int | None], options: OcrO
         for index in scanned[:options.max_pages]:
             if options.on_page is not None:
                 options.on_page()
-            result.texts[index] = _read_page(document, index, program, langs, options.timeout_s)
+            text, confidence = _read_page(document, index, program, langs, options.timeout_s)
+            if text and confidence < MIN_CONFIDENCE:
+                result.unreadable[index] = confidence
+            else:
+                result.texts[index] = text
     finally:
         document.close()
     return result
@@ -169,7 +183,9 @@ def _looks_scanned(document, index: int, words: int) -> bool:  # type: ignore[no
         page.close()
 
 
-def _read_page(document, number: int, program: str, langs: str, timeout_s: float) -> str:  # type: ignore[no-untyped-def]
+def _read_page(document, number: int, program: str, langs: str,  # type: ignore[no-untyped-def]
+               timeout_s: float) -> tuple[str, float]:
+    """The page's text as Tesseract reads it, and its mean word confidence (0-100)."""
     page = document[number]
     try:
         width, height = page.get_size()
@@ -183,12 +199,12 @@ def _read_page(document, number: int, program: str, langs: str, timeout_s: float
         raise
     except Exception as exc:  # noqa: BLE001 - pdfium cannot draw this page: the rest still count
         log.warning("page %d cannot be rendered for OCR (%s)", number + 1, exc)
-        return ""
+        return "", 0.0
     finally:
         page.close()
     try:
         done = subprocess.run(
-            [program, "stdin", "stdout", "-l", langs],
+            [program, "stdin", "stdout", "-l", langs, "tsv"],
             input=buffer.getvalue(), capture_output=True, env=_env(),
             timeout=timeout_s if timeout_s > 0 else None)  # kills tesseract when it overruns
     except subprocess.TimeoutExpired:
@@ -198,5 +214,32 @@ def _read_page(document, number: int, program: str, langs: str, timeout_s: float
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()
         log.warning("tesseract failed on page %d (%s)", number + 1, message[-1][:100] if message else done.returncode)
-        return ""
-    return done.stdout.decode("utf-8", "replace").replace("\f", "").strip()
+        return "", 0.0
+    return from_tsv(done.stdout.decode("utf-8", "replace"))
+
+
+def from_tsv(tsv: str) -> tuple[str, float]:
+    """Tesseract's TSV (one row per word, with its block, paragraph and line, and confidence) as
+    text (a line per line, a blank line between paragraphs) and the mean word confidence."""
+    lines: dict[tuple[str, str, str], list[str]] = {}
+    confidences: list[float] = []
+    for row in tsv.splitlines()[1:]:
+        cells = row.split("\t")
+        if len(cells) < 12 or not cells[11].strip():
+            continue
+        try:
+            confidence = float(cells[10])
+        except ValueError:
+            continue
+        if confidence < 0:  # a block or line row, not a word
+            continue
+        confidences.append(confidence)
+        lines.setdefault((cells[2], cells[3], cells[4]), []).append(cells[11].strip())
+    out: list[str] = []
+    paragraph = None
+    for (block, par, _), words in lines.items():
+        if paragraph is not None and (block, par) != paragraph:
+            out.append("")
+        paragraph = (block, par)
+        out.append(" ".join(words))
+    return "\n".join(out).strip(), (sum(confidences) / len(confidences) if confidences else 0.0)

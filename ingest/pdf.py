@@ -57,6 +57,9 @@ def load_pdf(source: str, data: bytes, max_pages: int | None = None,
     if ocr.enabled:
         pages = _read_scans(source, data, pages, repeats, ocr, extra)
     if not any(word_count(p) >= 3 for p in pages):
+        if ocr.enabled and extra.get("ocr_unreadable"):
+            raise RejectedDocument(source, "PDF has no extractable text, and OCR could not read its scanned pages "
+                                           "reliably (a script other than English, French or Spanish, or a poor scan)")
         if ocr.enabled:  # OCR looked at its images and found no words either (photos, drawings)
             raise RejectedDocument(source, "PDF has no extractable text, and OCR found no words on its pages")
         raise RejectedDocument(
@@ -142,6 +145,13 @@ def _read_scans(source: str, data: bytes, pages: list[str], repeats: set[int], o
         extra["ocr_pages"] = read
     if result.skipped:
         extra["ocr_pages_skipped"] = result.skipped
+    if result.unreadable:
+        numbers = ", ".join(str(i + 1) for i in sorted(result.unreadable))
+        mean = sum(result.unreadable.values()) / len(result.unreadable)
+        extra["ocr_unreadable"] = len(result.unreadable)
+        extra.setdefault("warnings", []).append(
+            f"scanned page(s) {numbers} not indexed: OCR read them with low confidence (mean {mean:.0f}%), "
+            "a script other than English, French or Spanish, or a poor scan")
     return pages
 
 

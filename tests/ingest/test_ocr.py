@@ -214,3 +214,36 @@ def test_a_missing_decoder_is_named_not_called_corruption(tmp_path: Path, monkey
 
     assert "needs the optional package cryptography" in caught.value.reason
     assert "corrupt" not in caught.value.reason
+
+
+GREEK = ("Η ασφάλεια στους δρόμους της πόλης είναι ευθύνη όλων μας.\n"
+         "Οι κάτοικοι περπάτησαν τη διαδρομή τη νύχτα με τους υπαλλήλους.\n"
+         "Οι σπασμένοι λαμπτήρες επισκευάστηκαν μέσα σε δύο εβδομάδες.")
+
+
+@needs_tesseract
+def test_a_scan_in_a_script_ocr_cannot_read_is_not_indexed_as_noise(make_hub, tmp_path: Path) -> None:
+    """Greek read by the English, French and Spanish models comes out as Latin noise ("H aogaAela
+    otouc"): that page is left out with a warning, the readable pages land, and a PDF with no
+    readable page is refused saying why."""
+    hub = make_hub()
+    mixed = mixed_pdf(tmp_path / "mixed.pdf", [("scan", SCANNED), ("scan", GREEK)])
+    report = hub.ingest([mixed])
+    assert report.added and len(report.warnings) == 1
+    assert "page(s) 2 not indexed: OCR read them with low confidence" in report.warnings[0]
+    doc = hub.document(report.doc_ids[0])
+    assert {c.page for c in doc.chunks} == {1} and "tram depot" in doc.chunks[0].text
+    greek = mixed_pdf(tmp_path / "greek.pdf", [("scan", GREEK)])
+    report = hub.ingest([greek])
+    assert not report.added and "OCR could not read its scanned pages reliably" in report.rejected[0].reason
+
+
+def test_tesseract_tsv_becomes_lines_and_paragraphs_with_the_mean_confidence() -> None:
+    from ingest.ocr import from_tsv
+
+    head = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
+    rows = [head, "4\t1\t1\t1\t1\t0\t0\t0\t0\t0\t-1\t",
+            "5\t1\t1\t1\t1\t1\t0\t0\t0\t0\t90\tStreet", "5\t1\t1\t1\t1\t2\t0\t0\t0\t0\t80\tlamps",
+            "5\t1\t1\t1\t2\t1\t0\t0\t0\t0\t70\trepaired", "5\t1\t2\t1\t1\t1\t0\t0\t0\t0\t60\tResidents"]
+    text, confidence = from_tsv("\n".join(rows))
+    assert text == "Street lamps\nrepaired\n\nResidents" and confidence == 75.0
