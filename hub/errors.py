@@ -6,6 +6,7 @@
     ├── InvalidQuery       a search request that cannot be answered as asked
     │   └── InvalidText    a text field that is not valid Unicode (lone surrogate, NUL)
     ├── StoreUnavailable   an index or the catalog cannot be opened
+    ├── ConfigError        a setting (``HUB_*`` variable or option) with a value it cannot take
     ├── Unauthorised       no valid login, session or API token where one is needed
     ├── Forbidden          logged in, but the role or ownership does not allow it
     ├── Conflict           the name or state clashes with what is there (taken user name, ...)
@@ -47,6 +48,11 @@ class InvalidText(InvalidQuery):
 
 class StoreUnavailable(HubError):
     """A store (catalog, Qdrant, Whoosh) could not be opened, e.g. locked by another process."""
+
+
+class ConfigError(HubError):
+    """A setting that cannot be used as given; the message names the variable, the value and
+    what it may be. Raised when settings load, before anything opens."""
 
 
 class Unauthorised(HubError):

@@ -19,7 +19,12 @@ DEFAULT_MODEL = "use-m3+minilm"
 
 
 def _bool(value: str) -> bool:
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word in {"1", "true", "yes", "on"}:
+        return True
+    if word in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(word)  # "HUB_OCR=maybe": said, not read as off
 
 
 @dataclass(frozen=True)
@@ -146,6 +151,23 @@ class Settings:
             values["home"] = Path(values["home"]).expanduser().resolve()
         return cls(**values)
 
+    def __post_init__(self) -> None:
+        """Check every enumerated or bounded setting now, so that a misspelt value stops the hub
+        at start with one line naming it, rather than deep in a search or being ignored."""
+        from hub.errors import ConfigError
+
+        for name, allowed in CHOICES.items():
+            value = getattr(self, name)
+            if value not in allowed:
+                raise ConfigError(f"HUB_{name.upper()}={value!r} is not one of: {', '.join(allowed)}")
+        for name, (low, high) in BOUNDS.items():
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise ConfigError(f"HUB_{name.upper()}={value!r} must be between {low:g} and {high:g}")
+        if not 0 < self.chunk_min_words <= self.chunk_words <= self.chunk_max_words:
+            raise ConfigError(f"passage sizes must satisfy 0 < HUB_CHUNK_MIN_WORDS ({self.chunk_min_words}) <= "
+                              f"HUB_CHUNK_WORDS ({self.chunk_words}) <= HUB_CHUNK_MAX_WORDS ({self.chunk_max_words})")
+
     # The layout of ``home``, in one place.
     @property
     def catalog_path(self) -> Path:
@@ -196,8 +218,33 @@ class Settings:
         return int(self.max_file_mb * 1024 * 1024)
 
 
+#: Settings that take one of a few words.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "fusion": ("weighted", "rrf"),
+    "fusion_level": ("passage", "document"),
+    "log_format": ("text", "json"),
+    "log_level": ("debug", "info", "warning", "error", "critical"),
+}
+#: Settings that are shares or counts with limits (inclusive).
+BOUNDS: dict[str, tuple[float, float]] = {
+    "dense_weight": (0.0, 1.0),
+    "dense_weight_other": (0.0, 1.0),
+    "model_share": (0.0, 1.0),
+    "advice_model_share": (0.0, 1.0),
+    "port": (1, 65535),
+    "candidates": (1, 10_000),
+    "embed_batch_size": (1, 4096),
+    "ingest_group_passages": (1, 1_000_000),
+    "feedback_passages": (0, 100),
+    "max_file_mb": (0.001, 1_000_000),
+    "max_upload_mb": (0.001, 1_000_000),
+}
+
+
 def _convert(name: str, type_name: Any, raw: str) -> Any:
     kind = str(type_name)
+    if name in CHOICES:
+        return raw.strip().lower()
     try:
         if "Path" in kind:
             return Path(raw)
@@ -208,7 +255,8 @@ def _convert(name: str, type_name: Any, raw: str) -> Any:
         if kind == "float":
             return float(raw)
     except ValueError:
-        from hub.errors import HubError
+        from hub.errors import ConfigError
 
-        raise HubError(f"HUB_{name.upper()}={raw!r} is not a valid {kind}") from None
+        expected = "yes or no (1/0, true/false, on/off)" if kind == "bool" else f"a valid {kind}"
+        raise ConfigError(f"HUB_{name.upper()}={raw!r} is not {expected}") from None
     return raw
