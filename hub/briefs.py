@@ -11,15 +11,24 @@ import json
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from hub.accounts import User
 from hub.community import CommunityDB
 from hub.errors import InvalidQuery, NotFound
 from hub.forms import check_text, clean_text
 
-if TYPE_CHECKING:
-    from hub.core import Hub
+
+
+class Library(Protocol):
+    """What briefs need of the hub: the catalog and the practice profiles. A protocol rather
+    than ``hub.core.Hub``, so that this module sits below the facade that builds it."""
+
+    catalog: Any
+
+    def practice(self, practice_id: str) -> Any: ...  # noqa: E704
+
+    def practices(self) -> list[Any]: ...  # noqa: E704
 
 _TEXT_FIELDS = {"title": 200, "question": 1000, "city": 200, "problem": 4000, "partners": 2000, "notes": 8000}
 MAX_ITEMS = 200
@@ -77,7 +86,7 @@ class Brief:
 
 
 class Briefs:
-    def __init__(self, db: CommunityDB, hub: "Hub") -> None:
+    def __init__(self, db: CommunityDB, hub: Library) -> None:
         self.db = db
         self.hub = hub
         _add_outcomes_column(db)

@@ -34,6 +34,8 @@ class Hub:
         self._forums = None
         self._cache = None
         self._community = None
+        self._moderation = None
+        self._briefs = None
         self._parser = None
         self._lock = threading.Lock()
         # One writer at a time per process: the web app ingests on approval while other requests
@@ -217,15 +219,20 @@ class Hub:
 
     @property
     def moderation(self):  # type: ignore[no-untyped-def]
-        from hub.moderation import Moderation
+        """Built once: moderation and briefs hold no per-request state."""
+        if self._moderation is None:
+            from hub.moderation import Moderation
 
-        return Moderation(self.community, self)
+            self._moderation = Moderation(self.community, self)
+        return self._moderation
 
     @property
     def briefs(self):  # type: ignore[no-untyped-def]
-        from hub.briefs import Briefs
+        if self._briefs is None:
+            from hub.briefs import Briefs
 
-        return Briefs(self.community, self)
+            self._briefs = Briefs(self.community, self)
+        return self._briefs
 
     def secret_key(self) -> bytes:
         """Signs cookies and CSRF tokens: HUB_SECRET_KEY, or a random key kept (0600) in the home."""

@@ -16,7 +16,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from hub.accounts import User
 from hub.community import CommunityDB
@@ -25,8 +25,27 @@ from hub.forms import clean_text
 from ingest import files
 from ingest.records import Section
 
-if TYPE_CHECKING:
-    from hub.core import Hub
+
+
+class Library(Protocol):
+    """What moderation needs of the hub: the settings, the write lock, the parse worker, the
+    practice ids, ingest and remove. A protocol rather than ``hub.core.Hub``, so that this
+    module sits below the facade that builds it."""
+
+    settings: Any
+
+    @property
+    def write_lock(self) -> Any: ...  # noqa: E704
+
+    @property
+    def parser(self) -> Any: ...  # noqa: E704
+
+    def practices(self) -> list[Any]: ...  # noqa: E704
+
+    def ingest(self, paths: Any, on_reject: Any = None, force: bool = False,  # noqa: E704
+               overrides: Any = None) -> Any: ...
+
+    def remove(self, source: str) -> list[Any]: ...  # noqa: E704
 
 LANGUAGES = ("en", "fr", "es")
 _LIMITS = {"title": 200, "city": 100, "country": 100, "summary": 6000, "results": 6000, "lessons": 6000}
@@ -66,7 +85,7 @@ class Submission:
 
 
 class Moderation:
-    def __init__(self, db: CommunityDB, hub: "Hub") -> None:
+    def __init__(self, db: CommunityDB, hub: Library) -> None:
         self.db = db
         self.hub = hub
         self.root = hub.settings.submissions_path
