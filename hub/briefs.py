@@ -246,15 +246,14 @@ class Briefs:
 
     def _profile_evidence(self, practice: Any) -> list[dict[str, Any]]:
         links = [link for link in self.hub.catalog.practice_links(practice.id) if link["kind"] != "auto"]
-        pages_by_file: dict[str, set] = {}
-        for src in practice.sources:
-            pages_by_file.setdefault(src.file.rsplit("/", 1)[-1], set()).update(src.pages)
+        from practices.profile import sources_citing
+
         out = []
         for link in links[:3]:
             doc = self.hub.catalog.document(link["doc_id"])
             if doc is None:
                 continue
-            pages = pages_by_file.get(str(doc.extra.get("path", doc.source)).rsplit("/", 1)[-1], set())
+            pages = {p for src in sources_citing(practice, doc) for p in src.pages}
             chunks = self.hub.catalog.chunks_of(doc.id)
             chosen = next((c for c in chunks if c.page in pages), chunks[0] if chunks else None)
             if chosen is not None:

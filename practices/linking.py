@@ -8,11 +8,9 @@ listed for curators (``hub practices links``), who can confirm them by declaring
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
-from practices.profile import Practice, practice_from_document
+from practices.profile import Practice, document_path, practice_from_document, source_path
 
 #: Cosine between a passage and a profile summary above which a link is made automatically.
 AUTO_THRESHOLD = 0.6
@@ -24,14 +22,12 @@ def relink(catalog, index) -> list[tuple[str, str, str, float | None]]:  # type:
     practices = [practice_from_document(d) for d in catalog.documents("practice")]
     by_id = {p.id: p for p in practices}
     docs = [d for d in catalog.documents() if d.doc_type != "practice"]
-    by_path = {str(Path(d.extra.get("path", d.source)).resolve()): d for d in docs}
+    by_path = {document_path(d): d for d in docs}
     links: dict[tuple[str, str], tuple[str, float | None]] = {}
 
     for p in practices:
-        profile = catalog.document(p.doc_id)
-        base = Path(profile.extra.get("path", profile.source)).parent
         for src in p.sources:
-            doc = by_path.get(str((base / src.file).resolve()))
+            doc = by_path.get(source_path(p, src))
             if doc is not None:
                 links[(p.id, doc.id)] = ("source", None)
     declared_docs = set()

@@ -23,6 +23,7 @@ An outcome, in the front matter::
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +74,8 @@ class Practice:
     kind: str = "intervention"
     outcomes: list[Outcome] = field(default_factory=list)
     emmie_quality: EmmieQuality = field(default_factory=EmmieQuality)
+    #: The profile's file as ingested: its sources are relative to its folder.
+    path: str = ""
     #: The summary in each language the profile gives (the original and translations).
     summaries: dict[str, str] = field(default_factory=dict)
 
@@ -95,6 +98,30 @@ class Practice:
             "sources": [{"file": s.file, "pages": s.pages, "note": s.note} for s in self.sources],
             "doc_id": self.doc_id, "related": self.related,
         }
+
+
+@functools.lru_cache(maxsize=8192)
+def _resolved(path: str) -> str:
+    # Resolving asks the file system; advice resolves every source of every profile per question.
+    return str(Path(path).resolve())
+
+
+def document_path(doc: Document) -> str:
+    """Where a document was ingested from, resolved: how sources name it."""
+    return _resolved(str(doc.extra.get("path", doc.source)))
+
+
+def source_path(practice: Practice, source: Source) -> str:
+    """The file a profile's source names, resolved from the profile's own folder."""
+    return _resolved(str(Path(practice.path).parent / source.file)) if practice.path else ""
+
+
+def sources_citing(practice: Practice, doc: Document) -> list[Source]:
+    """The profile's sources that name this document, matched by resolved path (two files of
+    one name in two folders are two documents). The one answer to "which passages of which
+    document does this practice cite", for practice pages, briefs, advice and linking."""
+    target = document_path(doc)
+    return [s for s in practice.sources if source_path(practice, s) == target]
 
 
 def _list(value: Any) -> list[str]:
@@ -315,4 +342,5 @@ def practice_from_document(doc: Document) -> Practice:
         related=_list(meta.get("related_practices")),
         summaries={**{str(k): str(v).strip() for k, v in (meta.get("summaries") or {}).items() if v},
                    doc.language: str(meta.get("summary", "")).strip()},
+        path=str(meta.get("path", doc.source)),
     )

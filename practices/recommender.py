@@ -15,7 +15,7 @@ from typing import Any
 
 from hub.errors import InvalidQuery
 from practices.forums import Forum, forums_for
-from practices.profile import Practice
+from practices.profile import Practice, document_path, source_path
 from search.hybrid import query_language
 from search.query import parse_query
 from search.snippets import make_snippet
@@ -273,12 +273,11 @@ def _concept_scores(thesaurus, practices: list[Practice], question: str) -> dict
 def _cited_pages(practices: list[Practice], docs: dict, links: list[dict]) -> dict[tuple[str, str], set[int] | None]:
     """(practice, document) -> pages the profile cites; None means the whole document."""
     out: dict[tuple[str, str], set[int] | None] = {}
-    by_name: dict[str, list[str]] = {}
-    for doc_id, doc in docs.items():
-        by_name.setdefault(str(doc.extra.get("path", doc.source)).rsplit("/", 1)[-1], []).append(doc_id)
+    by_path = {document_path(doc): doc_id for doc_id, doc in docs.items()}
     for practice in practices:
         for src in practice.sources:
-            for doc_id in by_name.get(src.file.rsplit("/", 1)[-1], []):
+            doc_id = by_path.get(source_path(practice, src))
+            if doc_id is not None:
                 key = (practice.id, doc_id)
                 if not src.pages or (key in out and out[key] is None):
                     out[key] = None

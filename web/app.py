@@ -26,6 +26,7 @@ from hub.errors import (Conflict, Forbidden, HubError, InvalidQuery, InvalidText
                         TooManyAttempts, Unauthorised)
 from hub.forms import check_text, check_tree
 from practices.forums import forums_for
+from practices.profile import sources_citing
 from practices.ratings import LEVELS, SCALE
 from search.hybrid import MAX_LIMIT
 from web import evidence_map, i18n
@@ -484,15 +485,12 @@ def _practice_context(hub: Hub, practice) -> dict[str, Any]:  # type: ignore[no-
     links = hub.catalog.practice_links(practice.id)
     shown = links[:EVIDENCE_ON_PAGE]
     docs = hub.catalog.documents_by_ids(link["doc_id"] for link in shown)
-    sources_by_file: dict[str, list] = {}
-    for src in practice.sources:
-        sources_by_file.setdefault(src.file.rsplit("/", 1)[-1], []).append(src)
     evidence = []
     for link in shown:
         doc = docs.get(link["doc_id"])
         if doc is None:
             continue
-        sources = sources_by_file.get(str(doc.extra.get("path", doc.source)).rsplit("/", 1)[-1], [])
+        sources = sources_citing(practice, doc)
         cited = hub.catalog.chunks_on_pages(doc.id, [p for src in sources for p in src.pages], limit=4)
         notes = [src.note for src in sources if src.note]
         evidence.append({"doc": doc, "link": link, "notes": notes, "passages": cited})

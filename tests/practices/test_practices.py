@@ -285,3 +285,26 @@ def test_the_same_question_in_three_languages_gets_the_same_advice(library_hub, 
     practices rated harmful or no effect do not depend on the language of the question."""
     tops = [[r.practice.id for r in library_hub.recommend(q, limit=3).recommendations] for q in questions]
     assert all(top[0] in first for top in tops), tops
+
+
+def test_a_source_is_matched_by_its_folder_not_its_file_name(practice_hub, library: Path) -> None:
+    """Another folder holds a report of the same file name: the profile cites only its own, on
+    the practice page, in advice and in briefs' evidence."""
+    from practices.profile import sources_citing
+
+    other = library / "other"
+    other.mkdir()
+    text_pdf(other / "youth-review.pdf", ["Unrelated cover page.", "A different report: parking fees rose in 2020.",
+                                          "Appendix."], title="Parking fees report")
+    assert practice_hub.ingest([other]).exit_code == 0
+    docs = {d.title: d for d in practice_hub.documents()}
+    mentoring = next(p for p in practice_hub.practices() if p.id == "mentoring")
+    assert sources_citing(mentoring, docs["Youth crime prevention review"])
+    assert sources_citing(mentoring, docs["Parking fees report"]) == []
+    kinds = {(link["practice_id"], link["doc_id"]): link["kind"] for link in practice_hub.catalog.practice_links()}
+    assert ("mentoring", docs["Parking fees report"].id) not in kinds or \
+        kinds[("mentoring", docs["Parking fees report"].id)] != "source"
+    advice = practice_hub.recommend("how can adult volunteers help young people stay out of trouble")
+    top = advice.recommendations[0]
+    assert top.practice.id == "mentoring"
+    assert all(r.doc_id != docs["Parking fees report"].id for r in top.reasons)
