@@ -24,7 +24,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from hub.community import CommunityDB
-from hub.errors import Conflict, Forbidden, InvalidQuery, NotFound, TooManyAttempts, Unauthorised
+from hub.errors import Conflict, Forbidden, InvalidForm, NotFound, TooManyAttempts, Unauthorised
 from hub.forms import check_text
 
 #: Roles, weakest first: each can do what the ones before it can.
@@ -74,7 +74,7 @@ class Accounts:
         username = normalise_username(username)
         check_text(display_name, "display name")
         if not _USERNAME.match(username):
-            raise InvalidQuery("user name: 3 to 32 letters, digits, dots, dashes or underscores, "
+            raise InvalidForm("user name: 3 to 32 letters, digits, dots, dashes or underscores, "
                                "starting with a letter or digit")
         _check_password(password)
         _check_role(role)
@@ -140,7 +140,7 @@ class Accounts:
         a borrowed session cannot guess it). Returns the updated user and the tokens revoked."""
         self.authenticate(user.username, current, address)
         if current == new:
-            raise InvalidQuery("new password: choose one that differs from the current password")
+            raise InvalidForm("new password: choose one that differs from the current password")
         revoked = self.set_password(user.id, new)
         return self.get(user.id), revoked
 
@@ -235,11 +235,11 @@ def _token_hash(token: str) -> str:
 def _check_password(password: str) -> None:
     check_text(password, "password")
     if len(password) < MIN_PASSWORD:
-        raise InvalidQuery(f"password: at least {MIN_PASSWORD} characters")
+        raise InvalidForm(f"password: at least {MIN_PASSWORD} characters")
     if len(password) > 1024:
-        raise InvalidQuery("password: at most 1024 characters")
+        raise InvalidForm("password: at most 1024 characters")
 
 
 def _check_role(role: str) -> None:
     if role not in ROLES:
-        raise InvalidQuery(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+        raise InvalidForm(f"role must be one of {', '.join(ROLES)}, not {role!r}")

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from hub.accounts import User
 from hub.community import CommunityDB
-from hub.errors import InvalidQuery, NotFound
+from hub.errors import InvalidForm, NotFound
 from hub.forms import check_text, clean_text
 
 
@@ -105,7 +105,7 @@ class Briefs:
         self.get(user, brief_id)
         values = _clean(fields, require_title=False)
         if "title" in values and not values["title"]:
-            raise InvalidQuery("title: required")
+            raise InvalidForm("title: required")
         if values:
             self.db.execute(f"UPDATE briefs SET {', '.join(f'{k} = ?' for k in values)}, updated_at = ? WHERE id = ?",
                             [*values.values(), time.time(), brief_id])
@@ -193,7 +193,7 @@ class Briefs:
         check_text(heading, "heading")
         check_text(text, "text")
         if not text.strip() and not heading.strip():
-            raise InvalidQuery("note: write something")
+            raise InvalidForm("note: write something")
         return self._add(brief_id, kind="note", heading=heading.strip()[:200] or None, text=_note(text, 8000))
 
     def update_item(self, user: User, brief_id: int, item_id: int, note: str) -> None:
@@ -219,7 +219,7 @@ class Briefs:
     def reorder(self, user: User, brief_id: int, item_ids: list[int]) -> None:
         current = [i.id for i in self.get(user, brief_id).items]
         if sorted(item_ids) != sorted(current):
-            raise InvalidQuery("order: list every item of the brief exactly once")
+            raise InvalidForm("order: list every item of the brief exactly once")
         self._renumber(brief_id, item_ids)
 
     # --- internals -----------------------------------------------------------------------------
@@ -227,7 +227,7 @@ class Briefs:
         row = self.db.one("SELECT COUNT(*) AS n, COALESCE(MAX(position), 0) AS last FROM brief_items"
                           " WHERE brief_id = ?", (brief_id,))
         if row and row["n"] >= MAX_ITEMS:
-            raise InvalidQuery(f"a brief holds at most {MAX_ITEMS} sections")
+            raise InvalidForm(f"a brief holds at most {MAX_ITEMS} sections")
         values["position"] = (row["last"] if row else 0) + 1
         cols = list(values)
         item_id = self.db.execute(
@@ -324,7 +324,7 @@ def _add_outcomes_column(db: CommunityDB) -> None:
 def _clean(fields: dict[str, Any], require_title: bool) -> dict[str, str]:
     values = clean_text(fields, _TEXT_FIELDS, partial=True)
     if require_title and not values.get("title"):
-        raise InvalidQuery("title: required")
+        raise InvalidForm("title: required")
     return values
 
 
@@ -332,5 +332,5 @@ def _note(text: str, limit: int = 4000) -> str:
     check_text(text, "note")
     text = (text or "").strip()
     if len(text) > limit:
-        raise InvalidQuery(f"note: at most {limit} characters")
+        raise InvalidForm(f"note: at most {limit} characters")
     return text

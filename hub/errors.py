@@ -5,6 +5,7 @@
     ├── NotFound           a document, source or page that is not in the hub
     ├── InvalidQuery       a search request that cannot be answered as asked
     │   └── InvalidText    a text field that is not valid Unicode (lone surrogate, NUL)
+    ├── InvalidForm        a form field (account, case study, brief) with a value it cannot take
     ├── StoreUnavailable   an index or the catalog cannot be opened
     ├── ConfigError        a setting (``HUB_*`` variable or option) with a value it cannot take
     ├── Unauthorised       no valid login, session or API token where one is needed
@@ -44,6 +45,11 @@ class InvalidQuery(HubError):
 class InvalidText(InvalidQuery):
     """A text field holding what no text may hold (a lone UTF-16 surrogate, a NUL character): the
     stores and exports cannot encode it, so it is refused where it enters, naming the field."""
+
+
+class InvalidForm(HubError):
+    """A field of a form or of its JSON twin (registration, password, case study, brief) that
+    cannot take the value given; the message starts with the field's name."""
 
 
 class StoreUnavailable(HubError):

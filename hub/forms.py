@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator, Mapping
 
-from hub.errors import InvalidQuery, InvalidText
+from hub.errors import InvalidForm, InvalidText
 
 _BAD = re.compile("[\x00\ud800-\udfff]")
 
@@ -82,6 +82,6 @@ def clean_text(fields: Mapping[str, Any], limits: Mapping[str, int], *, partial:
         value = str(fields.get(key) or "").strip()
         check_text(value, key)
         if len(value) > limit:
-            raise InvalidQuery(f"{key}: at most {limit} characters")
+            raise InvalidForm(f"{key}: at most {limit} characters")
         values[key] = value
     return values

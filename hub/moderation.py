@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from hub.accounts import User
 from hub.community import CommunityDB
-from hub.errors import Conflict, Forbidden, InvalidQuery, NotFound, RejectedDocument
+from hub.errors import Conflict, Forbidden, InvalidForm, NotFound, RejectedDocument
 from hub.forms import clean_text
 from ingest import files
 from ingest.records import Section
@@ -206,7 +206,7 @@ class Moderation:
         _moderator(moderator)
         reason = reason.strip()
         if not reason:
-            raise InvalidQuery("reason: say why, the member sees it")
+            raise InvalidForm("reason: say why, the member sees it")
         with self.hub.write_lock:
             self._pending(sub_id)
             self.db.execute("UPDATE submissions SET status = 'rejected', reason = ?, updated_at = ? WHERE id = ?",
@@ -246,18 +246,18 @@ class Moderation:
         values: dict[str, Any] = clean_text(fields, _LIMITS)
         for key in ("title", "city", "country", "summary"):
             if not values[key]:
-                raise InvalidQuery(f"{key}: required")
+                raise InvalidForm(f"{key}: required")
         if len(values["summary"].split()) < 5:
-            raise InvalidQuery("summary: a few sentences at least (5 words or more)")
+            raise InvalidForm("summary: a few sentences at least (5 words or more)")
         language = str(fields.get("language") or "").strip().lower()
         if language not in LANGUAGES:
-            raise InvalidQuery(f"language: one of {', '.join(LANGUAGES)}")
+            raise InvalidForm(f"language: one of {', '.join(LANGUAGES)}")
         values["language"] = language
         known = {p.id for p in self.hub.practices()}
         practices = _list(fields.get("practices"))
         unknown = [p for p in practices if p not in known]
         if unknown:
-            raise InvalidQuery(f"practices: unknown practice {', '.join(unknown)}")
+            raise InvalidForm(f"practices: unknown practice {', '.join(unknown)}")
         values["practices"] = practices
         values["themes"] = [t.lower() for t in _list(fields.get("themes"))][:20]
         return values

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from hub.brief_export import EXPORTERS, ExportCache
 from hub.core import Hub
-from hub.errors import InvalidQuery
+from hub.errors import InvalidForm, InvalidQuery
 from web.i18n import language_of
 from practices.ratings import SCALE
 from web.accounts import require
@@ -73,11 +73,11 @@ def register(app: FastAPI, hub: Hub, pages: Any) -> None:
             return briefs.add_map(user, brief_id, item.map, lang, item.note)
         if item.kind == "practice":
             if not item.practice_id:
-                raise InvalidQuery("practice_id: required for a practice")
+                raise InvalidForm("practice_id: required for a practice")
             return briefs.add_practice(user, brief_id, item.practice_id, item.chunk_ids, item.note)
         if item.kind == "passage":
             if not item.chunk_id:
-                raise InvalidQuery("chunk_id: required for a passage")
+                raise InvalidForm("chunk_id: required for a passage")
             return briefs.add_passage(user, brief_id, item.chunk_id, item.note)
         return briefs.add_note(user, brief_id, item.heading, item.text)
 

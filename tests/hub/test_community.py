@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader
 
 from hub.brief_export import to_html, to_markdown, to_pdf
-from hub.errors import Conflict, Forbidden, InvalidQuery, NotFound, TooManyAttempts, Unauthorised
+from hub.errors import Conflict, Forbidden, InvalidForm, NotFound, TooManyAttempts, Unauthorised
 from tests.conftest import PASSWORDS, ROOT
 from tests.pdfs import text_pdf
 from web.i18n import catalog, translator
@@ -38,9 +38,9 @@ def test_passwords_are_argon2id_hashes_and_wrong_ones_fail(live_hub) -> None:
         live_hub.accounts.authenticate("nobody", "not-the-password")
     with pytest.raises(Conflict, match="taken"):
         live_hub.accounts.register("AMIR", "another-password")
-    with pytest.raises(InvalidQuery, match="at least 10"):
+    with pytest.raises(InvalidForm, match="at least 10"):
         live_hub.accounts.register("newbie", "short")
-    with pytest.raises(InvalidQuery, match="user name"):
+    with pytest.raises(InvalidForm, match="user name"):
         live_hub.accounts.register("../etc", "long-enough-password")
 
 
@@ -143,7 +143,7 @@ def test_rejection_keeps_the_library_unchanged_and_tells_why(live_hub) -> None:
     maya, mona = user(live_hub, "maya"), user(live_hub, "mona")
     documents = live_hub.catalog.counts()["documents"]
     sub = live_hub.moderation.submit(maya, CASE | {"title": "Caméras partout"})
-    with pytest.raises(InvalidQuery, match="reason"):
+    with pytest.raises(InvalidForm, match="reason"):
         live_hub.moderation.reject(mona, sub.id, "  ")
     rejected = live_hub.moderation.reject(mona, sub.id, "Merci d'ajouter les résultats mesurés.")
     assert rejected.status == "rejected" and rejected.reason.startswith("Merci")
@@ -162,7 +162,7 @@ def test_rejection_keeps_the_library_unchanged_and_tells_why(live_hub) -> None:
     ({"summary": "Too short."}, "summary: a few sentences"),
 ])
 def test_submission_fields_are_checked(live_hub, fields, message) -> None:
-    with pytest.raises(InvalidQuery, match=message):
+    with pytest.raises(InvalidForm, match=message):
         live_hub.moderation.submit(user(live_hub, "maya"), CASE | fields)
 
 
@@ -209,7 +209,7 @@ def test_brief_order_privacy_and_sharing(live_hub) -> None:
     assert [i.id for i in live_hub.briefs.get(amir, brief.id).items] == [ids[0], ids[2], ids[1]]
     live_hub.briefs.reorder(amir, brief.id, list(reversed(ids)))
     assert [i.id for i in live_hub.briefs.get(amir, brief.id).items] == list(reversed(ids))
-    with pytest.raises(InvalidQuery):
+    with pytest.raises(InvalidForm):
         live_hub.briefs.reorder(amir, brief.id, ids[:2])
     with pytest.raises(NotFound):
         live_hub.briefs.get(user(live_hub, "maya"), brief.id)
