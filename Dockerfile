@@ -3,7 +3,7 @@ FROM python:3.11-slim
 WORKDIR /app
 ENV HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PIP_DISABLE_PIP_VERSION_CHECK=1 HUB_HOME=/data HUB_HOST=0.0.0.0
 COPY requirements.lock pyproject.toml README.md ./
-RUN pip install --no-cache-dir --extra-index-url https://download.pytorch.org/whl/cpu -r requirements.lock
+RUN pip install --no-cache-dir --no-deps --extra-index-url https://download.pytorch.org/whl/cpu -r requirements.lock
 COPY hub hub
 COPY ingest ingest
 COPY search search
