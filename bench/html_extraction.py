@@ -63,13 +63,19 @@ def hub(html: str) -> str:
 
 def _with_headings(doc) -> str:  # type: ignore[no-untyped-def]
     """The text as indexed: each section's heading (once, when it changes) before its text."""
-    parts, last = [], None
-    for section in doc.sections:
-        if section.heading and section.heading != last:
-            parts.append(section.heading)
-        last = section.heading
-        parts.append(section.text)
-    return "\n\n".join(parts)
+    return with_headings(doc.sections)
+
+
+def with_headings(parts) -> str:  # type: ignore[no-untyped-def]
+    """Sections or passages (anything with ``heading`` and ``text``) as read: each heading once,
+    when it changes, before its text."""
+    out, last = [], None
+    for part in parts:
+        if part.heading and part.heading != last:
+            out.append(part.heading)
+        last = part.heading
+        out.append(part.text)
+    return "\n\n".join(out)
 
 
 def blocks(html: str) -> str:

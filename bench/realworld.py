@@ -70,13 +70,9 @@ def html_text(path: Path) -> str:
 
 def indexed_text(hub: Hub, doc) -> str:  # type: ignore[no-untyped-def]
     """What was read of a document: each heading once, every passage (not the title: metadata)."""
-    parts, last = [], None
-    for chunk in hub.catalog.chunks_of(doc.id):
-        if chunk.heading and chunk.heading != last:
-            parts.append(chunk.heading)
-        last = chunk.heading
-        parts.append(chunk.text)
-    return "\n".join(parts)
+    from html_extraction import with_headings
+
+    return with_headings(hub.catalog.chunks_of(doc.id))
 
 
 def reason_kind(reason: str) -> str:
