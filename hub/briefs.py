@@ -89,7 +89,6 @@ class Briefs:
     def __init__(self, db: CommunityDB, hub: Library) -> None:
         self.db = db
         self.hub = hub
-        _add_outcomes_column(db)
 
     # --- briefs --------------------------------------------------------------------------------
     def create(self, user: User, fields: dict[str, Any]) -> Brief:
@@ -304,21 +303,6 @@ def _item(row: Any) -> BriefItem:
                      heading=row["heading"], text=row["text"], rating=row["rating"],
                      evidence=json.loads(row["evidence"] or "[]"), note=row["note"],
                      outcomes=json.loads(row["outcomes"] or "[]") if "outcomes" in row.keys() else [])
-
-
-def _add_outcomes_column(db: CommunityDB) -> None:
-    """Give brief_items the ``outcomes`` column (a practice's per-outcome ratings, as JSON) in a
-    community database made before it existed; once per database object."""
-    if getattr(db, "_brief_outcomes", False):
-        return
-    columns = {row["name"] for row in db.query("PRAGMA table_info(brief_items)")}
-    if "outcomes" not in columns:
-        try:
-            db.execute("ALTER TABLE brief_items ADD COLUMN outcomes TEXT NOT NULL DEFAULT '[]'")
-        except Exception as exc:  # noqa: BLE001 - another process added it between the two statements
-            if "duplicate column" not in str(exc):
-                raise
-    db._brief_outcomes = True  # type: ignore[attr-defined]
 
 
 def _clean(fields: dict[str, Any], require_title: bool) -> dict[str, str]:

@@ -107,7 +107,8 @@ CREATE TABLE IF NOT EXISTS brief_items (
     text TEXT NOT NULL DEFAULT '',           -- a copy: a brief must not change when the library does
     rating TEXT,
     evidence TEXT NOT NULL DEFAULT '[]',     -- a practice's supporting passages, copied likewise
-    note TEXT NOT NULL DEFAULT ''
+    note TEXT NOT NULL DEFAULT '',
+    outcomes TEXT NOT NULL DEFAULT '[]'      -- a practice's per-outcome ratings, copied likewise
 );
 CREATE INDEX IF NOT EXISTS brief_items_brief ON brief_items(brief_id, position);
 """
@@ -120,6 +121,18 @@ class CommunityDB:
         self.path = path
         self._lock = threading.RLock()
         self._db = open_db(path, SCHEMA, rows=True, foreign_keys=True)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """A database made before a column existed gets it (CREATE TABLE IF NOT EXISTS leaves
+        an old table as it was)."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(brief_items)").fetchall()}
+        if "outcomes" not in columns:
+            try:
+                self._db.execute("ALTER TABLE brief_items ADD COLUMN outcomes TEXT NOT NULL DEFAULT '[]'")
+            except sqlite3.OperationalError as exc:  # another process added it between the two statements
+                if "duplicate column" not in str(exc):
+                    raise
 
     def query(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:

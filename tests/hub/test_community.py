@@ -278,3 +278,17 @@ def test_concurrent_decisions_and_searches(live_hub) -> None:
         assert all(f.result().hits for f in searches)
     assert sorted(results) == ["approved"] * 3 + ["conflict"] * 3
     assert live_hub.check().ok
+
+
+def test_a_community_database_made_before_outcomes_gets_the_column(tmp_path) -> None:
+    import sqlite3
+
+    from hub.community import CommunityDB
+
+    path = tmp_path / "old.sqlite"
+    old = sqlite3.connect(path)
+    old.execute("CREATE TABLE brief_items (id INTEGER PRIMARY KEY, brief_id INTEGER, position INTEGER, kind TEXT)")
+    old.commit()
+    old.close()
+    db = CommunityDB(path)
+    assert "outcomes" in {row["name"] for row in db.query("PRAGMA table_info(brief_items)")}
