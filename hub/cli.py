@@ -147,14 +147,16 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
-    filters = {"doc_type": args.doc_type, "language": args.language, "tags": args.tag, "year": args.year}
+    from search.request import SearchRequest
+
+    asked = SearchRequest(args.query, limit=args.limit, offset=args.offset, mode=args.mode,
+                          diversify=args.diversify, expand=not args.no_expand,
+                          filters={"doc_type": args.doc_type, "language": args.language, "tags": args.tag,
+                                   "year": args.year})
     with _hub(settings) as hub:
-        results = hub.search(args.query, limit=args.limit, offset=args.offset, filters=filters, mode=args.mode,
-                             diversify=args.diversify, expand=not args.no_expand)
-    if args.json:
-        keys = ("doc_id", "source", "title", "doc_type", "language", "page", "score", "snippet",
-                "heading", "tags", "year", "chunk_id", "highlights")
-        print(json.dumps([{k: h.to_json()[k] for k in keys} for h in results.hits], ensure_ascii=False, indent=2))
+        results = hub.search(asked)
+    if args.json:  # the API's shape (GET /api/search), from the same Hit.to_json
+        print(json.dumps([h.to_json() for h in results.hits], ensure_ascii=False, indent=2))
         return 0
     if results.suggestion:
         print(f"did you mean: {results.suggestion}", file=sys.stderr)
@@ -189,10 +191,7 @@ def cmd_documents(settings: Settings, args: argparse.Namespace) -> int:
         docs = hub.documents()
         counts = {d.id: 0 for d in docs} | hub.catalog.passage_counts()
     if args.json:
-        print(json.dumps([{"doc_id": d.id, "source": d.source, "title": d.title, "doc_type": d.doc_type,
-                           "language": d.language, "format": d.format, "pages": d.pages,
-                           "passages": counts[d.id], "tags": d.tags, "year": d.year} for d in docs],
-                         ensure_ascii=False, indent=2))
+        print(json.dumps([d.to_json(passages=counts[d.id]) for d in docs], ensure_ascii=False, indent=2))
         return 0
     for d in docs:
         print(f"{d.id:<48} {d.language}  {d.doc_type:<12} {counts[d.id]:>4} passages  {d.title}")

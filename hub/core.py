@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from hub.catalog import Catalog
 from hub.consistency import CheckReport, RepairReport
 from hub.errors import NotFound, RejectedDocument
 from hub.settings import Settings
 from ingest.records import Document
+from search.request import SearchRequest
+
+if TYPE_CHECKING:
+    from search.hybrid import SearchResults
 
 
 class Hub:
@@ -399,13 +403,13 @@ class Hub:
             self._speller = Speller(self.catalog, self.settings.speller_path)
         return self._speller
 
-    def search(self, query: str, limit: int = 10, offset: int = 0,
-               filters: dict[str, Any] | None = None, mode: str = "hybrid",
-               diversify: bool = False, expand: bool = True):  # type: ignore[no-untyped-def]
-        """Hybrid search; see :class:`search.hybrid.SearchResults` for what comes back."""
+    def search(self, query: str | SearchRequest, **options: Any) -> SearchResults:
+        """Search the library: ``hub.search("éclairage public", limit=5, mode="dense")``, or a
+        :class:`search.request.SearchRequest` as the web app and the CLI build it. See
+        :class:`search.hybrid.SearchResults` for what comes back."""
+        request = query if isinstance(query, SearchRequest) else SearchRequest(query, **options)
         searcher = self.index.searcher(self.embedder, thesaurus=self.thesaurus, speller=self.speller)
-        return searcher.search(query, limit=limit, offset=offset, filters=filters, mode=mode,
-                               diversify=diversify, expand=expand)
+        return searcher.search(request)
 
     def document(self, doc_id: str) -> Document:
         doc = self.catalog.document(doc_id, with_chunks=True)

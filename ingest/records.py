@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -50,6 +51,9 @@ class Chunk:
     #: Its own language when it differs from its document's (None: the document's).
     language: str | None = None
 
+    def to_json(self) -> dict[str, Any]:
+        return {"chunk_id": self.id, "page": self.page, "heading": self.heading, "text": self.text}
+
 
 @dataclass
 class Document:
@@ -70,6 +74,18 @@ class Document:
     size: int = 0
     chunks: list[Chunk] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
+
+    def to_json(self, passages: int | list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The document as the API and ``hub documents --json`` show it; ``passages``: their
+        count (a list of documents) or the passages themselves (one document)."""
+        data = {"doc_id": self.id, "source": self.source, "title": self.title, "doc_type": self.doc_type,
+                "language": self.language, "format": self.format, "pages": self.pages, "tags": self.tags,
+                "year": self.year, "authors": self.authors, "source_url": self.source_url,
+                "provenance": self.extra.get("provenance"), "cites": list(self.extra.get("cites") or []),
+                "warnings": list(self.extra.get("warnings") or [])}
+        if passages is not None:
+            data["passages"] = passages
+        return data
 
 
 #: Who wrote a document (``Document.extra["provenance"]``), declared by the file: Markdown or plain

@@ -20,14 +20,12 @@ from hub.settings import Settings
 from search.analysis import fold
 from search.fusion import fuse
 from search.query import ParsedQuery, parse_query
+from search.request import SearchRequest, clean_filters
 from search.snippets import make_snippet
 
-MODES = ("hybrid", "dense", "keyword")
-FILTER_KEYS = ("doc_type", "language", "tags", "year")
 #: Passages the first dense pass keeps for the feedback pass to re-score. 1,000 gave the same
 #: nDCG@10 and recall@100 on every collection of bench/quality.py, and cost 2 ms more at 100k.
 FEEDBACK_POOL = 300
-MAX_LIMIT = 100
 PASSAGES_PER_HIT = 3
 
 
@@ -100,34 +98,6 @@ class SearchResults:
                 "facets": {k: [{"value": v, "count": c} for v, c in vs] for k, vs in self.facets.items()},
                 "suggestion": self.suggestion, "concepts": self.concepts,
                 "hits": [h.to_json() for h in self.hits]}
-
-
-def clean_filters(filters: dict[str, Any] | None) -> dict[str, Any]:
-    """Accept str or list values, drop empty ones, refuse unknown keys with a clear message."""
-    out: dict[str, Any] = {}
-    for key, value in (filters or {}).items():
-        key = {"tag": "tags", "type": "doc_type", "lang": "language"}.get(key, key)
-        if key not in FILTER_KEYS:
-            raise InvalidQuery(f"unknown filter {key!r}; use one of doc_type, language, tag, year")
-        if key == "year":
-            if value:
-                out["year"] = _year_range(value)
-            continue
-        values = [value] if isinstance(value, str) else list(value or [])
-        values = [str(v).strip() for v in values if v and str(v).strip()]
-        if key in ("tags", "language"):
-            values = [v.lower() for v in values]
-        if values:
-            out[key] = sorted(set(out.get(key, [])) | set(values))
-    return out
-
-
-def _year_range(value: Any) -> tuple[int | None, int | None]:
-    if isinstance(value, (tuple, list)) and len(value) == 2:
-        return (int(value[0]) if value[0] else None, int(value[1]) if value[1] else None)
-    from search.query import _years
-
-    return _years(str(value))
 
 
 def query_language(text: str) -> str:
@@ -291,20 +261,14 @@ class HybridSearcher:
         return fuse(per_doc, self.settings.fusion, {"dense": w, "keyword": 1.0 - w})
 
     # --- the whole search ----------------------------------------------------------------------
-    def search(self, query: str, limit: int = 10, offset: int = 0, filters: dict[str, Any] | None = None,
-               mode: str = "hybrid", diversify: bool = False, expand: bool = True) -> SearchResults:
+    def search(self, request: SearchRequest) -> SearchResults:
         started = time.perf_counter()
-        query = (query or "").strip()
-        if mode not in MODES:
-            raise InvalidQuery(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
-        if not 1 <= limit <= MAX_LIMIT:
-            raise InvalidQuery(f"limit must be between 1 and {MAX_LIMIT}")
-        if offset < 0:
-            raise InvalidQuery("offset cannot be negative")
+        query, limit, offset, mode = request.query, request.limit, request.offset, request.mode
+        diversify, expand = request.diversify, request.expand
         parsed = parse_query(query)
         if parsed.empty:
             raise InvalidQuery("empty query: type some words to search for")
-        flt = clean_filters({**(filters or {}), **parsed.filters})
+        flt = {**request.filters, **clean_filters(parsed.filters)}
         if parsed.years:
             flt["year"] = parsed.years
 

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from hub.errors import InvalidQuery
+from search.request import year_range
 
 _TOKEN = re.compile(r'(?P<neg>-)?(?:(?P<field>[A-Za-z_]+):)?(?:"(?P<phrase>[^"]*)"?|(?P<word>[^\s"]+))')
 FIELD_ALIASES = {
@@ -69,7 +70,7 @@ def parse_query(raw: str) -> ParsedQuery:
         if key == "title":
             parsed.title.append(value)
         elif key == "year":
-            parsed.years = _years(value)
+            parsed.years = year_range(value)
         elif key:
             parsed.filters.setdefault(key, []).append(value.lower() if key != "doc_type" else value)
         elif neg:
@@ -88,12 +89,3 @@ def parse_query(raw: str) -> ParsedQuery:
         if count > limit:
             raise InvalidQuery(f"the query has {count} {what}; the limit is {limit}")
     return parsed
-
-
-def _years(value: str) -> tuple[int | None, int | None]:
-    m = re.fullmatch(r"(\d{4})?(?:(\.\.|-)(\d{4})?)?", value)
-    if not m or not (m.group(1) or m.group(3)):
-        raise InvalidQuery(f"year:{value} is not a year or a range like year:2010..2020")
-    start = int(m.group(1)) if m.group(1) else None
-    end = int(m.group(3)) if m.group(3) else (start if not m.group(2) else None)
-    return start, end

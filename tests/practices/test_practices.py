@@ -241,7 +241,8 @@ def test_practice_page_shows_the_strongest_links_first_and_caps_them(library_hom
 
     from hub.core import Hub
     from tests.conftest import settings_for
-    from web.app import EVIDENCE_ON_PAGE, create_app
+    from web.advice import EVIDENCE_ON_PAGE
+    from web.app import create_app
 
     home = tmp_path / "home"
     shutil.copytree(library_home, home, ignore=shutil.ignore_patterns(".lock", ".collection"))
