@@ -105,7 +105,7 @@ VARIANTS = {
 
 
 def _whoosh_lengths(lengths: np.ndarray) -> np.ndarray:
-    from search.terms import _whoosh_lengths as wl
+    from search.terms import whoosh_lengths as wl
 
     return wl(lengths)
 
@@ -192,13 +192,13 @@ def query_sparse(words: list[tuple[str, float, bool]], variant: str) -> tuple[li
 
 def hub_query_words(text: str, thesaurus) -> list[tuple[str, float, bool]]:  # type: ignore[no-untyped-def]
     """What the hub's keyword mode asks for: parsed words plus thesaurus expansions (search/hybrid.py)."""
-    from search.keyword import _clean
+    from search.keyword import clean_words
     from search.query import parse_query
     from search.terms import query_words
 
     parsed = parse_query(text)
     expansions = thesaurus.expansions(thesaurus.find(parsed.text), parsed.text) if thesaurus is not None else {}
-    return query_words([_clean(w) for w in parsed.words], [_clean(e) for e in expansions.get("keyword", [])])
+    return query_words([clean_words(w) for w in parsed.words], [clean_words(e) for e in expansions.get("keyword", [])])
 
 
 # --- building a shard ----------------------------------------------------------------------------

@@ -26,7 +26,8 @@ def passage_texts(source: Path) -> list[str]:
     from hub.errors import RejectedDocument
     from ingest import files
     from ingest.chunking import ChunkSizes, embedding_text
-    from ingest.pipeline import _parse, build_document
+    from ingest.loaders import parse as _parse
+    from ingest.pipeline import build_document
     from search.thesaurus import DEFAULT_PATH, Thesaurus
 
     settings = Settings.from_env({}, home=Path(tempfile.gettempdir()) / "unused", progress=False)

@@ -11,7 +11,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from hub.sqlite import open_db
 from ingest.records import Chunk, Document
@@ -123,6 +123,11 @@ class Catalog:
     def _query(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
             return self._db.execute(sql, tuple(params)).fetchall()
+
+    def chunk_texts(self) -> Iterator[str]:
+        """Every passage's text (the spelling dictionary counts their words)."""
+        for row in self._query("SELECT text FROM chunks"):
+            yield row[0]
 
     def document(self, doc_id: str, with_chunks: bool = False) -> Document | None:
         rows = self._query("SELECT * FROM documents WHERE id = ?", (doc_id,))

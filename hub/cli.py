@@ -374,8 +374,9 @@ def _practices_check(hub, args: argparse.Namespace) -> int:  # type: ignore[no-u
         print(f"all {count} profiles check out" if count != 1 else "the 1 profile checks out", file=sys.stderr)
         return 0
     forums = any(p.field.startswith("forums[") for p in problems)
-    profiles = {p.file for p in problems if not p.field.startswith("forums[")}
-    where = f"{len(profiles)} profile{'s' if len(profiles) != 1 else ''}" + (" and the forum registry" if forums else "")
+    # a profile, or a library document (a summary that cites no study)
+    files = {p.file for p in problems if not p.field.startswith("forums[")}
+    where = f"{len(files)} file{'s' if len(files) != 1 else ''}" + (" and the forum registry" if forums else "")
     print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {where}", file=sys.stderr)
     return 1
 

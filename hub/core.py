@@ -274,9 +274,9 @@ class Hub:
 
     def check_practices(self, practice_ids=None, forums: bool = True) -> list:  # type: ignore[no-untyped-def]
         """``hub practices check``: the problems (practices/check.py ``Problem``) of the practice
-        profiles (all, or those with these ids), then of the forum registry (unless ``forums`` is
-        False), profile by profile in the order of their files."""
-        from practices.check import check_practices
+        profiles (all, or those with these ids), of the library's summaries (when all are
+        checked), then of the forum registry (unless ``forums`` is False)."""
+        from practices.check import check_practices, cited_in
         from practices.forums import DEFAULT_PATH
 
         practices = self.practices()
@@ -291,37 +291,9 @@ class Hub:
             shown = str(registry.resolve().relative_to(Path.cwd()))
         except ValueError:
             shown = str(registry)
-        return check_practices(practices, self._cited_by(profiles), self.forums if forums else [],
-                               file_of=lambda p: profiles[p.doc_id].source, known_ids=known, forums_file=shown)
-
-    def _cited_by(self, profiles: dict):  # type: ignore[no-untyped-def]
-        """``cited(practice, source)`` for practices/check.py: the cited document's text page by
-        page, found by its path resolved from the profile's folder (as practices/linking.py does)."""
-        found: dict[str, Any] = {}
-
-        def cited(practice, source):  # type: ignore[no-untyped-def]
-            profile = profiles[practice.doc_id]
-            target = str((Path(profile.extra.get("path", profile.source)).parent / source.file).resolve())
-            if target not in found:
-                doc = self.catalog.document_by_path(target)
-                if doc is None and (twin := self.catalog.copy_of(target)) is not None:
-                    doc = self.catalog.document(twin)
-                found[target] = None if doc is None else self._cited(doc)
-            return found[target]
-
-        return cited
-
-    def _cited(self, doc: Document):  # type: ignore[no-untyped-def]
-        from practices.check import Cited
-
-        chunks = self.catalog.chunks_of(doc.id)
-        paged = [c.page for c in chunks if c.page]
-        if doc.format != "pdf" and not paged:
-            return Cited(Path(doc.source).name, None, {None: "\n".join(c.text for c in chunks)})
-        texts: dict[int | None, str] = {}
-        for c in chunks:
-            texts[c.page] = (texts[c.page] + "\n" if c.page in texts else "") + c.text
-        return Cited(Path(doc.source).name, doc.pages or max(paged, default=0), texts)
+        return check_practices(practices, cited_in(self.catalog), self.forums if forums else [],
+                               file_of=lambda p: profiles[p.doc_id].source, known_ids=known, forums_file=shown,
+                               documents=self.catalog.documents() if practice_ids is None else ())
 
     @property
     def forums(self) -> list:

@@ -51,13 +51,13 @@ def migrate(hub: Any, dest: Any, shards: int = 1, replicas: int = 1, force: bool
         raise HubError("this hub already uses a Qdrant server (HUB_QDRANT_URL); migrate from an embedded hub")
     source = semantic.client
     name = semantic.collection
-    if semantic._dim is None:
+    if semantic.dim is None:
         raise HubError("the hub holds no vectors yet: ingest first, or point HUB_QDRANT_URL at the server now")
     if dest.collection_exists(name):
         if not force:
             raise HubError(f"the destination already has a collection {name!r}; use --force to replace it")
         dest.delete_collection(name)
-    dest.create_collection(name, vectors_config=models.VectorParams(size=semantic._dim, distance=models.Distance.COSINE),
+    dest.create_collection(name, vectors_config=models.VectorParams(size=semantic.dim, distance=models.Distance.COSINE),
                            shard_number=shards, replication_factor=replicas)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a local destination has no payload indexes, and says so

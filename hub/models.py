@@ -126,9 +126,9 @@ def _groups(catalog, docs, limit: int):  # type: ignore[no-untyped-def]
 
 
 def _bar(total: int, enabled: bool):  # type: ignore[no-untyped-def]
-    from ingest.pipeline import _progress
+    from ingest.pipeline import progress_bar
 
-    bar = _progress(total, enabled)
+    bar = progress_bar(total, enabled)
     if hasattr(bar, "set_description"):
         bar.set_description("re-embedding")
         bar.unit = "passage"

@@ -26,6 +26,7 @@ from collections import Counter
 
 from hub.errors import RejectedDocument
 from ingest.language import normalise
+from ingest.markdown import cites_list
 from ingest.records import LoadedDocument, Section, set_provenance
 
 _ALWAYS_DROP = ["script", "style", "noscript", "template", "iframe", "svg", "canvas", "button",
@@ -62,6 +63,7 @@ def load_html(source: str, text: str) -> LoadedDocument:
         tree = None
     meta = dict(_metadata(tree) if tree is not None else _NO_METADATA)
     provenance = meta.pop("provenance", None)
+    cites = cites_list(meta.pop("cites", None) or [])
     doc = LoadedDocument(sections=[], **meta)
     sections = _main_sections(_clean(tree)) if tree is not None else []
     found = _size(sections)
@@ -87,6 +89,8 @@ def load_html(source: str, text: str) -> LoadedDocument:
         raise RejectedDocument(source, "HTML page has no readable text")
     doc.sections = sections
     set_provenance(doc, provenance)  # after the warnings above, which replace the list
+    if cites:
+        doc.extra["cites"] = cites
     if not doc.title:
         doc.title = next((s.heading for s in sections if s.heading), None) or source
     return doc
@@ -138,11 +142,13 @@ def _metadata(tree) -> dict:  # type: ignore[no-untyped-def]
     year = next((int(m.group(1)) for k in _YEAR_META for v in metas.get(k, []) if (m := _YEAR.search(v))), None)
     # <meta name="provenance" content="illustrative">: who wrote the page (ingest/records.py).
     provenance = next(iter(metas.get("provenance", [])), None)
+    # <meta name="cites" content="...">, once per study the page reports (ingest/records.py).
     return {"title": title, "language": lang, "authors": authors, "tags": tags, "year": year,
-            "provenance": provenance}
+            "provenance": provenance, "cites": metas.get("cites", [])}
 
 
-_NO_METADATA: dict = {"title": "", "language": None, "authors": [], "tags": [], "year": None, "provenance": None}
+_NO_METADATA: dict = {"title": "", "language": None, "authors": [], "tags": [], "year": None, "provenance": None,
+                      "cites": []}
 _TAG = re.compile(r"<(!--|[A-Za-z][\w:-]*[\s/>])")
 
 

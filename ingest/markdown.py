@@ -163,10 +163,26 @@ def document_from_meta(meta: dict[str, Any], title: str, sections: list[Section]
         source_url=_str(meta.get("source_url") or meta.get("url")),
         extra={k: v for k, v in meta.items() if k not in {
             "title", "language", "lang", "doc_type", "type", "tags", "year", "date",
-            "authors", "author", "source_url", "url", "provenance"}},
+            "authors", "author", "source_url", "url", "provenance", "cites"}},
     )
     set_provenance(doc, meta.get("provenance"))
+    if cites := cites_list(meta.get("cites")):
+        doc.extra["cites"] = cites
     return doc
+
+
+def cites_list(value: Any) -> list[str]:
+    """The studies a document cites (``cites``: front matter, HTML ``<meta name="cites">``, PDF
+    ``/Cites``) as a list of references: a list gives one reference an item, a text one a line
+    (references hold commas); blanks, repeats and items that are not text go."""
+    if isinstance(value, str):
+        items: list[Any] = value.splitlines()
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        items = [value]
+    refs = [" ".join(str(v).split()) for v in items if isinstance(v, _SCALAR) and not isinstance(v, bool)]
+    return list(dict.fromkeys(r for r in refs if r))
 
 
 def _lenient(block: str) -> dict[str, Any]:

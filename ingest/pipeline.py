@@ -28,7 +28,7 @@ from hub.errors import HubError, RejectedDocument
 from hub.settings import Settings
 from ingest import cleaning, files, language, stores, titles
 from ingest.chunking import ChunkSizes, chunk_sections, word_count
-from ingest.loaders import load, parse as _parse  # noqa: F401 - re-exported for bench/
+from ingest.loaders import load
 from ingest.records import Document, LoadedDocument
 from ingest.stores import passage_texts  # noqa: F401 - re-exported
 from ingest.worker import ParseWorker
@@ -192,7 +192,7 @@ class Ingester:
             if on_reject:
                 on_reject(error)
 
-        progress = _progress(len(found), self.settings.progress)
+        progress = progress_bar(len(found), self.settings.progress)
         parser = self.parser or ParseWorker.from_settings(self.settings)
         try:
             for item in found:
@@ -397,7 +397,7 @@ class _NoProgress:
         pass
 
 
-def _progress(total: int, enabled: bool):  # type: ignore[no-untyped-def]
+def progress_bar(total: int, enabled: bool):  # type: ignore[no-untyped-def]
     """A bar on stderr for runs long enough to need one, and only when a person is watching."""
     if not enabled or total < 5 or not sys.stderr.isatty():
         return _NoProgress()

@@ -20,6 +20,11 @@ The checks:
 5. **Forum links.** A forum that lists a practice but leads only to a home page for it (a URL
    whose path is empty, ``/``, a bare language code such as ``/fr/``, or ``/index.html``) gives a
    ``reason`` (why no better page exists), or is flagged.
+6. **Summaries cite their studies.** A document of provenance ``summary`` (the hub team's
+   summary of published research, ingest/records.py) lists the studies it reports (``cites``:
+   front matter, HTML ``<meta name="cites">``, PDF ``/Cites``), or is flagged, one line naming
+   its file. The documents are those passed as ``documents`` (the hub's, for ``hub practices
+   check``).
 
 How numbers are compared. Digit groups are read with their separators: thousands separators
 ("1,200", "1.200", "1 200" with a space, a no-break or a thin space) and decimal commas ("0,5") are
@@ -50,12 +55,13 @@ wires it to the catalog, after an ingest and for ``hub practices check``.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Iterable
 from urllib.parse import urlsplit
 
-from practices.profile import Practice, Source
+from practices.profile import Practice, Source, source_path
 from practices.ratings import DESIGNS, check_outcome
 
 #: The start of the line for a profile in the older format (the ingest hook uses it not to
@@ -100,19 +106,50 @@ class Cited:
 CitedOf = Callable[[Practice, Source], "Cited | None"]
 
 
+def cited_in(catalog: Any) -> CitedOf:
+    """``cited(practice, source)`` over a catalog: the cited document's text page by page, found
+    by its path resolved from the profile's folder (as practices/linking.py does); a byte-identical
+    copy held under another path stands in for it."""
+    found: dict[str, Cited | None] = {}
+
+    def cited(practice: Practice, source: Source) -> Cited | None:
+        target = source_path(practice, source)
+        if target not in found:
+            doc = catalog.document_by_path(target)
+            if doc is None and (twin := catalog.copy_of(target)) is not None:
+                doc = catalog.document(twin)
+            found[target] = None if doc is None else _cited_text(doc, catalog.chunks_of(doc.id))
+        return found[target]
+
+    return cited
+
+
+def _cited_text(doc: Any, chunks: list[Any]) -> Cited:
+    paged = [c.page for c in chunks if c.page]
+    if doc.format != "pdf" and not paged:
+        return Cited(Path(doc.source).name, None, {None: "\n".join(c.text for c in chunks)})
+    texts: dict[int | None, str] = {}
+    for c in chunks:
+        texts[c.page] = (texts[c.page] + "\n" if c.page in texts else "") + c.text
+    return Cited(Path(doc.source).name, doc.pages or max(paged, default=0), texts)
+
+
 def check_practices(practices: Iterable[Practice], cited: CitedOf, forums: Iterable[Any] = (), *,
                     file_of: Callable[[Practice], str] | None = None, known_ids: Iterable[str] | None = None,
-                    forums_file: str = "forums.yaml") -> list[Problem]:
-    """Every problem of these profiles and of the forum registry, profile by profile.
+                    forums_file: str = "forums.yaml", documents: Iterable[Any] = ()) -> list[Problem]:
+    """Every problem of these profiles, of these documents (rule 6) and of the forum registry,
+    profile by profile.
 
     ``file_of`` names a profile's file in messages (default: its document id); ``known_ids`` are
     the practice ids that exist (default: those of ``practices``), against which forum entries
-    are checked."""
+    are checked; ``documents`` (catalogued documents: ``source`` and ``extra``) are checked for
+    summaries that cite no study."""
     practices = list(practices)
     name_of = file_of or (lambda p: p.doc_id)
     problems: list[Problem] = []
     for p in practices:
         problems += check_practice(p, cited, name_of(p))
+    problems += check_summaries(documents)
     forums = list(forums)
     if forums:
         ids = set(known_ids) if known_ids is not None else {p.id for p in practices}
@@ -186,6 +223,15 @@ def _studies(n: int | None, design: str | None) -> str:
         return "no study"
     noun = "study" if n == 1 else "studies"
     return f"{n} {noun} ({design})" if design in DESIGNS else f"{n} {noun} of no stated design"
+
+
+def check_summaries(documents: Iterable[Any]) -> list[Problem]:
+    """A line for each document of provenance ``summary`` without ``cites``, in file order."""
+    missing = sorted(str(d.source) for d in documents
+                     if (d.extra or {}).get("provenance") == "summary" and not (d.extra or {}).get("cites"))
+    return [Problem(source, "cites", "provenance is summary but it cites no study: list the studies it reports "
+                                     "(cites: in front matter, <meta name=\"cites\"> in HTML, /Cites in a PDF)")
+            for source in missing]
 
 
 # --- forums --------------------------------------------------------------------------------------

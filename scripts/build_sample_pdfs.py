@@ -6,6 +6,10 @@ Each YAML file holds a title, author, subject, provenance (who wrote it: illustr
 original, see ingest/records.py; stored as the document information key /Provenance) and a list of
 pages (heading + paragraphs); each page of the PDF carries exactly one page of the source, so
 citations by page can be checked.
+An optional ``cites`` list holds the published studies the text reports, one full reference each
+("Authors (year). Title. Venue."): they are printed on one last page, "References" in the
+document's language, after the source's pages (whose numbers do not change), and stored as the
+document information key /Cites, one reference a line.
 Output is deterministic (fixed creation date), so rebuilding does not change unchanged files.
 """
 
@@ -22,6 +26,8 @@ from fpdf import FPDF
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "scripts" / "pdf_sources"
 PROVENANCE = ("illustrative", "summary", "original")  # as ingest/records.py
+#: The heading of the references page, by the document's language.
+REFERENCES = {"en": "References", "fr": "Références", "es": "Referencias"}
 OUT = ROOT / "library" / "documents"
 
 
@@ -29,7 +35,12 @@ def _check(source: Path, spec: dict) -> None:
     """Core fonts only know latin-1: refuse curly quotes, long dashes, the oe ligature and the like."""
     if spec.get("provenance") not in PROVENANCE:
         sys.exit(f"{source.name}: provenance must be one of {', '.join(PROVENANCE)}")
-    texts = [spec["title"], spec["author"], spec.get("subject", "")]
+    cites = spec.get("cites") or []
+    if not isinstance(cites, list) or not all(isinstance(c, str) and c.strip() for c in cites):
+        sys.exit(f"{source.name}: cites must be a list of references (text)")
+    if cites and spec.get("language") not in REFERENCES:
+        sys.exit(f"{source.name}: cites needs a language among {', '.join(REFERENCES)} (the references page's heading)")
+    texts = [spec["title"], spec["author"], spec.get("subject", ""), *cites]
     for page in spec["pages"]:
         texts += [page["heading"], *page["paragraphs"]]
     for text in texts:
@@ -64,20 +75,39 @@ def build(source: Path) -> Path:
             pdf.ln(2)
         if pdf.get_y() > 285:
             sys.exit(f"{source.name}: page {number} overflows; shorten it")
-        pdf.set_y(-15)
-        pdf.set_font("Helvetica", size=8)
-        pdf.cell(0, 5, f"{spec['title']} - page {number}", align="C")
+        _footer(pdf, spec, number)
+    cites = [" ".join(c.split()) for c in spec.get("cites") or []]
+    if cites:  # after the source's pages, so their numbers (cited by profiles) stay the same
+        number = len(spec["pages"]) + 1
+        pdf.add_page()
+        pdf.set_font("Helvetica", "B", 13)
+        pdf.multi_cell(0, 7, REFERENCES[spec["language"]])
+        pdf.ln(2)
+        pdf.set_font("Helvetica", size=9)
+        for reference in cites:
+            pdf.multi_cell(0, 4.5, reference)
+            pdf.ln(1.5)
+        if pdf.get_y() > 285:
+            sys.exit(f"{source.name}: the references page overflows")
+        _footer(pdf, spec, number)
     out = OUT / f"{source.stem}.pdf"
-    out.write_bytes(_with_provenance(bytes(pdf.output()), spec["provenance"]))
+    out.write_bytes(_with_metadata(bytes(pdf.output()), spec["provenance"], cites))
     return out
 
 
-def _with_provenance(data: bytes, provenance: str) -> bytes:
-    """fpdf2 writes only the standard information keys: pypdf adds /Provenance (deterministically)."""
+def _footer(pdf: FPDF, spec: dict, number: int) -> None:
+    pdf.set_y(-15)
+    pdf.set_font("Helvetica", size=8)
+    pdf.cell(0, 5, f"{spec['title']} - page {number}", align="C")
+
+
+def _with_metadata(data: bytes, provenance: str, cites: list[str]) -> bytes:
+    """fpdf2 writes only the standard information keys: pypdf adds /Provenance and, when the
+    source cites studies, /Cites (one reference a line), deterministically."""
     from pypdf import PdfWriter
 
     writer = PdfWriter(clone_from=io.BytesIO(data))
-    writer.add_metadata({"/Provenance": provenance})
+    writer.add_metadata({"/Provenance": provenance, **({"/Cites": "\n".join(cites)} if cites else {})})
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()

@@ -26,6 +26,13 @@ def passage_payload(doc: Any, chunk: Any) -> dict[str, Any]:
             "tags": doc.tags, "page": chunk.page, "year": doc.year}
 
 
+def passage_words(doc: Any, chunk: Any) -> dict[str, Any]:
+    """What the keyword index takes of a passage: its filter fields and its three texts."""
+    return {"chunk_id": chunk.id, "doc_id": doc.id, "doc_type": doc.doc_type,
+            "language": chunk.language or doc.language, "tags": doc.tags, "year": doc.year,
+            "title": doc.title, "heading": chunk.heading, "body": chunk.text}
+
+
 class PassageIndex:
     """Both indexes of one home, opened when first used. ``catalog`` is read only to fill the
     BM25 matrix of a home made before it existed."""
@@ -61,11 +68,7 @@ class PassageIndex:
         """A home made before the BM25 matrix existed: analyse the catalog's passages once."""
         batch: list[dict[str, Any]] = []
         for doc in self.catalog.documents():
-            for c in self.catalog.chunks_of(doc.id):
-                batch.append({"chunk_id": c.id, "doc_id": doc.id, "doc_type": doc.doc_type,
-                              "language": c.language or doc.language,
-                              "tags": doc.tags, "year": doc.year, "title": doc.title, "heading": c.heading,
-                              "body": c.text})
+            batch.extend(passage_words(doc, c) for c in self.catalog.chunks_of(doc.id))
             if len(batch) >= 5000:
                 terms.add(batch)
                 batch = []
@@ -116,9 +119,7 @@ class PassageIndex:
     def _add_words(batch: Any, docs: Iterable[Any]) -> None:
         for doc in docs:
             for c in doc.chunks:
-                batch.add(chunk_id=c.id, doc_id=doc.id, doc_type=doc.doc_type,
-                          language=c.language or doc.language, tags=doc.tags, year=doc.year,
-                          title=doc.title, heading=c.heading, body=c.text)
+                batch.add(**passage_words(doc, c))
 
     def may_hold(self, doc_id: str) -> bool:
         return bool(self.semantic.may_hold(doc_id))

@@ -113,14 +113,14 @@ class KeywordIndex:
     def build_query(self, words: list[str], phrases: list[str] = (), title: list[str] = (),
                     expansions: list[str] = (), expansion_boost: float = 0.5) -> Query | None:
         """A Whoosh query from already-understood parts; user text never reaches Whoosh's syntax."""
-        parts = [_clean(w) for w in words] + [f'"{_clean(p)}"' for p in phrases]
+        parts = [clean_words(w) for w in words] + [f'"{clean_words(p)}"' for p in phrases]
         parts = [p for p in parts if p.strip('" ')]
-        extra = [f'"{_clean(e)}"^{expansion_boost}' if " " in _clean(e) else f"{_clean(e)}^{expansion_boost}"
-                 for e in expansions if _clean(e)]
+        extra = [f'"{clean_words(e)}"^{expansion_boost}' if " " in clean_words(e) else f"{clean_words(e)}^{expansion_boost}"
+                 for e in expansions if clean_words(e)]
         clauses: list[Query] = []
         if parts or extra:
             clauses.append(self._parser.parse(" ".join(parts + extra)))
-        title_words = [_clean(t) for t in title if _clean(t)]
+        title_words = [clean_words(t) for t in title if clean_words(t)]
         if title_words:
             title_fields = [f"title_{lang}" for lang in _ALL]
             title_parser = MultifieldParser(title_fields, self.ix.schema, group=AndGroup)
@@ -148,7 +148,7 @@ class KeywordIndex:
         from search.terms import query_words
 
         assert self.terms is not None
-        return self.terms.search(query_words([_clean(w) for w in words], [_clean(e) for e in expansions]),
+        return self.terms.search(query_words([clean_words(w) for w in words], [clean_words(e) for e in expansions]),
                                  limit, filters)
 
     def chunk_ids(self) -> set[str]:
@@ -200,7 +200,7 @@ class _Batch:
                            "body": body, "tokens": tokens})
 
 
-def _clean(text: str) -> str:
+def clean_words(text: str) -> str:
     """Words only: lowercase (so AND/OR/NOT are words) and no query-syntax characters."""
     return re.sub(r"\s+", " ", re.sub(r"[^\w\s-]", " ", text.lower())).strip()
 

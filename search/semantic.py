@@ -219,7 +219,7 @@ class SemanticIndex:
             return []
         response = self.client.query_points(
             self.collection, query=vector.tolist(), limit=limit,
-            query_filter=_filter(filters), with_payload=["chunk_id"],
+            query_filter=qdrant_filter(filters), with_payload=["chunk_id"],
         )
         return [(p.payload["chunk_id"], float(p.score)) for p in response.points if p.payload]
 
@@ -296,7 +296,7 @@ class SemanticIndex:
         return int(self.client.count(self.collection, exact=True).count)
 
 
-def _filter(filters: dict | None):  # type: ignore[no-untyped-def]
+def qdrant_filter(filters: dict | None):  # type: ignore[no-untyped-def]
     from qdrant_client import models
 
     if not filters:

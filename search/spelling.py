@@ -79,7 +79,7 @@ class Speller:
         # Count the words as written, then fold each distinct word once: folding every text
         # character by character took a minute at 50,000 passages.
         raw: Counter[str] = Counter()
-        for (text,) in self.catalog._query("SELECT text FROM chunks"):
+        for text in self.catalog.chunk_texts():
             raw.update(_LETTERS.findall(text.lower()))
         for doc in self.catalog.documents():
             raw.update(_LETTERS.findall(doc.title.lower()))

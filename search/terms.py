@@ -58,7 +58,7 @@ def passage_terms(title: str, heading: str | None, body: str, language: str,
     return counts, lengths
 
 
-def _whoosh_lengths(lengths: np.ndarray) -> np.ndarray:
+def whoosh_lengths(lengths: np.ndarray) -> np.ndarray:
     """Field lengths as Whoosh stores them (one byte each, exact to 108, then coarser): the same
     rounding makes the two engines' scores agree to the last digit."""
     from whoosh.util.numeric import byte_to_length, length_to_byte
@@ -173,7 +173,7 @@ class TermStore(RowStore):
         # part, as Whoosh keeps them, scored lower on the judged library (0.910 against 0.927).
         average = np.maximum(lengths[alive].mean(axis=0), 1e-3)
         part = entry_slot % len(FIELDS)
-        dl = _whoosh_lengths(lengths)[position, part]
+        dl = whoosh_lengths(lengths)[position, part]
         norm = K1 * (1 - B + B * dl / average[part])
         weights = idf[cols] * tf * (K1 + 1) / (tf + norm)
         self._matrix = csc_matrix((weights.astype(np.float32), (entry_row, cols)), shape=(n, vocab))

@@ -96,3 +96,57 @@ def test_the_checker_sees_an_upward_import_and_a_cycle(tmp_path: Path) -> None:
     known = {"web.app", "search.hybrid", "web"}
     assert imports(tmp_path / "a.py", known) == {"web.app", "search.hybrid"}
     assert layer("web.app") > layer("ingest.pipeline")
+
+
+def private_reaches(path: Path, package: str) -> list[str]:
+    """Names starting with ``_`` that ``path`` takes from another package: imported by name, or
+    read as an attribute of a module imported from there (``semantic._dim``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    foreign: set[str] = set()  # local names bound to modules of other packages
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            top = node.module.split(".")[0]
+            if top in PACKAGES and top != package:
+                for alias in node.names:
+                    if alias.name.startswith("_") and not alias.name.startswith("__"):
+                        found.append(f"{node.module}.{alias.name}")
+                    foreign.add(alias.asname or alias.name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] in PACKAGES and alias.name.split(".")[0] != package:
+                    foreign.add(alias.asname or alias.name.split(".")[0])
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in foreign
+                and node.attr.startswith("_") and not node.attr.startswith("__")):
+            found.append(f"{node.value.id}.{node.attr}")
+    return found
+
+
+def test_no_module_takes_a_private_name_from_another_package() -> None:
+    reaches = {f"{name}: {r}" for name, path in modules().items()
+               for r in private_reaches(path, name.split(".")[0])}
+    assert not reaches, "private names used across packages:\n" + "\n".join(sorted(reaches))
+
+
+def test_a_private_name_taken_from_another_package_is_found(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("from search.semantic import _filter\nfrom search import semantic\n"
+                                   "semantic._dim\nfrom hub.errors import HubError\n")
+    assert private_reaches(tmp_path / "a.py", "hub") == ["search.semantic._filter", "semantic._dim"]
+    assert private_reaches(tmp_path / "a.py", "search") == []
+
+
+def test_each_package_names_its_public_api_and_loads_it_only_when_used() -> None:
+    import importlib
+    import subprocess
+    import sys
+
+    for package in PACKAGES:
+        module = importlib.import_module(package)
+        assert module.__all__, package
+        for name in module.__all__:
+            assert getattr(module, name) is not None, f"{package}.{name}"
+    # the kernel stays light: importing the errors does not pull in the facade or a model
+    out = subprocess.run([sys.executable, "-c", "import hub.errors, sys; print('hub.core' in sys.modules, "
+                          "'torch' in sys.modules)"], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.split() == ["False", "False"]

@@ -127,3 +127,99 @@ def test_briefs_note_texts_written_for_the_hub_in_their_references(hub, tmp_path
     assert "(illustrative text written for the hub)" in str(render(loaded, "html"))
     assert "(texte d'illustration rédigé pour le hub)" in str(render(loaded, "md", "fr"))
     assert "(texto ilustrativo escrito para el hub)" in str(render(loaded, "md", "es"))
+
+
+CITED_MARKDOWN = """---
+title: Street lighting, a summary
+language: en
+provenance: summary
+cites:
+- 'Welsh, B. C. and Farrington, D. P. (2008). Effects of improved street lighting on crime. Campbell Systematic Reviews.'
+- 'Painter, K. A. and Farrington, D. P. (2001). The financial benefits of improved street lighting, based on
+  crime reduction. Lighting Research and Technology, 33(1), 3-12.'
+---
+A summary written for the hub of two published studies of street lighting and recorded crime, with what
+they found about crime by day and by night and about the cost of the lighting schemes.
+"""
+
+CITED_TEXT = """---
+provenance: summary
+cites: 'Villaveces, A. et al. (2000). Effect of a ban on carrying firearms on homicide rates in 2 Colombian cities. JAMA.'
+---
+Firearm carrying bans in Colombian cities
+
+A summary written for the hub of a published study of bans on carrying firearms on weekends and holidays.
+"""
+
+CITED_HTML = """<!doctype html><html lang="en"><head><title>Community policing, a summary</title>
+<meta name="provenance" content="summary">
+<meta name="cites" content="Gill, C., Weisburd, D., Telep, C. W., Vitter, Z. and Bennett, T. (2014).
+  Community-oriented policing: a systematic review. Journal of Experimental Criminology.">
+<meta name="cites" content="Skogan, W. G. (2006). Police and community in Chicago. Oxford University Press.">
+</head><body><main><h1>Community policing, a summary</h1>
+<p>A summary written for the hub of a systematic review and of a long evaluation of community policing:
+satisfaction with the police and its legitimacy improved, while the effects on crime and on fear of crime
+were limited. Beat meetings helped residents and officers identify local problems together.</p>
+</main></body></html>
+"""
+
+
+def test_cites_of_every_format_reach_extra_as_a_list_of_strings(hub, tmp_path: Path) -> None:
+    import yaml
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "lighting.md").write_text(CITED_MARKDOWN, encoding="utf-8")
+    (folder / "bans.txt").write_text(CITED_TEXT, encoding="utf-8")
+    (folder / "policing.html").write_text(CITED_HTML, encoding="utf-8")
+    shutil.copy(SAMPLE_PDF, folder / SAMPLE_PDF.name)  # /Cites set by scripts/build_sample_pdfs.py
+    report = hub.ingest([folder])
+    assert report.rejected == [], [str(r) for r in report.rejected]
+    docs = {Path(hub.document(i).source).name: hub.document(i) for i in report.doc_ids}
+    source = yaml.safe_load((ROOT / "scripts" / "pdf_sources" / f"{SAMPLE_PDF.stem}.yaml").read_text(encoding="utf-8"))
+    assert {name: doc.extra.get("cites") for name, doc in docs.items()} == {
+        "lighting.md": [
+            "Welsh, B. C. and Farrington, D. P. (2008). Effects of improved street lighting on crime. "
+            "Campbell Systematic Reviews.",
+            "Painter, K. A. and Farrington, D. P. (2001). The financial benefits of improved street lighting, "
+            "based on crime reduction. Lighting Research and Technology, 33(1), 3-12."],
+        "bans.txt": ["Villaveces, A. et al. (2000). Effect of a ban on carrying firearms on homicide rates in 2 "
+                     "Colombian cities. JAMA."],
+        "policing.html": [
+            "Gill, C., Weisburd, D., Telep, C. W., Vitter, Z. and Bennett, T. (2014). Community-oriented policing: "
+            "a systematic review. Journal of Experimental Criminology.",
+            "Skogan, W. G. (2006). Police and community in Chicago. Oxford University Press."],
+        SAMPLE_PDF.name: source["cites"],
+    }
+    assert len(source["cites"]) > 10
+    # The references page comes after the source's pages, whose numbers (cited by profiles) stay.
+    pdf = docs[SAMPLE_PDF.name]
+    assert pdf.pages == len(source["pages"]) + 1
+    last = " ".join(c.text for c in hub.catalog.chunks_of(pdf.id) if c.page == pdf.pages)
+    assert last.startswith("References") and "Sherman, L. W. and Weisburd, D. (1995)" in last
+    # References are metadata, not text, in the formats with front matter or meta.
+    assert "cites" not in " ".join(c.text for c in hub.catalog.chunks_of(docs["bans.txt"].id))
+
+    with serving(create_app(hub)) as base:
+        page = httpx.get(f"{base}/documents/{docs['policing.html'].id}").text
+        french = httpx.get(f"{base}/documents/{pdf.id}", headers={"Accept-Language": "fr"}).text
+        spanish = httpx.get(f"{base}/documents/{docs['lighting.md'].id}", headers={"Accept-Language": "es"}).text
+    assert "<dt>Studies cited</dt>" in page and "<li>Skogan, W. G. (2006). Police and community in Chicago." in page
+    assert "<dt>Études citées</dt>" in french and "Criminology &amp; Public Policy" in french
+    assert "<dt>Estudios citados</dt>" in spanish
+
+
+def test_bundled_summaries_all_cite_the_studies_they_report() -> None:
+    from ingest.loaders import load
+
+    formats = {".md": "markdown", ".html": "html", ".txt": "text", ".pdf": "pdf"}
+    uncited = []
+    for folder in ("documents", "evidence"):
+        for path in sorted((ROOT / "library" / folder).iterdir()):
+            if path.suffix in formats:
+                loaded = load(formats[path.suffix], path.name, path.read_bytes())
+                cites = loaded.extra.get("cites")
+                assert cites is None or (isinstance(cites, list) and all(isinstance(c, str) and c for c in cites))
+                if loaded.extra.get("provenance") == "summary" and not cites:
+                    uncited.append(path.name)
+    assert uncited == []

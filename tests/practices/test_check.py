@@ -199,7 +199,7 @@ def test_cli_prints_one_line_per_problem_and_exits_1_then_0_once_fixed(hub, libr
     assert main(["--home", home, "practices", "check"]) == 1
     out, err = capsys.readouterr()
     assert out.splitlines() == [f'{path}: summary: "41 percent" is on no cited page (cited: study.pdf p. 2)']
-    assert err.strip() == "1 problem in 1 profile"
+    assert err.strip() == "1 problem in 1 file"
     assert main(["--home", home, "practices", "check", "--json"]) == 1
     assert json.loads(capsys.readouterr().out) == [
         {"file": str(path), "field": "summary", "problem": '"41 percent" is on no cited page (cited: study.pdf p. 2)'}]
@@ -210,3 +210,40 @@ def test_cli_prints_one_line_per_problem_and_exits_1_then_0_once_fixed(hub, libr
     assert main(["--home", home, "practices", "check"]) == 0
     out, err = capsys.readouterr()
     assert out == "" and err.strip() == "the 1 profile checks out"
+
+
+SUMMARY = """---
+title: {title}
+language: en
+provenance: {provenance}
+{cites}---
+A text written for the hub about cameras in public places and what published reviews found about them.
+"""
+
+
+def test_a_summary_document_that_cites_no_study_is_reported_naming_its_file(hub, library) -> None:
+    from practices.check import check_practices
+
+    docs = library / "docs"
+    uncited = docs / "uncited-summary.md"
+    uncited.write_text(SUMMARY.format(title="Cameras, a summary", provenance="summary", cites=""), encoding="utf-8")
+    (docs / "cited-summary.md").write_text(SUMMARY.format(
+        title="Cameras, another summary", provenance="summary",
+        cites="cites:\n- 'Piza, E. L. et al. (2019). CCTV surveillance for crime prevention. Criminology & Public Policy.'\n"),
+        encoding="utf-8")
+    (docs / "scenario.md").write_text(SUMMARY.format(title="Cameras, a scenario", provenance="illustrative", cites=""),
+                                      encoding="utf-8")
+    profile(library / "practices", id="cameras")
+    ingest(hub, library)
+    problems = check_practices(hub.practices(), lambda p, s: None, documents=hub.catalog.documents())
+    summaries = [str(p) for p in problems if p.field == "cites"]
+    assert summaries == [f"{uncited}: cites: provenance is summary but it cites no study: list the studies it "
+                         'reports (cites: in front matter, <meta name="cites"> in HTML, /Cites in a PDF)']
+
+
+def test_the_bundled_library_has_no_summary_without_cites(library_hub) -> None:
+    from practices.check import check_summaries
+
+    documents = library_hub.catalog.documents()
+    assert sum(d.extra.get("provenance") == "summary" for d in documents) >= 15
+    assert check_summaries(documents) == []

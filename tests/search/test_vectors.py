@@ -9,7 +9,7 @@ import pytest
 
 from hub.core import Hub
 from hub.settings import Settings
-from search.semantic import _filter
+from search.semantic import qdrant_filter
 
 pytestmark = pytest.mark.skipif(bool(os.environ.get("HUB_QDRANT_URL")),
                                 reason="the in-memory copy is for embedded mode")
@@ -27,7 +27,7 @@ def test_same_ranking_as_qdrant(documents_hub, embedder, flt) -> None:
         vector = embedder.embed_query(q)
         ours = semantic.search(vector, 20, flt)
         theirs = semantic.client.query_points(semantic.collection, query=vector.tolist(), limit=20,
-                                              query_filter=_filter(flt), with_payload=["chunk_id"]).points
+                                              query_filter=qdrant_filter(flt), with_payload=["chunk_id"]).points
         assert [c for c, _ in ours] == [p.payload["chunk_id"] for p in theirs], (q, flt)
         assert np.allclose([s for _, s in ours], [p.score for p in theirs], atol=1e-5)
 
