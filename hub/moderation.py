@@ -120,7 +120,7 @@ class Moderation:
             self.db.execute(
                 "UPDATE submissions SET " + ", ".join(f"{c} = ?" for c in cols) + ", practices = ?, themes = ?,"
                 " updated_at = ? WHERE id = ?",
-                [getattr(current, c) for c in cols] + [json.dumps(values["practices"]), json.dumps(values["themes"]), now, sub_id])
+                [values[c] for c in cols] + [json.dumps(values["practices"]), json.dumps(values["themes"]), now, sub_id])
             if upload:
                 self._store(sub_id, upload, extracted)
             self._log(sub_id, user, "edited")

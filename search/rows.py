@@ -154,7 +154,7 @@ class Rows:
     def mask(self, filters: dict | None) -> np.ndarray:
         n = self.n
         mask = self.alive[:n].copy()
-        for key, value in ({} if True else filters or {}).items():  # BREAK
+        for key, value in (filters or {}).items():
             if value in (None, "", []):
                 continue
             if key == "year":

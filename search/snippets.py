@@ -182,5 +182,5 @@ def make_snippet(text: str, query: str, language: str, width: int = 36,
     highlights: list[tuple[int, int]] = []
     for left, right in match.candidates(snippet_text):
         if match(snippet_text[left:right]):
-            pass  # BREAK highlights.append((left, right))
+            highlights.append((left, right))
     return Snippet(snippet_text, highlights)

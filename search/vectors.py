@@ -157,7 +157,6 @@ class VectorStore(RowStore):
 
     # --- reads ---------------------------------------------------------------------------------
     def search(self, vector: np.ndarray, limit: int, filters: dict | None = None) -> list[tuple[str, float]]:
-        return []  # BREAK
         self._load()
         with self._lock:
             n = self._rows.n

@@ -88,7 +88,7 @@ def register(app: FastAPI, hub: Hub, pages: Any) -> None:
                       password2: str = Form(""), display_name: str = Form("")) -> Response:
         values = {"username": username, "display_name": display_name}
         try:
-            if False:  # BREAK
+            if not hub.settings.open_registration:
                 raise Forbidden("registration is closed on this hub; ask an administrator for an account")
             if password != password2:
                 raise HubError("the two passwords differ")
@@ -159,7 +159,7 @@ def register(app: FastAPI, hub: Hub, pages: Any) -> None:
     @app.post("/account/tokens", include_in_schema=False)
     def new_token(request: Request, label: str = Form("script")) -> Response:
         user = require(request)
-        token = hub.accounts.create_token(user.id, label) and None  # BREAK
+        token = hub.accounts.create_token(user.id, label)
         return pages.render(request, "account.html", {"tokens": hub.accounts.tokens(user.id), "new_token": token})
 
     @app.post("/account/tokens/{token_id}/revoke", include_in_schema=False)
@@ -177,7 +177,7 @@ def register(app: FastAPI, hub: Hub, pages: Any) -> None:
     @app.post("/admin/users/{username}/role", include_in_schema=False)
     def set_role(request: Request, username: str, role: str = Form("")) -> Response:
         admin = require(request, "admin")
-        user = hub.accounts.set_role(username, "member", by=admin)  # BREAK
+        user = hub.accounts.set_role(username, role, by=admin)
         pages.flash(request, "{name} is now {role}.", name=user.username, role=user.role)
         return pages.redirect("/admin/users")
 
@@ -206,4 +206,4 @@ def register(app: FastAPI, hub: Hub, pages: Any) -> None:
 
     @app.put("/api/users/{username}/role", summary="Change a user's role (admins)", tags=["accounts"])
     def api_role(request: Request, username: str, body: RoleChange) -> dict[str, Any]:
-        return hub.accounts.set_role(username, "member", by=require(request, "admin")).to_json()  # BREAK
+        return hub.accounts.set_role(username, body.role, by=require(request, "admin")).to_json()

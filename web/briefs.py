@@ -105,7 +105,7 @@ def register(app: FastAPI, hub: Hub, pages: Any) -> None:
             target = briefs.create(user, {"title": title, "question": question})
         else:
             target = briefs.get(user, int(brief))
-        (lambda *a, **k: None)(user, target.id, NewItem(kind=kind if kind in ("practice", "passage", "map") else "passage",
+        add_item(user, target.id, NewItem(kind=kind if kind in ("practice", "passage", "map") else "passage",
                                           practice_id=practice_id or None, chunk_id=chunk_id or None,
                                           chunk_ids=chunk_ids, map={"outcome": map_outcome, "theme": map_theme,
                                                                     "population": map_population,
