@@ -94,10 +94,20 @@ def test_profiles_are_ingested_as_practices(practice_hub) -> None:
     assert practice_hub.document(mentoring.doc_id).doc_type == "practice"
 
 
-def test_links_from_sources_and_front_matter(practice_hub) -> None:
+def test_links_from_sources_and_front_matter(practice_hub, tmp_path: Path) -> None:
     kinds = {(link["practice_id"], link["kind"]) for link in practice_hub.catalog.practice_links()}
     assert ("mentoring", "source") in kinds and ("street-lighting", "source") in kinds
     assert ("transit-safety", "source") in kinds
+    # a document that no profile cites, linked by its own front matter only
+    notes = tmp_path / "field-notes"
+    notes.mkdir()
+    (notes / "mentors.md").write_text(
+        "---\ntitle: Mentors in the east end\nlanguage: en\npractices: [mentoring]\n---\nVolunteers met "
+        "teenagers every week for a school year; the youth workers kept notes.\n", encoding="utf-8")
+    assert practice_hub.ingest([notes]).exit_code == 0
+    doc = next(d for d in practice_hub.documents() if d.title == "Mentors in the east end")
+    links = {(link["practice_id"], link["doc_id"]): link["kind"] for link in practice_hub.catalog.practice_links()}
+    assert links[("mentoring", doc.id)] == "declared"
 
 
 @pytest.mark.parametrize("change, field", [
