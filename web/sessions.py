@@ -51,7 +51,7 @@ class Sessions:
         return bool(token) and hmac.compare_digest(self.csrf_token(session), str(token))
 
     def set_cookie(self, response: Any, session: dict[str, Any]) -> None:
-        response.set_cookie(COOKIE, self.dump(session), max_age=MAX_AGE, httponly=False, samesite="lax",
+        response.set_cookie(COOKIE, self.dump(session), max_age=MAX_AGE, httponly=True, samesite="lax",
                             secure=self.secure, path="/")
 
 
