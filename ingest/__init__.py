@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from hub.exports import lazy
 
-#: name -> the module that defines it, imported when the name is first used (PEP 562), so that
-#: importing one small module of the package (the kernel's errors, say) loads nothing else.
-_WHERE = {
+__getattr__, __all__ = lazy(__name__, {
     "Ingester": "ingest.pipeline",
     "IngestReport": "ingest.pipeline",
     "load": "ingest.loaders",
@@ -16,12 +13,4 @@ _WHERE = {
     "Chunk": "ingest.records",
     "LoadedDocument": "ingest.records",
     "Section": "ingest.records",
-}
-
-__all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(_WHERE[name]), name)
+})

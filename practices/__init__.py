@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from hub.exports import lazy
 
-#: name -> the module that defines it, imported when the name is first used (PEP 562), so that
-#: importing one small module of the package (the kernel's errors, say) loads nothing else.
-_WHERE = {
+__getattr__, __all__ = lazy(__name__, {
     "Practice": "practices.profile",
     "Source": "practices.profile",
     "sources_citing": "practices.profile",
@@ -20,12 +17,4 @@ _WHERE = {
     "Problem": "practices.check",
     "Forum": "practices.forums",
     "load_forums": "practices.forums",
-}
-
-__all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(_WHERE[name]), name)
+})
