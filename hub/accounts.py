@@ -120,9 +120,9 @@ class Accounts:
                               (key, since))
             limit = self.max_attempts if key.startswith("user:") else self.max_attempts * 4
             if row and row["n"] >= limit:
-                wait = int(row["first"] + self.window - time.time()) + 1
-                raise TooManyAttempts(f"too many failed logins; try again in {max(wait, 1)} seconds",
-                                      retry_after=max(wait, 1))
+                wait = max(int(row["first"] + self.window - time.time()) + 1, 1)
+                raise TooManyAttempts(f"too many failed logins; try again in {wait} second{'s' if wait != 1 else ''}",
+                                      retry_after=wait)
 
     def set_password(self, user_id: int, password: str) -> int:
         """Set a new password and revoke everything the old one let in: every session (the version
