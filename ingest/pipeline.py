@@ -26,7 +26,7 @@ from typing import Callable, Iterable, Protocol
 
 from hub.errors import HubError, RejectedDocument
 from hub.settings import Settings
-from ingest import cleaning, files, language, stores, titles
+from ingest import cleaning, files, language, references, stores, titles
 from ingest.chunking import ChunkSizes, chunk_sections, word_count
 from ingest.loaders import load
 from ingest.records import Document, LoadedDocument
@@ -116,6 +116,10 @@ def build_document(candidate: files.Candidate, fmt: str, data: bytes, digest: st
         loaded = validator(candidate.source, candidate.path, loaded)
     # Cleaned here, for every format, before any store sees the text (ingest/cleaning.py).
     sections = [s for s in cleaning.clean_sections(loaded.sections) if s.text.strip()]
+    # The reference list becomes the document's list of studies cited, not passages
+    # (ingest/references.py); a list the file declares itself wins.
+    sections, listed = references.split_references(sections)
+    sections = [s for s in sections if s.text.strip()]
     if not sections or not any(word_count(s.text) >= 3 for s in sections):
         raise RejectedDocument(candidate.source, "no text to index")
     doc_id = document_id(candidate.path)
@@ -128,6 +132,8 @@ def build_document(candidate: files.Candidate, fmt: str, data: bytes, digest: st
         source_url=loaded.source_url, pages=loaded.pages, size=len(data),
         extra={**loaded.extra, "path": str(candidate.path)},
     )
+    if listed and not doc.extra.get("cites"):
+        doc.extra["cites"] = listed
     doc.chunks = chunk_sections(doc_id, digest, sections, sizes)
     if max_passages is not None and len(doc.chunks) > max_passages:
         raise RejectedDocument(candidate.source, f"makes {len(doc.chunks):,} passages, over the "
