@@ -212,3 +212,17 @@ def csrf(client, path: str) -> str:  # type: ignore[no-untyped-def]
 
     page = client.get(path)
     return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+def logged_in(base: str, username: str | None = None, password: str = "", timeout: float = 60):  # type: ignore[no-untyped-def]
+    """A browser-like client over HTTP: it loads a page for its CSRF token, then (given a user name)
+    logs in through the form. Returns the client and the CSRF token of its session."""
+    import httpx
+
+    client = httpx.Client(base_url=base, follow_redirects=False, timeout=timeout)
+    token = csrf(client, "/login")
+    if username:
+        r = client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+        assert r.status_code == 303, r.text
+        token = csrf(client, "/")
+    return client, token

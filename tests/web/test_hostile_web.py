@@ -23,7 +23,7 @@ import pytest
 
 from hub.core import Hub
 from hub.errors import Conflict
-from tests.conftest import PASSWORDS, QDRANT_URL, csrf, serving, settings_for
+from tests.conftest import PASSWORDS, QDRANT_URL, csrf, logged_in, serving, settings_for
 
 FAST = 2.0  # seconds: every hostile request is answered within this
 CASE = {"city": "Lyon", "country": "France", "language": "fr",
@@ -56,15 +56,7 @@ def live(tmp_path_factory, library_home: Path, embedder) -> Iterator[Live]:
 
 
 def browser_session(live: Live, name: str | None = None, password: str | None = None) -> tuple[httpx.Client, str]:
-    """A browser-like client: it loads a page for its CSRF token, then logs in through the form."""
-    client = httpx.Client(base_url=live.base, follow_redirects=False, timeout=30)
-    token = csrf(client, "/login")
-    if name:
-        r = client.post("/login", data={"username": name, "password": password or PASSWORDS[name],
-                                        "csrf_token": token})
-        assert r.status_code == 303, r.text
-        token = csrf(client, "/")
-    return client, token
+    return logged_in(live.base, name, password or PASSWORDS.get(name or "", ""), timeout=30)
 
 
 def api(live: Live, name: str) -> httpx.Client:

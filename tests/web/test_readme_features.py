@@ -24,7 +24,7 @@ import pytest
 from markupsafe import escape
 
 from hub.core import Hub
-from tests.conftest import PASSWORDS, csrf, serving, settings_for
+from tests.conftest import PASSWORDS, csrf, logged_in, serving, settings_for
 
 CASE = {"city": "Lyon", "country": "France", "language": "fr",
         "summary": "Une marche exploratoire avec les habitantes du quartier des Pentes."}
@@ -32,15 +32,7 @@ CASE = {"city": "Lyon", "country": "France", "language": "fr",
 
 # --- helpers ---------------------------------------------------------------------------------------
 def browser(base: str, name: str | None = None, password: str | None = None) -> tuple[httpx.Client, str]:
-    """A browser-like client: it loads a page for its CSRF token, then logs in through the form."""
-    client = httpx.Client(base_url=base, follow_redirects=False, timeout=60)
-    token = csrf(client, "/login")
-    if name:
-        r = client.post("/login", data={"username": name, "password": password or PASSWORDS[name],
-                                        "csrf_token": token})
-        assert r.status_code == 303, r.text
-        token = csrf(client, "/")
-    return client, token
+    return logged_in(base, name, password or PASSWORDS.get(name or "", ""))
 
 
 def bearer(base: str, hub: Hub, name: str) -> httpx.Client:
