@@ -402,11 +402,11 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
-    from hub.migrate import destination_client, migrate
+    from search.migration import destination_client
 
     with _hub(settings) as hub:
         dest = destination_client(args.to, settings.qdrant_api_key)
-        report = migrate(hub, dest, shards=args.shards, replicas=args.replicas, force=args.force)
+        report = hub.migrate(dest, shards=args.shards, replicas=args.replicas, force=args.force)
         dest.close()
     print(f"copied {report.copied} passages to {args.to} (source {report.source}, destination "
           f"{report.destination}, catalog {report.catalog})")

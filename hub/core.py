@@ -375,6 +375,12 @@ class Hub:
             self._speller = Speller(self.catalog, self.settings.speller_path)
         return self._speller
 
+    def migrate(self, dest: Any, shards: int = 1, replicas: int = 1, force: bool = False, batch: int = 512):  # type: ignore[no-untyped-def]
+        """Copy this embedded hub's vectors to ``dest`` (a qdrant-client, see
+        search/migration.py ``destination_client``) and verify the copy."""
+        return self.index.copy_to(dest, self.catalog.counts()["passages"], shards=shards, replicas=replicas,
+                                  force=force, batch=batch)
+
     def search(self, query: str | SearchRequest, **options: Any) -> SearchResults:
         """Search the library: ``hub.search("éclairage public", limit=5, mode="dense")``, or a
         :class:`search.request.SearchRequest` as the web app and the CLI build it. See

@@ -85,6 +85,12 @@ class PassageIndex:
         """The stored vectors of these passages (practice linking compares them)."""
         return self.semantic.vectors(chunk_ids)
 
+    def copy_to(self, dest: Any, catalog_passages: int, **options: Any) -> Any:
+        """Copy the vectors to another Qdrant (``hub migrate``; search/migration.py)."""
+        from search.migration import copy_points
+
+        return copy_points(self.semantic, dest, catalog_passages, **options)
+
     # --- writing -----------------------------------------------------------------------------
     def write(self, docs: Sequence[Any], vectors: Any, stored: Iterable[str] = ()) -> None:
         """Index ``docs``' passages in both indexes, replacing whatever they held of these

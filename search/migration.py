@@ -1,6 +1,5 @@
-"""Move an embedded hub's vectors onto a Qdrant server (or cluster), then check the copy.
-
-    hub migrate --to http://qdrant:6333 [--shards 6 --replicas 2]
+"""Move an embedded hub's vectors onto a Qdrant server (or cluster), then check the copy
+(``PassageIndex.copy_to``; ``hub migrate --to http://qdrant:6333 [--shards 6 --replicas 2]``).
 
 The destination collection is created with the hub's vector size and cosine distance, the shard
 and replication settings asked for, and the payload indexes the hub filters on; then every point
@@ -42,11 +41,12 @@ def destination_client(target: str, api_key: str | None = None) -> Any:
     return QdrantClient(path=target)  # another embedded store: moving a hub between disks
 
 
-def migrate(hub: Any, dest: Any, shards: int = 1, replicas: int = 1, force: bool = False,
-            batch: int = 512) -> MigrationReport:
+def copy_points(semantic: Any, dest: Any, catalog_passages: int, shards: int = 1, replicas: int = 1,
+                force: bool = False, batch: int = 512) -> MigrationReport:
+    """Copy the embedded semantic index's points to ``dest`` (a qdrant-client), then verify the
+    copy against the source and the catalog's passage count."""
     from qdrant_client import models
 
-    semantic = hub.semantic
     if not semantic.embedded:
         raise HubError("this hub already uses a Qdrant server (HUB_QDRANT_URL); migrate from an embedded hub")
     source = semantic.client
@@ -78,7 +78,7 @@ def migrate(hub: Any, dest: Any, shards: int = 1, replicas: int = 1, force: bool
             break
     report = MigrationReport(source=int(source.count(name, exact=True).count), copied=copied,
                              destination=int(dest.count(name, exact=True).count),
-                             catalog=hub.catalog.counts()["passages"])
+                             catalog=catalog_passages)
     if not report.source == report.copied == report.destination:
         report.problems.append(f"counts differ: source {report.source}, copied {report.copied}, "
                                f"destination {report.destination}")
