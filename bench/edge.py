@@ -39,12 +39,13 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import BENCHMARKS, WORK, load_beir, ndcg_at, table  # noqa: E402
+from _common import BENCHMARKS, WORK, judged_library, load_beir, ndcg_at, table  # noqa: E402
 
 HOME_100K = WORK / "scale" / "home-100000-use-m3+minilm"
 SHARD_100K = WORK / "edge-100000"
 CRANFIELD_HOME = WORK / "homes" / "beir-cranfield-use-m3+minilm"
 CRANFIELD_SHARDS = WORK / "edge-cranfield"
+LIBRARY_HOME = WORK / "homes" / "library-documents-use-m3+minilm"
 DIMS = {"use-m3": 512, "minilm": 384}
 FIELDS = ("title", "heading", "body")
 K1, B = 1.2, 0.75
@@ -473,11 +474,19 @@ def cmd_parity(args) -> None:  # type: ignore[no-untyped-def]
     from hub.core import Hub
     from hub.settings import Settings
 
-    home = Path(args.cranfield)
-    _, queries, qrels = load_beir(BENCHMARKS / "cranfield")
+    if args.library:  # the judged library (bench/quality.py's home): three languages, files by name
+        home = Path(args.library)
+        judged = [j for j in judged_library() if args.split in (None, j.get("split"))]
+        queries = {str(i): j["query"] for i, j in enumerate(judged)}
+        qrels = {str(i): {n: int(g) for n, g in j["relevant"].items()} for i, j in enumerate(judged)}
+        name = lambda source: Path(source).name  # noqa: E731
+    else:
+        home = Path(args.cranfield)
+        _, queries, qrels = load_beir(BENCHMARKS / "cranfield")
+        name = lambda source: Path(source).stem  # noqa: E731
     data = load_terms(home)
     cat = sqlite3.connect(f"file:{home / 'catalog.sqlite'}?mode=ro", uri=True)
-    source_of = {d: Path(s).stem for d, s in cat.execute("SELECT id, source FROM documents")}
+    source_of = {d: name(s) for d, s in cat.execute("SELECT id, source FROM documents")}
     cat.close()
     # The hub's own keyword mode, as bench/quality.py measures it (the home is read as it is).
     hub = Hub(Settings.from_env(None, home=home, progress=False))
@@ -485,7 +494,7 @@ def cmd_parity(args) -> None:  # type: ignore[no-untyped-def]
     t = time.perf_counter()
     for qid, text in queries.items():
         hits = hub.search(text, limit=100, mode="keyword").hits
-        hub_ndcg[qid] = ndcg_at([Path(h.source).stem for h in hits], qrels[qid])
+        hub_ndcg[qid] = ndcg_at([name(h.source) for h in hits], qrels[qid])
         words[qid] = hub_query_words(text, hub.thesaurus)
     hub_ms = (time.perf_counter() - t) * 1000 / len(queries)
     hub.close()
@@ -497,14 +506,15 @@ def cmd_parity(args) -> None:  # type: ignore[no-untyped-def]
     for variant, pairs in variants:
         label = variant if pairs else f"{variant} (no pair terms)"
         idx, val, stats = sparse_rows(data, variant, pairs)
-        shard = create_shard(CRANFIELD_SHARDS / label.replace(" ", "_"), dense=False, modifier=VARIANTS[variant][1])
+        shards = CRANFIELD_SHARDS if not args.library else WORK / "edge-library"
+        shard = create_shard(shards / label.replace(" ", "_"), dense=False, modifier=VARIANTS[variant][1])
         fill(shard, data["payloads"], idx, val, None)
         shard.optimize()
         scores, ms = {}, []
         for qid in queries:
             si, sv = query_sparse(words[qid], variant)
             t = time.perf_counter()
-            points = shard.query(QueryRequest(limit=100, query=Query.Nearest(SparseVector(indices=si, values=sv),
+            points = shard.query(QueryRequest(limit=args.depth, query=Query.Nearest(SparseVector(indices=si, values=sv),
                                                                                using="keyword"),
                                               with_payload=["doc_id"])) if si else []
             ms.append((time.perf_counter() - t) * 1000)
@@ -517,7 +527,7 @@ def cmd_parity(args) -> None:  # type: ignore[no-untyped-def]
         same = sum(1 for q in queries if abs(scores[q] - hub_ndcg[q]) < 1e-9)
         rows.append([label, VARIANTS[variant][0], f"{mean:.4f}", f"{delta:+.2f} ({same}/{len(queries)} equal)",
                      f"{statistics.median(ms):.2f} (Edge query)"])
-    print(f"Cranfield: {len(queries)} queries, {len(data['payloads'])} passages, {stats['keys']} keys, "
+    print(f"{'judged library' if args.library else 'Cranfield'}: {len(queries)} queries, {len(data['payloads'])} passages, {stats['keys']} keys, "
           f"{stats['collisions']} hash collisions; {phrases} queries carry a thesaurus phrase")
     print(table(rows, ["keyword ranking", "sparse values", "nDCG@10", "vs hub (points)", "ms/query"]))
 
@@ -553,6 +563,10 @@ def main() -> None:
     parser.add_argument("--home", default=str(HOME_100K))
     parser.add_argument("--shard", default=str(SHARD_100K))
     parser.add_argument("--cranfield", default=str(CRANFIELD_HOME))
+    parser.add_argument("--library", nargs="?", const=str(LIBRARY_HOME), default=None,
+                        help="parity: the judged library's questions on its bench home instead of Cranfield")
+    parser.add_argument("--split", choices=["tune", "validation"], default=None)
+    parser.add_argument("--depth", type=int, default=100, help="parity: passages each Edge query returns")
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--layout", choices=["plain", "lean"], default="plain",
                         help="build: plain float32 vectors, or lean (int8 in RAM, float32 on disk)")
