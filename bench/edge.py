@@ -95,6 +95,8 @@ def load_vectors(home: Path, chunk_ids: list[str]) -> dict[str, np.ndarray]:
 VARIANTS = {
     # name: (what, Qdrant IDF modifier?)
     "exact": ("the hub's own BM25F weights (Whoosh idf baked in, no modifier): the reference", False),
+    "exact-phrase": ("exact, and an adjacent pair worth its two words' weights (the hub's phrase score)", False),
+    "bm25-phrase": ("bm25, and an adjacent pair worth its two words' values, Qdrant IDF (the pair's own)", True),
     "tf": ("raw term frequency per field, Qdrant IDF", True),
     "bm25": ("BM25 tf saturation k1=1.2 + length norm b=0.75 per field (Whoosh lengths), Qdrant IDF", True),
     "bm25-avg/2": ("bm25 with every average field length halved (a stale average: robustness)", True),
@@ -142,7 +144,7 @@ def sparse_rows(data: dict, variant: str, pairs: bool = True) -> tuple[list[np.n
         norm = K1 * (1 - b + b * dl / avg[entry_part])
     if variant == "tf":
         values = tf.copy()
-    elif variant == "exact":
+    elif variant in ("exact", "exact-phrase"):
         df = np.bincount(ids, minlength=len(terms)).astype(np.float32)
         idf = np.log(n / (df + 1.0)) + 1.0
         values = idf[ids] * tf * (K1 + 1) / (tf + norm)
@@ -159,6 +161,15 @@ def sparse_rows(data: dict, variant: str, pairs: bool = True) -> tuple[list[np.n
         k = keep[a:b_]
         idx = index[ids[a:b_][k]]
         val = values[a:b_][k].astype(np.float32)
+        if variant in ("exact-phrase", "bm25-phrase"):
+            # The hub scores a phrase as the sum of its words' scores where the words stand side
+            # by side (search/terms.py): a pair's entry carries the weights of its two words.
+            own = {terms[t]: float(v) for t, v in zip(ids[a:b_][k].tolist(), val.tolist())}
+            for j, t in enumerate(ids[a:b_][k].tolist()):
+                if is_pair[t]:
+                    lang, field, words = terms[t].split(":", 2)
+                    first, second = words.split(" ", 1)
+                    val[j] = own.get(f"{lang}:{field}:{first}", 0.0) + own.get(f"{lang}:{field}:{second}", 0.0)
         uniq, inv = np.unique(idx, return_inverse=True)
         summed = np.bincount(inv, weights=val, minlength=len(uniq)).astype(np.float32)
         if merged:  # saturate the merged field's tf now that it is summed
