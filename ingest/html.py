@@ -26,8 +26,7 @@ from collections import Counter
 
 from hub.errors import RejectedDocument
 from ingest.language import normalise
-from ingest.markdown import cites_list
-from ingest.records import LoadedDocument, Section, set_provenance
+from ingest.records import LoadedDocument, Section, set_cites, set_provenance
 
 _ALWAYS_DROP = ["script", "style", "noscript", "template", "iframe", "svg", "canvas", "button",
                 "select", "input", "textarea", "head"]
@@ -63,7 +62,7 @@ def load_html(source: str, text: str) -> LoadedDocument:
         tree = None
     meta = dict(_metadata(tree) if tree is not None else _NO_METADATA)
     provenance = meta.pop("provenance", None)
-    cites = cites_list(meta.pop("cites", None) or [])
+    cites = meta.pop("cites", None)
     doc = LoadedDocument(sections=[], **meta)
     sections = _main_sections(_clean(tree)) if tree is not None else []
     found = _size(sections)
@@ -89,8 +88,7 @@ def load_html(source: str, text: str) -> LoadedDocument:
         raise RejectedDocument(source, "HTML page has no readable text")
     doc.sections = sections
     set_provenance(doc, provenance)  # after the warnings above, which replace the list
-    if cites:
-        doc.extra["cites"] = cites
+    set_cites(doc, cites)
     if not doc.title:
         doc.title = next((s.heading for s in sections if s.heading), None) or source
     return doc

@@ -16,7 +16,7 @@ import yaml
 
 from hub.errors import RejectedDocument
 from ingest.language import normalise
-from ingest.records import LoadedDocument, Section, set_provenance
+from ingest.records import LoadedDocument, Section, set_cites, set_provenance
 
 _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(---|\.\.\.)[ \t]*(\r?\n|\Z)", re.S)
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -166,23 +166,8 @@ def document_from_meta(meta: dict[str, Any], title: str, sections: list[Section]
             "authors", "author", "source_url", "url", "provenance", "cites"}},
     )
     set_provenance(doc, meta.get("provenance"))
-    if cites := cites_list(meta.get("cites")):
-        doc.extra["cites"] = cites
+    set_cites(doc, meta.get("cites"))
     return doc
-
-
-def cites_list(value: Any) -> list[str]:
-    """The studies a document cites (``cites``: front matter, HTML ``<meta name="cites">``, PDF
-    ``/Cites``) as a list of references: a list gives one reference an item, a text one a line
-    (references hold commas); blanks, repeats and items that are not text go."""
-    if isinstance(value, str):
-        items: list[Any] = value.splitlines()
-    elif isinstance(value, (list, tuple)):
-        items = list(value)
-    else:
-        items = [value]
-    refs = [" ".join(str(v).split()) for v in items if isinstance(v, _SCALAR) and not isinstance(v, bool)]
-    return list(dict.fromkeys(r for r in refs if r))
 
 
 def _lenient(block: str) -> dict[str, Any]:

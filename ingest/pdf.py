@@ -14,9 +14,8 @@ import re
 from hub.errors import RejectedDocument
 from ingest import cleaning, titles
 from ingest.chunking import word_count
-from ingest.markdown import cites_list
 from ingest.ocr import OcrFailed, OcrOptions, OcrUnavailable, read_scanned_pages
-from ingest.records import LoadedDocument, Section, set_provenance
+from ingest.records import LoadedDocument, Section, set_cites, set_provenance
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
@@ -95,8 +94,7 @@ def load_pdf(source: str, data: bytes, max_pages: int | None = None,
     # A custom document information key, /Provenance: who wrote the file (ingest/records.py).
     set_provenance(loaded, _meta(meta, "/Provenance"))
     # /Cites: the studies the file reports, one reference a line (scripts/build_sample_pdfs.py).
-    if cites := cites_list(_meta(meta, "/Cites")):
-        loaded.extra["cites"] = cites
+    set_cites(loaded, _meta(meta, "/Cites"))
     return loaded
 
 

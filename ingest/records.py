@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 
@@ -108,3 +109,20 @@ def set_provenance(doc: LoadedDocument, value: object) -> None:
         doc.extra.pop("provenance", None)
         doc.extra.setdefault("warnings", []).append(
             f"provenance {str(value)[:40]!r} is not one of {', '.join(PROVENANCE)}; ignored")
+
+
+def set_cites(doc: LoadedDocument, value: object) -> None:
+    """Store the studies a document cites (``cites`` front matter, HTML ``<meta name="cites">``,
+    PDF ``/Cites``) in ``doc.extra["cites"]``: a list gives one reference an item, a text one a
+    line (references hold commas); blanks, repeats and items that are not text go."""
+    if isinstance(value, str):
+        items: list[Any] = value.splitlines()
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        items = [value]
+    refs = [" ".join(str(v).split()) for v in items
+            if isinstance(v, (str, int, float, date)) and not isinstance(v, bool)]
+    refs = list(dict.fromkeys(r for r in refs if r))
+    if refs:
+        doc.extra["cites"] = refs

@@ -51,10 +51,6 @@ class SearchRequest:
             raise InvalidQuery("offset cannot be negative")
         object.__setattr__(self, "filters", clean_filters(self.filters))
 
-    def to_json(self) -> dict[str, Any]:
-        return {"query": self.query, "limit": self.limit, "offset": self.offset, "mode": self.mode,
-                "diversify": self.diversify, "expand": self.expand, "filters": filters_json(self.filters)}
-
 
 def clean_filters(filters: dict[str, Any] | None) -> dict[str, Any]:
     """Accept str or list values, drop empty ones, refuse unknown keys with a clear message."""
@@ -74,11 +70,6 @@ def clean_filters(filters: dict[str, Any] | None) -> dict[str, Any]:
         if values:
             out[key] = sorted(set(out.get(key, [])) | set(values))
     return out
-
-
-def filters_json(filters: dict[str, Any]) -> dict[str, Any]:
-    """Cleaned filters as JSON: the year range as ``[start, end]`` (null for an open end)."""
-    return {k: list(v) for k, v in filters.items()}
 
 
 def year_range(value: Any) -> YearRange:

@@ -46,16 +46,21 @@ A summary written for the hub of published reviews on street lighting and record
 """
 
 
-def test_provenance_is_stored_and_shown_on_the_document_page(hub, tmp_path: Path) -> None:
+def ingest_with_sample_pdf(hub, tmp_path: Path, files: dict[str, str]) -> dict:  # type: ignore[no-untyped-def]
+    """These texts and a bundled summary PDF (its /Provenance and /Cites set by
+    scripts/build_sample_pdfs.py), ingested; their documents by file name."""
     folder = tmp_path / "docs"
     folder.mkdir()
-    (folder / "walk.md").write_text(MARKDOWN, encoding="utf-8")
-    (folder / "audit.html").write_text(HTML, encoding="utf-8")
-    (folder / "lighting.txt").write_text(TEXT, encoding="utf-8")
-    shutil.copy(SAMPLE_PDF, folder / SAMPLE_PDF.name)  # /Provenance set by scripts/build_sample_pdfs.py
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    shutil.copy(SAMPLE_PDF, folder / SAMPLE_PDF.name)
     report = hub.ingest([folder])
     assert report.rejected == [], [str(r) for r in report.rejected]
-    docs = {Path(hub.document(i).source).name: hub.document(i) for i in report.doc_ids}
+    return {Path(hub.document(i).source).name: hub.document(i) for i in report.doc_ids}
+
+
+def test_provenance_is_stored_and_shown_on_the_document_page(hub, tmp_path: Path) -> None:
+    docs = ingest_with_sample_pdf(hub, tmp_path, {"walk.md": MARKDOWN, "audit.html": HTML, "lighting.txt": TEXT})
     expected = {"walk.md": "illustrative", "audit.html": "illustrative", "lighting.txt": "summary",
                 SAMPLE_PDF.name: "summary"}
     assert {name: doc.extra.get("provenance") for name, doc in docs.items()} == expected
@@ -167,15 +172,8 @@ were limited. Beat meetings helped residents and officers identify local problem
 def test_cites_of_every_format_reach_extra_as_a_list_of_strings(hub, tmp_path: Path) -> None:
     import yaml
 
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    (folder / "lighting.md").write_text(CITED_MARKDOWN, encoding="utf-8")
-    (folder / "bans.txt").write_text(CITED_TEXT, encoding="utf-8")
-    (folder / "policing.html").write_text(CITED_HTML, encoding="utf-8")
-    shutil.copy(SAMPLE_PDF, folder / SAMPLE_PDF.name)  # /Cites set by scripts/build_sample_pdfs.py
-    report = hub.ingest([folder])
-    assert report.rejected == [], [str(r) for r in report.rejected]
-    docs = {Path(hub.document(i).source).name: hub.document(i) for i in report.doc_ids}
+    docs = ingest_with_sample_pdf(hub, tmp_path, {"lighting.md": CITED_MARKDOWN, "bans.txt": CITED_TEXT,
+                                                  "policing.html": CITED_HTML})
     source = yaml.safe_load((ROOT / "scripts" / "pdf_sources" / f"{SAMPLE_PDF.stem}.yaml").read_text(encoding="utf-8"))
     assert {name: doc.extra.get("cites") for name, doc in docs.items()} == {
         "lighting.md": [
