@@ -76,7 +76,7 @@ def beir_files(folder: Path) -> Path:
 
 def bench_hub(name: str, paths: Iterable[Path], **settings) -> tuple[Hub, object]:
     """A hub whose home persists between runs, so only the first run pays for embedding.
-    HUB_* variables apply (e.g. HUB_KEYWORD_MATRIX=false measures Whoosh for every query)."""
+    HUB_* variables apply (e.g. HUB_DENSE_WEIGHT=0.5)."""
     config = Settings.from_env(None, progress=True, **settings)
     # One home per model: a home refuses vectors of another (hub/models.py).
     home = WORK / "homes" / f"{name}-{config.model.replace('/', '_')}"

@@ -122,10 +122,13 @@ class MeanOfSentences:
 
     def __init__(self, pool: list[tuple[str, str, str]], vectors: np.ndarray) -> None:
         from hub.settings import Settings
-        from search.embedder import model_name
+        from search.embedder import Embedder, model_name
 
-        # It stands in for the configured model, whose name the home records (hub/models.py).
+        # It stands in for the configured model, whose name the home records (hub/models.py),
+        # and whose encoders name the stored vectors (parts, split: no model is loaded).
         self.name = model_name(Settings.from_env().model)
+        model = Embedder(self.name)
+        self.parts, self.split, self.join, self.dim = model.parts, model.split, model.join, model.dim
         self.index = {s: i for i, (_, _, s) in enumerate(pool)}
         self.vectors = vectors
 
@@ -149,21 +152,24 @@ def build(size: int, pool, vectors, docs_per_passage: float = 1 / 20) -> Path:
 
     home = SCALE / f"home-{size}-{model_name(Settings.from_env().model)}"
     if (home / ".complete").exists():
-        if not (home / "terms.sqlite").exists():  # built before the BM25 matrix existed: fill it once
-            from hub.core import Hub
-            from hub.settings import Settings
+        from search.upgrade import old_layout
 
-            with Hub(Settings.from_env({}, home=home, progress=False)) as hub:
-                _ = hub.keyword
-        if not list(home.glob("terms.snapshot-*")) or not (home / "speller.json").exists():
-            # built before snapshots existed: take them once, as the end of an ingest does
-            from hub.core import Hub
-            from hub.settings import Settings
+        settings = Settings.from_env({}, home=home, progress=False)
+        if old_layout(settings):
+            # Built by an earlier hub: the passage index rebuilt from the catalog, as `hub upgrade`
+            # does, with this stand-in giving the vectors (the embedding cache never held them).
+            import shutil
 
-            with Hub(Settings.from_env({}, home=home, progress=False)) as hub:
-                hub.keyword.terms.warm()
-                hub.semantic.mirror.count()
+            from hub.models import rebuild_index
+
+            started = time.perf_counter()
+            for path in old_layout(settings):
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+            embedder = MeanOfSentences(pool, vectors)
+            with Hub(settings, embedder=embedder) as hub:
+                rebuild_index(hub, embedder, hub.catalog.documents(), group_passages=2000)
                 hub.speller.suggest("warm up")
+            print(f"upgraded {home.name} in {time.perf_counter() - started:.0f}s", file=sys.stderr)
         return home
     documents = int(size * docs_per_passage * 1.02)
     folder = write_corpus(pool, documents)
@@ -275,7 +281,7 @@ def main() -> None:
                              capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
         r["index_mb"] = {name: size_mb(home / name) if (home / name).is_dir() else (home / name).stat().st_size / 1048576
-                         for name in ("qdrant", "vectors.sqlite", "whoosh", "catalog.sqlite") if (home / name).exists()}
+                         for name in ("edge", "qdrant", "whoosh", "catalog.sqlite") if (home / name).exists()}
         rows.append(r)
     from hub.settings import Settings
 

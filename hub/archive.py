@@ -1,8 +1,10 @@
-"""Export and import a whole hub: catalog, embedding cache, both indexes and the originals.
+"""Export and import a whole hub: catalog, embedding cache, Whoosh, accounts and the originals.
 
 The SQLite files are copied with SQLite's backup API, so an export taken while the hub serves
-is still a consistent snapshot of the catalog. Import refuses to overwrite a home that holds
-a hub unless asked, and the result is checked with ``Hub.check()`` by the caller.
+is still a consistent snapshot of the catalog. The passage index is not copied (its files may be
+mid-write): the caller rebuilds it from the catalog and the embedding cache after an import,
+without re-embedding (``Hub.upgrade``), then checks the result with ``Hub.check()``. Import
+refuses to overwrite a home that holds a hub unless asked.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from pathlib import Path
 from hub.errors import HubError
 from hub.settings import Settings
 
-_SQLITE = ("catalog.sqlite", "embeddings.sqlite", "community.sqlite", "vectors.sqlite", "terms.sqlite")
-_FOLDERS = ("qdrant", "whoosh", "originals", "submissions")
+_SQLITE = ("catalog.sqlite", "embeddings.sqlite", "community.sqlite")
+_FOLDERS = ("whoosh", "originals", "submissions")
+#: Replaced by an import too: the passage index the import rebuilds.
+_INDEX = ("edge",)
 
 
 def export_hub(settings: Settings, target: Path) -> Path:
@@ -57,7 +61,7 @@ def import_hub(settings: Settings, archive: Path, force: bool = False) -> None:
         for member in tar.getmembers():
             if member.name.startswith(("/", "..")) or ".." in Path(member.name).parts or member.issym() or member.islnk():
                 raise HubError(f"{archive}: refuses unsafe path {member.name!r}")
-        for name in (*_SQLITE, *_FOLDERS):
+        for name in (*_SQLITE, *_FOLDERS, *_INDEX):
             path = home / name
             if path.is_dir():
                 shutil.rmtree(path)

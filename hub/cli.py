@@ -63,8 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--force", action="store_true", help="replace the hub already in --home")
 
-    p = sub.add_parser("migrate", help="copy an embedded hub's vectors to a Qdrant server, then verify")
-    p.add_argument("--to", required=True, metavar="URL", help="http(s)://host:6333, or a folder for another embedded store")
+    sub.add_parser("upgrade", help="rebuild the passage index of a home made by an earlier hub (no re-embedding)")
+
+    p = sub.add_parser("migrate", help="copy the passage index to a Qdrant server (or back home), then verify")
+    p.add_argument("--to", required=True, metavar="URL",
+                   help="http(s)://host:6333; `home` to bring a server's index back into this home (run with "
+                        "HUB_QDRANT_URL set); a folder: qdrant-client's local mode")
     p.add_argument("--shards", type=int, default=1, help="shard_number of the new collection (cluster: e.g. 2 per node)")
     p.add_argument("--replicas", type=int, default=1, help="replication_factor of the new collection")
     p.add_argument("--force", action="store_true", help="replace the collection if the destination has one")
@@ -394,6 +398,8 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
 
     import_hub(settings, Path(args.file), force=args.force)
     with _hub(settings) as hub:
+        if not settings.qdrant_url:  # a server keeps its own index
+            hub.upgrade()
         report = hub.check()
     print(f"imported {args.file} into {settings.home}: {report.documents} documents, {report.passages} passages")
     for problem in report.problems:
@@ -402,19 +408,31 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
-    from search.migration import destination_client
+    from search.migration import destination
 
     with _hub(settings) as hub:
-        dest = destination_client(args.to, settings.qdrant_api_key)
-        report = hub.migrate(dest, shards=args.shards, replicas=args.replicas, force=args.force)
-        dest.close()
+        dest = destination(args.to, settings)
+        try:
+            report = hub.migrate(dest, shards=args.shards, replicas=args.replicas, force=args.force)
+        finally:
+            dest.close()
     print(f"copied {report.copied} passages to {args.to} (source {report.source}, destination "
           f"{report.destination}, catalog {report.catalog})")
     for problem in report.problems:
         print(f"problem: {problem}", file=sys.stderr)
     if report.ok:
-        print(f"verified. Serve from it with HUB_QDRANT_URL={args.to}")
+        print("verified. Serve from it by unsetting HUB_QDRANT_URL" if args.to == "home"
+              else f"verified. Serve from it with HUB_QDRANT_URL={args.to}")
     return 0 if report.ok else 1
+
+
+def cmd_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    with _hub(settings) as hub:
+        report = hub.upgrade()
+    removed = f"; removed {', '.join(report.removed)}" if report.removed else ""
+    print(f"rebuilt the passage index: {report.passages} passages of {report.documents} documents, "
+          f"{report.embedded} embedded, the rest from the embedding cache, in {report.seconds:.1f} s{removed}")
+    return 0
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -451,7 +469,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"ingest": cmd_ingest, "search": cmd_search, "documents": cmd_documents,
-            "remove": cmd_remove, "check": cmd_check, "reindex": cmd_reindex, "serve": cmd_serve,
+            "remove": cmd_remove, "check": cmd_check, "reindex": cmd_reindex, "upgrade": cmd_upgrade, "serve": cmd_serve,
             "recommend": cmd_recommend, "practices": cmd_practices, "export": cmd_export,
             "import": cmd_import, "migrate": cmd_migrate}
 

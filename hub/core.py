@@ -70,6 +70,12 @@ class Hub:
             self._embedder = embedder
             self._model_checked = True
 
+    def upgrade(self):  # type: ignore[no-untyped-def]
+        """Rebuild the passage index of a home made by an earlier hub (hub/models.py)."""
+        from hub.models import upgrade
+
+        return upgrade(self)
+
     def reindex(self, progress: bool = True):  # type: ignore[no-untyped-def]
         """Re-embed every stored passage with the configured model (hub/models.py)."""
         from hub.models import reindex
@@ -82,17 +88,8 @@ class Hub:
         if self._index is None:
             from search.index import PassageIndex
 
-            self._index = PassageIndex(self.settings, self.catalog)
+            self._index = PassageIndex(self.settings, self.catalog, self.embedder)
         return self._index
-
-    # Read-only views of the two retrievers, for the benchmarks and tests that inspect them.
-    @property
-    def semantic(self):  # type: ignore[no-untyped-def]
-        return self.index.semantic
-
-    @property
-    def keyword(self):  # type: ignore[no-untyped-def]
-        return self.index.keyword
 
     def warm_up(self, requests: bool = False) -> None:
         """Load the model and open the indexes now (a server does this before taking requests).
@@ -321,7 +318,7 @@ class Hub:
                 self.flush()
 
     def flush(self) -> None:
-        """Snapshot the indexes' in-memory copies after a change (search/index.py)."""
+        """Persist the indexes after a change, and build the engine's indexes (search/index.py)."""
         if self._index is not None:
             self._index.flush()
 
@@ -376,8 +373,8 @@ class Hub:
         return self._speller
 
     def migrate(self, dest: Any, shards: int = 1, replicas: int = 1, force: bool = False, batch: int = 512):  # type: ignore[no-untyped-def]
-        """Copy this embedded hub's vectors to ``dest`` (a qdrant-client, see
-        search/migration.py ``destination_client``) and verify the copy."""
+        """Copy this hub's passage index to ``dest`` (a Qdrant server, or an embedded shard: see
+        search/migration.py ``destination``) and verify the copy."""
         return self.index.copy_to(dest, self.catalog.counts()["passages"], shards=shards, replicas=replicas,
                                   force=force, batch=batch)
 

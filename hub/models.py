@@ -100,16 +100,57 @@ def reindex(hub, progress: bool = True, on_group: Callable[[int], Any] | None = 
         finally:
             bar.close()
         # Pass 2: swap. Every vector now comes from the cache.
-        hub.index.reset_vectors()
-        for group in _groups(catalog, docs, group_passages):
-            vectors, _ = embedder.embed_cached(passage_texts(group, annotate), hub.embedding_cache)
-            hub.index.put_vectors(group, vectors)
-        hub.flush()
+        hub.reset_embedder(embedder)  # it names the new dense vectors; `reindex_to` guards a crash
+        rebuild_index(hub, embedder, docs, group_passages)
         catalog.set_meta("model", target)
         catalog.set_meta("model_versions", json.dumps(embedder.versions, sort_keys=True))
         catalog.set_meta("reindex_to", None)
-    hub.reset_embedder(embedder)
     return ReindexReport(target, previous, total, embedded, time.perf_counter() - started)
+
+
+def rebuild_index(hub, embedder, docs, group_passages: int = GROUP) -> int:  # type: ignore[no-untyped-def]
+    """Write every catalogued passage into an empty passage index again (Whoosh stays): vectors
+    from the embedding cache, keyword vectors from the catalog's text. Returns how many passages
+    an encoder had to read (0 when the cache holds them all)."""
+    from ingest.pipeline import passage_texts
+
+    hub.index.reset()
+    computed = 0
+    for group in _groups(hub.catalog, docs, group_passages):
+        vectors, n = embedder.embed_cached(passage_texts(group, hub.thesaurus.annotate), hub.embedding_cache,
+                                           hub.settings.embed_batch_size)
+        hub.index.put(group, vectors, words=False)
+        computed += n
+    hub.flush()
+    return computed
+
+
+@dataclass
+class UpgradeReport:
+    documents: int
+    passages: int
+    embedded: int
+    removed: list[str]
+    seconds: float
+
+
+def upgrade(hub) -> UpgradeReport:  # type: ignore[no-untyped-def]
+    """``hub upgrade``: a home made before the Qdrant Edge shard gets its passage index rebuilt
+    from the catalog and the embedding cache (search/upgrade.py says what it removes)."""
+    import shutil
+    import time
+
+    from search.upgrade import old_layout
+
+    started = time.perf_counter()
+    with hub.write_lock:
+        old = old_layout(hub.settings)
+        for path in old:  # first: a crash half-way leaves a home that `hub upgrade` finishes
+            shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+        docs = hub.catalog.documents()
+        embedded = rebuild_index(hub, hub.embedder(), docs)
+    return UpgradeReport(len(docs), hub.catalog.counts()["passages"], embedded, [p.name for p in old],
+                         time.perf_counter() - started)
 
 
 def _groups(catalog, docs, limit: int):  # type: ignore[no-untyped-def]

@@ -40,7 +40,8 @@ class Settings:
     #: The same share when advice ranks practices (1: the multilingual encoder alone, so a
     #: question ranks practices the same way in every language).
     advice_model_share: float = 1.0
-    #: Point at a Qdrant server instead of the embedded store under ``home``.
+    #: Point at a Qdrant server or cluster instead of the embedded Qdrant Edge shard under
+    #: ``home`` (``:memory:`` or a folder: qdrant-client's local mode, which the tests use).
     qdrant_url: str | None = None
     qdrant_api_key: str | None = None
     collection: str = "passages"
@@ -99,12 +100,6 @@ class Settings:
     forums: Path | None = None
     #: Passages each retriever hands to fusion.
     candidates: int = 100
-    #: Embedded mode: answer vector searches from an in-memory copy (search/vectors.py) rather
-    #: than qdrant-client's local mode (bench/scale.py has the figures).
-    vector_copy: bool = True
-    #: Answer bag-of-words keyword queries from a BM25 matrix (search/terms.py) rather than
-    #: Whoosh, which stays for phrases and field syntax.
-    keyword_matrix: bool = True
     progress: bool = True
     #: Signs session cookies and CSRF tokens. Empty: a random key kept in ``home/secret.key``.
     secret_key: str = ""
@@ -175,6 +170,7 @@ class Settings:
 
     @property
     def qdrant_path(self) -> Path:
+        """Where hubs before the Qdrant Edge shard kept their vectors (search/upgrade.py)."""
         return self.home / "qdrant"
 
     @property
@@ -186,12 +182,9 @@ class Settings:
         return self.home / "embeddings.sqlite"
 
     @property
-    def terms_path(self) -> Path:
-        return self.home / "terms.sqlite"
-
-    @property
-    def vectors_path(self) -> Path:
-        return self.home / "vectors.sqlite"
+    def edge_path(self) -> Path:
+        """The passage index in embedded mode: a Qdrant Edge shard (search/store.py)."""
+        return self.home / "edge"
 
     @property
     def speller_path(self) -> Path:

@@ -166,7 +166,7 @@ class Ingester:
                  annotate: Callable[[str, str], str] | None = None, cache=None,  # type: ignore[no-untyped-def]
                  parser: ParseWorker | None = None) -> None:
         """``index``: the passage indexes (search/index.py ``PassageIndex``: write, take_out,
-        put, may_hold). ``parser``: a worker to parse in (a Hub keeps one for its lifetime);
+        put). ``parser``: a worker to parse in (a Hub keeps one for its lifetime);
         without one, each ``ingest`` call starts its own and stops it at the end."""
         self.settings = settings
         self.parser = parser
@@ -351,8 +351,7 @@ class Ingester:
         vectors, computed = stores.embed(docs, self._embedder(), self.cache, self.settings.embed_batch_size,
                                          self.annotate)
         report.embedded += computed
-        self.index.write(docs, vectors, stored=[p.doc.id for p in group
-                                                if p.is_update or self.index.may_hold(p.doc.id)])
+        self.index.write(docs, vectors)
 
     def _take_out(self, group: list[_Pending]) -> None:
         """Undo ``_index`` for these documents: their passages leave both indexes, and a document

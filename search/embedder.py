@@ -123,7 +123,7 @@ class Embedder:
 
     # --- reading each other's languages ----------------------------------------------------------
     def reads(self, part: str, language: str) -> bool:
-        languages = _READS.get(part, None) if part in _DIMS else self.encoder(part).languages
+        languages = self.languages(part)
         return languages is None or language in languages
 
     def split(self, vectors: np.ndarray) -> list[np.ndarray]:
@@ -156,15 +156,24 @@ class Embedder:
                 self._queries[key] = cached  # type: ignore[index]
         return self.split(cached[None, :] / np.float32(np.sqrt(len(self.parts))))
 
-    def scores(self, question: list[np.ndarray], passages: np.ndarray, question_language: str,
-               passage_languages: list[str], share: float | None = None) -> np.ndarray:
-        """Cosines of a question with stored passages, each encoder voting only where it reads
-        both languages (MiniLM: an English question and an English passage); the others share
-        its vote. With every encoder reading, the weights are the configured shares."""
-        parts = self.split(passages)
+    def languages(self, part: str) -> frozenset[str] | None:
+        """The languages an encoder reads (None: all)."""
+        return _READS.get(part) if part in _DIMS else self.encoder(part).languages
+
+    def join(self, parts: Sequence[np.ndarray]) -> np.ndarray:
+        """Each encoder's unit vectors joined into one vector per row, as passages are embedded."""
         if len(parts) == 1:
-            return parts[0] @ question[0].ravel()
-        cosines = np.stack([p @ q.ravel() for p, q in zip(parts, question)])  # encoders x passages
+            return np.asarray(parts[0], dtype=np.float32)
+        return (np.hstack(parts) / np.float32(np.sqrt(len(parts)))).astype(np.float32)
+
+    def weigh(self, cosines: np.ndarray, question_language: str, passage_languages: list[str],
+              share: float | None = None) -> np.ndarray:
+        """Joint scores from each encoder's cosines (encoders x passages), each encoder voting
+        only where it reads both languages (MiniLM: an English question and an English passage);
+        the others share its vote. With every encoder reading, the weights are the configured
+        shares."""
+        if len(self.parts) == 1:
+            return cosines[0]
         share = self.share if share is None else share
         base = np.array([share, 1.0 - share], dtype=np.float32)[:, None]
         kinds = {lang: i for i, lang in enumerate(dict.fromkeys(passage_languages))}
@@ -175,6 +184,12 @@ class Embedder:
         total = weights.sum(axis=0)
         weights = np.where(total > 0, weights / np.maximum(total, 1e-9), 1.0 / len(self.parts))
         return (weights * cosines).sum(axis=0)
+
+    def scores(self, question: list[np.ndarray], passages: np.ndarray, question_language: str,
+               passage_languages: list[str], share: float | None = None) -> np.ndarray:
+        """Joint scores of a question (query_parts) with stored (joined) passage vectors."""
+        cosines = np.stack([p @ q.ravel() for p, q in zip(self.split(passages), question)])
+        return self.weigh(cosines, question_language, passage_languages, share)
 
     # --- questions ----------------------------------------------------------------------------
     def embed_query(self, text: str, language: str = "en", share: float | None = None) -> np.ndarray:

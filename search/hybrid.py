@@ -18,10 +18,14 @@ import numpy as np
 from hub.errors import InvalidQuery
 from hub.settings import Settings
 from search.analysis import fold
+from search.dense import DenseRetriever, center_by_language  # noqa: F401 - center_by_language: a public name here before
 from search.fusion import fuse
+from search.keyword import clean_words
 from search.query import ParsedQuery, parse_query
 from search.request import SearchRequest, clean_filters
 from search.snippets import make_snippet
+from search.sparse import query_vector, query_words
+from search.store import KEYWORD, Ask, Found
 
 #: Passages the first dense pass keeps for the feedback pass to re-score. 1,000 gave the same
 #: nDCG@10 and recall@100 on every collection of bench/quality.py, and cost 2 ms more at 100k.
@@ -109,16 +113,17 @@ def query_language(text: str) -> str:
 
 
 class HybridSearcher:
-    def __init__(self, settings: Settings, catalog, semantic, keyword,  # type: ignore[no-untyped-def]
-                 embedder: Callable[[], Any], thesaurus=None, speller=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, settings: Settings, catalog, index, embedder: Callable[[], Any],  # type: ignore[no-untyped-def]
+                 thesaurus=None, speller=None) -> None:  # type: ignore[no-untyped-def]
         self.settings = settings
         self.catalog = catalog
-        self.semantic = semantic
-        self.keyword = keyword
+        self.index = index
         self._embedder = embedder
         self.thesaurus = thesaurus
         self.speller = speller
         self._english = True
+        #: Each candidate passage's document and language, as the retrievers found them.
+        self.found: dict[str, Found] = {}
 
     # --- retrieval ---------------------------------------------------------------------------
     def passages(self, parsed: ParsedQuery, mode: str, filters: dict[str, Any], depth: int,
@@ -134,110 +139,67 @@ class HybridSearcher:
                  center: bool | None = None) -> tuple[dict[str, float], dict[str, list[tuple[str, float]]]]:
         """Fused passage scores, and the retrievers' own rankings they came from."""
         expansions = expansions or {}
-        center = self.settings.center_languages if center is None else center
-        rankings: dict[str, list[tuple[str, float]]] = {}
-        vector = None
+        found: dict[str, list[Found]] = {}
         language = query_language(parsed.text)
+        dense = question = None
         if mode in ("hybrid", "dense"):
             text = parsed.text
             if expansions.get("dense") and self.settings.dense_expansion:
-                # The default model reads English best: the concepts' English labels carry a
-                # French or Spanish question to English evidence (bench/quality.py, cross-lingual).
+                # The concepts' English labels carry a French or Spanish question to English
+                # evidence (bench/quality.py, cross-lingual).
                 text = f"{text} ({'; '.join(expansions['dense'])})"
-            vector = self._embedder().embed_query(text, language) if share is None else \
-                self._embedder().embed_query(text, language, share)
+            dense = DenseRetriever(self.index.store, self._embedder(), self.settings.center_languages)
+            question = dense.question(text, language, share)
+            found["dense"] = dense.search(question, max(depth, FEEDBACK_POOL), filters, center)
         if mode in ("hybrid", "keyword"):
-            if self.keyword.terms is not None and not parsed.phrases and not parsed.title:
-                rankings["keyword"] = self.keyword.search_words(parsed.words, expansions.get("keyword", []),
-                                                                depth, filters)
-            else:
-                query = self.keyword.build_query(parsed.words, parsed.phrases, parsed.title,
-                                                 expansions.get("keyword", []))
-                rankings["keyword"] = self.keyword.search(query, depth, filters)
-        embedder = self._embedder() if vector is not None else None
-        joint = vector is not None and len(getattr(embedder, "parts", ())) > 1
-        if vector is not None:
-            pool = self.semantic.search(vector, max(depth, FEEDBACK_POOL), filters)
-            if joint:
-                # Two encoders: the scan's shortlist is scored again with each encoder voting
-                # only on passages in a language it reads (search/embedder.py).
-                question = embedder.query_parts(text, language)
-                pool = self._joint_scores(embedder, question, language, [c for c, _ in pool], len(pool), share, center)
-            rankings = {"dense": pool[:depth], **rankings}
+            found["keyword"] = self._keyword(parsed, expansions, depth, filters)
+        for ranking in found.values():
+            for f in ranking:
+                self.found.setdefault(f.chunk_id, f)
+        pool = found.get("dense", [])
+        if "dense" in found:
+            found["dense"] = pool[:depth]
+        rankings = {name: [(f.chunk_id, f.score) for f in ranking] for name, ranking in found.items()}
         if mode != "hybrid":
             return dict(next(iter(rankings.values()))), rankings
         english = self._english = language == "en"
         w = self.settings.dense_weight if english else self.settings.dense_weight_other
-        if joint and self.settings.keyword_confidence:
+        if len(self._embedder().parts) > 1 and self.settings.keyword_confidence:
             # The keyword index matches the question's own words: when the passages that the
             # multilingual encoder finds best are written in other languages, those words cannot
             # be in them, and the keyword ranking is a guess. Its weight follows the share of
             # the best dense passages written in the question's language.
-            w = 1.0 - (1.0 - w) * self._same_language(rankings["dense"][:10], language)
+            w = 1.0 - (1.0 - w) * _same_language(found["dense"][:10], language)
         self._dense_share = w
         weights = {"dense": w, "keyword": 1.0 - w}
         fused = fuse(rankings, self.settings.fusion, weights)
         k = self.settings.feedback_passages
-        if k > 0 and fused and vector is not None and english:
+        if k > 0 and fused and dense is not None and question is not None and english:
             # Rocchio feedback: what both retrievers agree on says more about the topic than the
             # query's few words; worth +2 points nDCG@10 on Cranfield (bench/quality.py).
             top = sorted(fused, key=fused.__getitem__, reverse=True)[:k]
-            feedback = self.semantic.vectors(top)
-            if len(feedback):
-                # The moved query is scored against the first pass's best passages and the keyword
-                # candidates, not the whole collection again: half the cost of a second search.
-                within = list(dict.fromkeys([c for c, _ in pool] + [c for c, _ in rankings.get("keyword", [])]))
-                if joint:
-                    moved_parts = []
-                    for q, f in zip(question, embedder.split(feedback)):
-                        m = q.ravel() + self.settings.feedback_weight * f.mean(axis=0)
-                        moved_parts.append(m / (float(np.linalg.norm(m)) or 1.0))
-                    rankings["dense"] = self._joint_scores(embedder, moved_parts, language, within, depth, share, center)
-                else:
-                    moved = vector + self.settings.feedback_weight * feedback.mean(axis=0)
-                    moved /= float(np.linalg.norm(moved)) or 1.0
-                    rankings["dense"] = self.semantic.rescore(moved, within, depth, filters)
-                fused = fuse(rankings, self.settings.fusion, weights)
+            moved = dense.feedback(question, top, self.settings.feedback_weight)
+            # The moved question is scored against the first pass's best passages and the
+            # keyword candidates, not the whole collection again: half the cost of a second search.
+            within = list({f.chunk_id: f for f in [*pool, *found.get("keyword", [])]}.values())
+            rankings["dense"] = [(f.chunk_id, f.score) for f in dense.rescore(moved, within, depth, filters, center)]
+            fused = fuse(rankings, self.settings.fusion, weights)
         return fused, rankings
 
-    def _same_language(self, ranking: list[tuple[str, float]], language: str) -> float:
-        if not ranking:
-            return 1.0
-        ids = [c for c, _ in ranking]
-        held = self.semantic.with_languages(ids)
-        languages = held[2] if held is not None else self._catalog_languages(ids)[1]
-        return sum(lang == language for lang in languages) / len(ids)
-
-    def _catalog_languages(self, chunk_ids: list[str]) -> tuple[list[str], list[str]]:
-        """The passages the catalog holds among these, and each one's language (its own, else
-        its document's): on a Qdrant server, where no in-memory copy knows them."""
-        chunks = self.catalog.chunks_by_ids(chunk_ids, text=False)
-        found = [c for c in chunk_ids if c in chunks]
-        docs = self.catalog.documents_by_ids({chunks[c].doc_id for c in found})
-        return found, [chunks[c].language or (docs[chunks[c].doc_id].language if chunks[c].doc_id in docs else "")
-                       for c in found]
-
-    def _joint_scores(self, embedder, question: list[np.ndarray], language: str, chunk_ids: list[str],  # type: ignore[no-untyped-def]
-                      limit: int, share: float | None = None, center: bool = False) -> list[tuple[str, float]]:
-        """These passages scored by every encoder that reads both languages, best first;
-        ``center``: with each passage language's scores levelled (center_by_language)."""
-        if not chunk_ids:
-            return []
-        held = self.semantic.with_languages(chunk_ids)
-        if held is not None:
-            chunk_ids, vectors, languages = held
-        else:  # a Qdrant server: vectors from it, languages from the catalog
-            chunk_ids, languages = self._catalog_languages(chunk_ids)
-            vectors = self.semantic.vectors(chunk_ids)
-            if len(vectors) != len(chunk_ids):
+    def _keyword(self, parsed: ParsedQuery, expansions: dict[str, list[str]], depth: int,
+                 filters: dict[str, Any]) -> list[Found]:
+        """Bag-of-words questions, nearly all, are answered by the store's sparse vectors;
+        phrases and ``title:`` by Whoosh."""
+        keyword = self.index.keyword
+        if not parsed.phrases and not parsed.title:
+            words = query_words([clean_words(w) for w in parsed.words],
+                                [clean_words(e) for e in expansions.get("keyword", [])])
+            indices, values = query_vector(words)
+            if not indices:
                 return []
-        if not chunk_ids:
-            return []
-        scores = embedder.scores(question, vectors, language, languages, share)
-        if center:
-            scores = center_by_language(scores, languages)
-        order = np.argsort(-scores, kind="stable")[:limit]
-        return [(chunk_ids[i], float(scores[i])) for i in order]
+            return self.index.store.search([Ask(KEYWORD, (indices, values), depth, filters or None)])[0]
+        query = keyword.build_query(parsed.words, parsed.phrases, parsed.title, expansions.get("keyword", []))
+        return [Found(c, s, "", "") for c, s in keyword.search(query, depth, filters)]
 
     def _document_scores(self, rankings: dict[str, list[tuple[str, float]]], doc_of: dict[str, str],
                          by_doc: dict[str, list[tuple[float, str]]]) -> dict[str, float]:
@@ -286,8 +248,8 @@ class HybridSearcher:
         if syntax:  # the syntax is checked on the passages' text
             chunks = self.catalog.chunks_by_ids(candidates)
             doc_of = {c: chunk.doc_id for c, chunk in chunks.items()}
-        else:  # ranking needs only each passage's document, which the in-memory copy knows
-            doc_of = self.semantic.doc_ids(candidates)
+        else:  # ranking needs only each passage's document, which the retrievers returned
+            doc_of = {c: f.doc_id for c in candidates if (f := self.found.get(c)) is not None and f.doc_id}
             if len(doc_of) < len(candidates):
                 missing = self.catalog.chunks_by_ids(candidates - doc_of.keys(), text=False)
                 doc_of.update((c, chunk.doc_id) for c, chunk in missing.items())
@@ -348,7 +310,7 @@ class HybridSearcher:
         """Maximal marginal relevance over documents: near-duplicates of a hit already shown
         (another chapter of the same report, a translation) give way to different evidence."""
         head, tail = ranked[:pool], ranked[pool:]
-        vectors = self.semantic.vectors([by_doc[d][0][1] for d in head])
+        vectors = self.index.vectors([by_doc[d][0][1] for d in head])
         if len(vectors) != len(head):
             return ranked
         rel = np.array([by_doc[d][0][0] for d in head], dtype=np.float32)
@@ -369,33 +331,11 @@ class HybridSearcher:
         return [head[i] for i in chosen] + tail
 
 
-#: A language needs this many passages among the candidates for its mean to be trusted.
-CENTER_MIN_GROUP = 5
-
-
-def center_by_language(scores: np.ndarray, languages: list[str]) -> np.ndarray:
-    """Dense scores with each passage language's mean moved to the mean of all candidates.
-
-    A multilingual encoder still scores a question higher against any passage in its own
-    language than against one in another: a Spanish question about cameras finds Spanish texts
-    on other subjects before the English evaluation of cameras. Among a question's candidates,
-    the gap between the languages' mean scores is that bias, not relevance (most candidates of
-    every language are not relevant), so it is removed; the order within a language is kept.
-    On the judged library: dense nDCG@10 0.902 -> 0.932 on the tuning half, 0.854 -> 0.890 on
-    the validation half (bench/quality.py). Advice keeps raw scores (practices/recommender.py)."""
-    if len(scores) == 0:
-        return scores
-    out = scores.astype(np.float32, copy=True)
-    overall = float(scores.mean())
-    kinds: dict[str, list[int]] = {}
-    for i, lang in enumerate(languages):
-        kinds.setdefault(lang, []).append(i)
-    if len(kinds) < 2:
-        return out
-    for rows in kinds.values():
-        if len(rows) >= CENTER_MIN_GROUP:
-            out[rows] -= float(scores[rows].mean()) - overall
-    return out
+def _same_language(ranking: list[Found], language: str) -> float:
+    """The share of these passages written in ``language``."""
+    if not ranking:
+        return 1.0
+    return sum(f.language == language for f in ranking) / len(ranking)
 
 
 def _syntax_filter(parsed: ParsedQuery, docs: dict[str, Any]) -> Callable[[Any], bool]:

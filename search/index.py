@@ -1,29 +1,32 @@
-"""The passage indexes, owned in one place: Qdrant (with its in-memory vector copy) and Whoosh
-(with its BM25 matrix).
+"""The passage indexes, owned in one place: one Qdrant collection (search/store.py: dense and
+keyword vectors with their payload, on Qdrant Edge in-process or on a Qdrant server) and Whoosh
+(search/keyword.py: phrases, ``title:`` and the rest of the query syntax).
 
 Ingest writes documents' passages through ``write`` and takes a refused batch back out with
 ``take_out``; ``hub remove`` deletes with ``delete_documents``; ``hub check`` reads what each
 index holds (``held``) and ``--repair`` puts back what one lacks (``put``); ``hub reindex``
-replaces the vectors (``reset_vectors``, ``put_vectors``); search reads through the retrievers
-(``semantic``, ``keyword``) that ``search/hybrid.py`` combines. So the paths that change the
-indexes cannot disagree on what a passage looks like in each, and the move to another engine
-(issue 17: Qdrant Edge) changes this module and its retrievers, not their callers.
+replaces every point (``reset``, ``put``); search reads through the retrievers (``dense``,
+``keyword``) that ``search/hybrid.py`` combines. So the paths that change the indexes cannot
+disagree on what a passage looks like in each.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
+
+import numpy as np
 
 from hub.settings import Settings
+from search.sparse import passage_vector
 
 log = logging.getLogger(__name__)
 
 
 def passage_payload(doc: Any, chunk: Any) -> dict[str, Any]:
-    """The fields a passage's vector carries in Qdrant, for filters."""
+    """The fields a passage carries in Qdrant, for filters and for grouping results."""
     return {"doc_id": doc.id, "doc_type": doc.doc_type, "language": chunk.language or doc.language,
-            "tags": doc.tags, "page": chunk.page, "year": doc.year}
+            "tags": [t.lower() for t in doc.tags], "page": chunk.page, "year": doc.year}
 
 
 def passage_words(doc: Any, chunk: Any) -> dict[str, Any]:
@@ -34,105 +37,99 @@ def passage_words(doc: Any, chunk: Any) -> dict[str, Any]:
 
 
 class PassageIndex:
-    """Both indexes of one home, opened when first used. ``catalog`` is read only to fill the
-    BM25 matrix of a home made before it existed."""
+    """Both indexes of one home, opened when first used. ``embedder``: gives the home's
+    embedder, which names the dense vectors and embeds questions."""
 
-    def __init__(self, settings: Settings, catalog: Any) -> None:
+    def __init__(self, settings: Settings, catalog: Any, embedder: Callable[[], Any]) -> None:
         self.settings = settings
         self.catalog = catalog
-        self._semantic: Any = None
+        self._embedder = embedder
+        self._store: Any = None
         self._keyword: Any = None
 
-    # --- the retrievers ----------------------------------------------------------------------
+    # --- the stores and retrievers -----------------------------------------------------------
     @property
-    def semantic(self) -> Any:
-        if self._semantic is None:
-            from search.semantic import SemanticIndex
+    def store(self) -> Any:
+        if self._store is None:
+            from search.store import PassageStore
+            from search.upgrade import refuse_old_layout
 
-            self._semantic = SemanticIndex(self.settings)
-        return self._semantic
+            refuse_old_layout(self.settings)
+            self._store = PassageStore(self.settings)
+        return self._store
 
     @property
     def keyword(self) -> Any:
         if self._keyword is None:
             from search.keyword import KeywordIndex
 
-            self._keyword = KeywordIndex(self.settings.whoosh_path,
-                                         self.settings.terms_path if self.settings.keyword_matrix else None)
-            terms = self._keyword.terms
-            if terms is not None and not terms.existed and self.catalog.counts()["passages"]:
-                self._fill_terms(terms)
+            self._keyword = KeywordIndex(self.settings.whoosh_path)
         return self._keyword
 
-    def _fill_terms(self, terms: Any) -> None:
-        """A home made before the BM25 matrix existed: analyse the catalog's passages once."""
-        batch: list[dict[str, Any]] = []
-        for doc in self.catalog.documents():
-            batch.extend(passage_words(doc, c) for c in self.catalog.chunks_of(doc.id))
-            if len(batch) >= 5000:
-                terms.add(batch)
-                batch = []
-        terms.add(batch)
+    @property
+    def dense(self) -> Any:
+        from search.dense import DenseRetriever
 
-    def searcher(self, embedder: Callable[[], Any], thesaurus: Any = None, speller: Any = None) -> Any:
+        return DenseRetriever(self.store, self._embedder(), self.settings.center_languages)
+
+    def searcher(self, embedder: Callable[[], Any] | None = None, thesaurus: Any = None, speller: Any = None) -> Any:
         """A hybrid searcher over both retrievers (search/hybrid.py)."""
         from search.hybrid import HybridSearcher
 
-        return HybridSearcher(self.settings, self.catalog, self.semantic, self.keyword, embedder,
+        return HybridSearcher(self.settings, self.catalog, self, embedder or self._embedder,
                               thesaurus=thesaurus, speller=speller)
 
-    def vectors(self, chunk_ids: Sequence[str]) -> Any:
-        """The stored vectors of these passages (practice linking compares them)."""
-        return self.semantic.vectors(chunk_ids)
+    def vectors(self, chunk_ids: Sequence[str]) -> np.ndarray:
+        """The stored vectors of these passages, each encoder's joined as the embedder joins them
+        (missing ones skipped): practice linking compares them."""
+        found, parts = self.store.vectors(chunk_ids)
+        embedder = self._embedder()
+        if not found:
+            return np.zeros((0, embedder.dim), dtype=np.float32)
+        return embedder.join([parts[p] for p in embedder.parts])
 
     def copy_to(self, dest: Any, catalog_passages: int, **options: Any) -> Any:
-        """Copy the vectors to another Qdrant (``hub migrate``; search/migration.py)."""
+        """Copy every point to another store (``hub migrate``; search/migration.py)."""
         from search.migration import copy_points
 
-        return copy_points(self.semantic, dest, catalog_passages, **options)
+        return copy_points(self.store, dest, catalog_passages, **options)
 
     # --- writing -----------------------------------------------------------------------------
-    def write(self, docs: Sequence[Any], vectors: Any, stored: Iterable[str] = ()) -> None:
+    def write(self, docs: Sequence[Any], vectors: Any) -> None:
         """Index ``docs``' passages in both indexes, replacing whatever they held of these
-        documents. ``stored``: the documents Qdrant may hold already; a delete there is a filtered
-        walk of the whole local store (4 s per batch at 1,500 passages), so only those are
-        deleted, and a document half-written by a crash has the same passage ids, which the
-        upsert overwrites."""
-        self.semantic.delete_documents(list(stored))
-        self.put_vectors(docs, vectors)
-        with self.keyword.writer() as batch:
-            batch.delete_documents([d.id for d in docs])
-            self._add_words(batch, docs)
+        documents: an update, or what a crash left of an earlier attempt (a document shorter
+        than before leaves passages the upsert would not overwrite; the delete is a payload-index
+        lookup)."""
+        self.store.delete_documents([d.id for d in docs])
+        self.put(docs, vectors)
 
     def put(self, docs: Sequence[Any], vectors: Any = None, words: bool = True) -> None:
-        """Add these documents' passages: their vectors (when given) to Qdrant, their words (when
-        ``words``) to Whoosh, replacing any it holds of them. Restoring after a refused update and
-        ``hub check --repair`` put back only what an index lacks."""
-        if vectors is not None:
-            self.put_vectors(docs, vectors)
+        """Add these documents' passages: their points (when ``vectors`` are given) to Qdrant,
+        their words (when ``words``) to Whoosh, replacing any it holds of them. Restoring after
+        a refused update and ``hub check --repair`` put back only what an index lacks."""
+        tokens: dict[str, Any] = {}
         if words:
             with self.keyword.writer() as batch:
                 batch.delete_documents([d.id for d in docs])
-                self._add_words(batch, docs)
+                for doc in docs:
+                    for c in doc.chunks:
+                        tokens[c.id] = batch.add(**passage_words(doc, c))
+        if vectors is not None:
+            self._put_points(docs, vectors, tokens)
 
-    def put_vectors(self, docs: Sequence[Any], vectors: Any) -> None:
-        ids = [c.id for d in docs for c in d.chunks]
-        payloads = [passage_payload(d, c) for d in docs for c in d.chunks]
-        if ids:
-            self.semantic.upsert(ids, vectors, payloads)
-
-    @staticmethod
-    def _add_words(batch: Any, docs: Iterable[Any]) -> None:
-        for doc in docs:
-            for c in doc.chunks:
-                batch.add(**passage_words(doc, c))
-
-    def may_hold(self, doc_id: str) -> bool:
-        return bool(self.semantic.may_hold(doc_id))
+    def _put_points(self, docs: Sequence[Any], vectors: Any, tokens: dict[str, Any]) -> None:
+        pairs = [(d, c) for d in docs for c in d.chunks]
+        if not pairs:
+            return
+        embedder = self._embedder()
+        dense = dict(zip(embedder.parts, embedder.split(np.asarray(vectors, dtype=np.float32))))
+        sparse = [passage_vector(d.title, c.heading, c.text, c.language or d.language, tokens.get(c.id))
+                  for d, c in pairs]
+        self.store.upsert([c.id for _, c in pairs], dense, sparse, [passage_payload(d, c) for d, c in pairs])
 
     def delete_documents(self, doc_ids: Sequence[str]) -> None:
         """Delete these documents' passages from both indexes (``hub remove``)."""
-        self.semantic.delete_documents(list(doc_ids))
+        self.store.delete_documents(list(doc_ids))
         with self.keyword.writer() as batch:
             batch.delete_documents(list(doc_ids))
 
@@ -144,7 +141,7 @@ class PassageIndex:
         if not doc_ids:
             return failures
         try:
-            self.semantic.delete_documents(list(doc_ids))
+            self.store.delete_documents(list(doc_ids))
         except Exception as exc:  # noqa: BLE001 - reported, and `hub check --repair` finishes the job
             log.warning("could not take %s out of Qdrant: %s", ", ".join(doc_ids), exc)
             failures.append(f"Qdrant: {exc}")
@@ -159,36 +156,30 @@ class PassageIndex:
     def delete_chunks(self, vector_ids: Sequence[str] = (), word_ids: Sequence[str] = ()) -> None:
         """Remove passages the catalog does not know (``hub check --repair``)."""
         if vector_ids:
-            self.semantic.delete_chunks(list(vector_ids))
+            self.store.delete_chunks(list(vector_ids))
         if word_ids:
             with self.keyword.writer() as batch:
                 batch.delete_chunks(list(word_ids))
 
-    def reset_vectors(self) -> None:
-        """Drop every vector (``hub reindex`` writes them anew with another model)."""
-        self.semantic.reset()
+    def reset(self) -> None:
+        """Drop every point (``hub reindex`` writes them anew with another model)."""
+        self.store.reset()
 
     # --- reading what each index holds ---------------------------------------------------------
     #: The indexes ``held`` names, grouped by what repairs them.
-    VECTOR_INDEXES = ("Qdrant", "the in-memory vector copy")
-    WORD_INDEXES = ("Whoosh", "the BM25 matrix")
+    VECTOR_INDEXES = ("Qdrant",)
+    WORD_INDEXES = ("Whoosh",)
 
     def held(self) -> list[tuple[str, Callable[[], dict[str, str]]]]:
         """Each index by name, with a function giving the passages it holds (id -> document id)."""
-        indexes: list[tuple[str, Callable[[], dict[str, str]]]] = [
-            ("Qdrant", self.semantic.passages),
-            ("Whoosh", lambda: {f["chunk_id"]: f.get("doc_id", "")
-                                for f in self.keyword.searcher().all_stored_fields()})]
-        if self.semantic.mirror is not None:
-            indexes.append(("the in-memory vector copy", self.semantic.mirror.passages))
-        if self.keyword.terms is not None:
-            indexes.append(("the BM25 matrix", self.keyword.terms.passages))
-        return indexes
+        return [("Qdrant", self.store.passages),
+                ("Whoosh", lambda: {f["chunk_id"]: f.get("doc_id", "")
+                                    for f in self.keyword.searcher().all_stored_fields()})]
 
     def counts(self) -> dict[str, Any]:
         """Passages per index, or why an index cannot be read (``/api/health``)."""
         out: dict[str, Any] = {}
-        for name, get in (("qdrant", lambda: self.semantic.count()), ("whoosh", lambda: self.keyword.count())):
+        for name, get in (("qdrant", lambda: self.store.count()), ("whoosh", lambda: self.keyword.count())):
             try:
                 out[name] = get()
             except Exception as exc:  # noqa: BLE001 - reported, not raised: this is a health check
@@ -197,28 +188,22 @@ class PassageIndex:
 
     # --- lifetime ----------------------------------------------------------------------------
     def warm(self) -> None:
-        """Open both indexes and load their in-memory copies now."""
-        keyword, semantic = self.keyword, self.semantic
-        keyword.searcher()
-        if keyword.terms is not None:
-            keyword.terms.warm()
-        if semantic.mirror is not None:
-            semantic.mirror.warm()
+        """Open both indexes now."""
+        self.keyword.searcher()
+        _ = self.store.dims
 
     def flush(self) -> None:
-        """Snapshot the in-memory copies after a change (search/snapshot.py), so the BM25 weights
-        are computed now, by the writer, and the next start reads them back in a second."""
-        if self._semantic is not None and self._semantic.mirror is not None:
-            self._semantic.mirror.flush()
-        if self._keyword is not None and self._keyword.terms is not None:
-            self._keyword.terms.flush()
+        """After a change: persist, and build the engine's indexes for new segments now, by the
+        writer, rather than at a search."""
+        if self._store is not None:
+            self._store.flush()
 
     @property
     def opened(self) -> bool:
-        return self._semantic is not None or self._keyword is not None
+        return self._store is not None or self._keyword is not None
 
     def close(self) -> None:
-        for store in (self._keyword, self._semantic):
+        for store in (self._keyword, self._store):
             if store is not None:
                 store.close()
-        self._keyword = self._semantic = None
+        self._keyword = self._store = None

@@ -43,16 +43,12 @@ def build_schema() -> Schema:
 
 
 class KeywordIndex:
-    """Whoosh, plus (when ``terms_path`` is given) the BM25 matrix of search/terms.py that answers
-    bag-of-words queries; both are written by the same batches."""
+    """Whoosh: the index for phrases, ``title:`` and the rest of the query syntax, and for
+    highlighting. Bag-of-words questions are answered by the sparse vectors that the same
+    analysis gives (search/sparse.py), in the passage store."""
 
-    def __init__(self, path: Path, terms_path: Path | None = None) -> None:
+    def __init__(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
-        self.terms = None
-        if terms_path is not None:
-            from search.terms import TermStore
-
-            self.terms = TermStore(terms_path)
         if index.exists_in(str(path)):
             self.ix = index.open_dir(str(path))
         else:
@@ -68,8 +64,6 @@ class KeywordIndex:
     def close(self) -> None:
         if self._searcher is not None:
             self._searcher.close()
-        if self.terms is not None:
-            self.terms.close()
         self.ix.close()
 
     @contextmanager
@@ -85,10 +79,6 @@ class KeywordIndex:
         else:
             w.commit()
             self._invalidate()
-            if self.terms is not None:
-                self.terms.delete_documents(batch.deleted_docs)
-                self.terms.delete_chunks(batch.deleted_chunks)
-                self.terms.add(batch.added)
 
     def _invalidate(self) -> None:
         # Not closed here: another thread may still be reading it; it closes when dropped.
@@ -142,15 +132,6 @@ class KeywordIndex:
         results = searcher.search(q, limit=limit, filter=_filter(filters))
         return [(hit["chunk_id"], float(hit.score)) for hit in results]
 
-    def search_words(self, words: list[str], expansions: list[str], limit: int,
-                     filters: dict | None = None) -> list[tuple[str, float]]:
-        """The fast path for bag-of-words queries (search/terms.py)."""
-        from search.terms import query_words
-
-        assert self.terms is not None
-        return self.terms.search(query_words([clean_words(w) for w in words], [clean_words(e) for e in expansions]),
-                                 limit, filters)
-
     def chunk_ids(self) -> set[str]:
         searcher = self.searcher()
         return {fields["chunk_id"] for fields in searcher.all_stored_fields()}
@@ -162,26 +143,22 @@ class KeywordIndex:
 class _Batch:
     def __init__(self, writer) -> None:  # type: ignore[no-untyped-def]
         self._w = writer
-        self.added: list[dict] = []
         self._titles: dict[tuple[str, str], list[str]] = {}
-        self.deleted_docs: list[str] = []
-        self.deleted_chunks: list[str] = []
 
     def delete_documents(self, doc_ids: Iterable[str]) -> None:
         for doc_id in doc_ids:
             self._w.delete_by_term("doc_id", doc_id)
-            self.deleted_docs.append(doc_id)
 
     def delete_chunks(self, chunk_ids: Iterable[str]) -> None:
         for chunk_id in chunk_ids:
             self._w.delete_by_term("chunk_id", chunk_id)
-            self.deleted_chunks.append(chunk_id)
 
     def add(self, *, chunk_id: str, doc_id: str, doc_type: str, language: str, tags: list[str],
-            year: int | None, title: str, heading: str | None, body: str) -> None:
+            year: int | None, title: str, heading: str | None, body: str) -> tuple[list[str], ...]:
+        """Index one passage; returns its three fields' terms (the sparse vector is made of them)."""
         lang = field_language(language)
         # Each text is analysed once, here: Whoosh takes the terms as a list (and skips its own
-        # analysis), and the BM25 matrix takes the same lists. A document's title, the same for
+        # analysis), and the keyword sparse vector takes the same lists. A document's title, the same for
         # all its passages, is analysed once per batch.
         key = (title, lang)
         if key not in self._titles:
@@ -195,9 +172,7 @@ class _Batch:
         if year is not None:
             fields["year"] = year
         self._w.add_document(**fields)
-        self.added.append({"chunk_id": chunk_id, "doc_id": doc_id, "doc_type": doc_type, "language": language,
-                           "tags": [t.lower() for t in tags], "year": year, "title": title, "heading": heading,
-                           "body": body, "tokens": tokens})
+        return tokens
 
 
 def clean_words(text: str) -> str:

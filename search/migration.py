@@ -1,23 +1,25 @@
-"""Move an embedded hub's vectors onto a Qdrant server (or cluster), then check the copy
-(``PassageIndex.copy_to``; ``hub migrate --to http://qdrant:6333 [--shards 6 --replicas 2]``).
+"""Move a hub's passage index between engines, then check the copy (``hub migrate``).
 
-The destination collection is created with the hub's vector size and cosine distance, the shard
-and replication settings asked for, and the payload indexes the hub filters on; then every point
-is copied in batches (ids, vectors and payloads unchanged) and the copy is verified: same count
-as the source and the catalog, and identical vectors on a sample. The hub switches over when
-HUB_QDRANT_URL is set; nothing else changes (catalog, Whoosh and originals stay in the home).
+``hub migrate --to http://qdrant:6333 [--shards 6 --replicas 2]`` copies an embedded home's Qdrant
+Edge shard into a collection of a Qdrant server or cluster; ``hub migrate --to home``, run with
+``HUB_QDRANT_URL`` set, brings a server's collection back into the home's shard. Both sides have
+the layout of search/store.py (named dense vectors, the ``keyword`` sparse vector with IDF,
+payload indexes); points are copied in batches with their ids, vectors and payloads unchanged,
+then verified: the same count as the source and the catalog, and identical vectors on a sample.
+Catalog, Whoosh and originals stay in the home; the hub switches over when HUB_QDRANT_URL is set
+(or unset).
 """
 
 from __future__ import annotations
 
 import random
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from hub.errors import HubError
+from hub.settings import Settings
 
 
 @dataclass
@@ -33,51 +35,40 @@ class MigrationReport:
         return not self.problems
 
 
-def destination_client(target: str, api_key: str | None = None) -> Any:
-    from qdrant_client import QdrantClient
+def destination(target: str, settings: Settings) -> Any:
+    """The engine to copy into: a server's URL, ``home`` (this home's embedded shard), or a
+    folder (qdrant-client's local mode, the server API's emulation)."""
+    from search.store import EdgeDriver, ServerDriver
 
-    if target.startswith(("http://", "https://")):
-        return QdrantClient(url=target, api_key=api_key, timeout=60)
-    return QdrantClient(path=target)  # another embedded store: moving a hub between disks
+    if target == "home":
+        if not settings.qdrant_url:
+            raise HubError("this hub already uses its embedded index; `--to home` brings a server's index back")
+        return EdgeDriver(settings.edge_path)
+    if settings.qdrant_url and target.rstrip("/") == settings.qdrant_url.rstrip("/"):
+        raise HubError(f"the hub already uses {target}")
+    return ServerDriver(target, settings.qdrant_api_key, settings.collection)
 
 
-def copy_points(semantic: Any, dest: Any, catalog_passages: int, shards: int = 1, replicas: int = 1,
+def copy_points(source: Any, dest: Any, catalog_passages: int, shards: int = 1, replicas: int = 1,
                 force: bool = False, batch: int = 512) -> MigrationReport:
-    """Copy the embedded semantic index's points to ``dest`` (a qdrant-client), then verify the
-    copy against the source and the catalog's passage count."""
-    from qdrant_client import models
-
-    if not semantic.embedded:
-        raise HubError("this hub already uses a Qdrant server (HUB_QDRANT_URL); migrate from an embedded hub")
-    source = semantic.client
-    name = semantic.collection
-    if semantic.dim is None:
-        raise HubError("the hub holds no vectors yet: ingest first, or point HUB_QDRANT_URL at the server now")
-    if dest.collection_exists(name):
+    """Copy every point of ``source`` (a PassageStore) into ``dest`` (a driver of search/store.py),
+    then verify the copy against the source and the catalog's passage count."""
+    dims = source.dims
+    if not dims:
+        raise HubError("the hub holds no passages yet: ingest first, or point HUB_QDRANT_URL at the server now")
+    if dest.dims():
         if not force:
-            raise HubError(f"the destination already has a collection {name!r}; use --force to replace it")
-        dest.delete_collection(name)
-    dest.create_collection(name, vectors_config=models.VectorParams(size=semantic.dim, distance=models.Distance.COSINE),
-                           shard_number=shards, replication_factor=replicas)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # a local destination has no payload indexes, and says so
-        for key in ("doc_id", "doc_type", "language", "tags"):
-            dest.create_payload_index(name, key, models.PayloadSchemaType.KEYWORD)
-        dest.create_payload_index(name, "year", models.PayloadSchemaType.INTEGER)
-
-    copied, offset, sample = 0, None, []
+            raise HubError("the destination already holds a passage index; use --force to replace it")
+        dest.drop()
+    dest.create(dims, shards=shards, replicas=replicas)
+    copied, sample = 0, []
     rng = random.Random(0)
-    while True:
-        points, offset = source.scroll(name, limit=batch, offset=offset, with_payload=True, with_vectors=True)
-        if points:
-            dest.upsert(name, points=[models.PointStruct(id=p.id, vector=p.vector, payload=p.payload) for p in points],
-                        wait=True)
-            copied += len(points)
-            sample += [p for p in points if rng.random() < 0.01][:5]
-        if offset is None:
-            break
-    report = MigrationReport(source=int(source.count(name, exact=True).count), copied=copied,
-                             destination=int(dest.count(name, exact=True).count),
+    for points in source.points(batch):
+        dest.upsert(points)
+        copied += len(points)
+        sample += [p for p in points if rng.random() < 0.01][:5]
+    dest.flush()
+    report = MigrationReport(source=source.count(), copied=copied, destination=dest.count(),
                              catalog=catalog_passages)
     if not report.source == report.copied == report.destination:
         report.problems.append(f"counts differ: source {report.source}, copied {report.copied}, "
@@ -86,8 +77,10 @@ def copy_points(semantic: Any, dest: Any, catalog_passages: int, shards: int = 1
         report.problems.append(f"the destination holds {report.destination} passages, the catalog {report.catalog} "
                                "(run `hub check` on the source)")
     if sample:
-        got = {p.id: p.vector for p in dest.retrieve(name, ids=[p.id for p in sample], with_vectors=True)}
-        for p in sample:
-            if p.id not in got or not np.allclose(np.asarray(got[p.id]), np.asarray(p.vector), atol=1e-6):
-                report.problems.append(f"point {p.id} differs in the destination")
+        got = {p["chunk_id"]: v for p, v in dest.retrieve([pid for pid, _, _ in sample])}
+        for pid, vectors, payload in sample:
+            theirs = got.get(payload["chunk_id"])
+            if theirs is None or any(not np.allclose(np.asarray(theirs[n]), np.asarray(vectors[n]), atol=1e-6)
+                                     for n in dims):
+                report.problems.append(f"point {pid} differs in the destination")
     return report

@@ -28,8 +28,8 @@ def test_check_names_the_documents_and_repair_fixes_the_indexes(make_hub, embedd
     # An interrupted write: the indexes hold a document the catalog never recorded.
     hub.catalog.delete_document(ids["lamps"])
     # Lost index entries: Qdrant lacks one catalogued document, Whoosh another.
-    hub.semantic.delete_documents([ids["hedges"]])
-    with hub.keyword.writer() as batch:
+    hub.index.store.delete_documents([ids["hedges"]])
+    with hub.index.keyword.writer() as batch:
         batch.delete_documents([ids["benches"]])
     hub.flush()
     home = hub.settings.home

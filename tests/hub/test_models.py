@@ -49,7 +49,7 @@ def test_another_model_is_refused_until_reindexed(make_hub, tmp_path, capsys) ->
         report = reindex(hub, progress=False, group_passages=5)
         assert report.model == "minilm" and report.previous == "use-m3+minilm"
         assert report.passages == total and 0 < report.embedded < total
-        assert hub.catalog.meta("model") == "minilm" and hub.semantic.dim == 384
+        assert hub.catalog.meta("model") == "minilm" and hub.index.store.dims == {"minilm": 384}
         assert hub.check().ok
         hits = hub.search("harassment of women on buses at night", mode="dense").hits
         assert hits[0].source.endswith("womens-safety-public-transport.en.pdf")
@@ -61,5 +61,5 @@ def test_another_model_is_refused_until_reindexed(make_hub, tmp_path, capsys) ->
     out = capsys.readouterr().out
     assert f"re-embedded {total} passages with use-m3+minilm (was minilm): {total} computed" in out
     with Hub(settings_for(home)) as hub:
-        assert hub.catalog.meta("reindex_to") is None and hub.semantic.dim == 896
+        assert hub.catalog.meta("reindex_to") is None and hub.index.store.dims == {"use-m3": 512, "minilm": 384}
         assert hub.search("acoso a mujeres en el autobús").hits

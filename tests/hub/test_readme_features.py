@@ -178,10 +178,10 @@ def test_migrate_copies_the_vectors_to_another_store_and_verifies(cli, make_hub,
         client.close()
     # a second copy does not overwrite the first unless told to
     status, _, err = cli(home, "migrate", "--to", str(dest))
-    assert status == 2 and err.startswith("error: the destination already has a collection") and "--force" in err
+    assert status == 2 and err.startswith("error: the destination already holds a passage index") and "--force" in err
     assert cli(home, "migrate", "--to", str(dest), "--force")[0] == 0
     status, _, err = cli(tmp_path / "empty", "migrate", "--to", str(tmp_path / "dest2"))
-    assert status == 2 and "holds no vectors" in err
+    assert status == 2 and "holds no passages" in err
 
 
 # --- hub moderation approve / reject / log, hub briefs export ------------------------------------

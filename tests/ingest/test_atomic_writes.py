@@ -20,9 +20,8 @@ def _refuse_titles(catalog: Path, prefix: str) -> None:
 
 
 def _doc_ids_in_indexes(hub) -> set[str]:  # type: ignore[no-untyped-def]
-    whoosh = {f["doc_id"] for f in hub.keyword.searcher().all_stored_fields()}
-    return set(hub.semantic.passages().values()) | set(hub.semantic.mirror.passages().values()) | whoosh \
-        | set(hub.keyword.terms.passages().values())
+    whoosh = {f["doc_id"] for f in hub.index.keyword.searcher().all_stored_fields()}
+    return set(hub.index.store.passages().values()) | whoosh
 
 
 def test_a_document_the_catalog_refuses_leaves_nothing_in_the_indexes(hub, tmp_path: Path) -> None:
@@ -79,6 +78,6 @@ def test_a_refused_update_keeps_the_previous_version_in_every_store(hub, tmp_pat
     assert doc.title == "Park report" and {c.id for c in doc.chunks} == before
     check = hub.check()
     assert check.ok, check.problems
-    assert set(hub.semantic.passages()) == before
+    assert set(hub.index.store.passages()) == before
     hits = hub.search("benches", mode="keyword").hits
     assert hits and hits[0].doc_id == doc.id

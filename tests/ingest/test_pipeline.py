@@ -61,7 +61,7 @@ def test_check_names_what_differs(hub, tmp_path: Path) -> None:
     lib = _library(tmp_path / "lib")
     report = hub.ingest([lib])
     doc_id = report.doc_ids[0]
-    hub.semantic.delete_documents([doc_id])  # simulate an index that lost a document
+    hub.index.store.delete_documents([doc_id])  # simulate an index that lost a document
     check = hub.check()
     assert not check.ok
     assert any("Qdrant lacks" in p and doc_id in p for p in check.problems)
@@ -108,4 +108,4 @@ def test_a_passage_reads_in_one_language(hub, tmp_path) -> None:
     assert len(english) == 1 and spanish, [c.text[:80] for c in chunks]
     assert english[0] not in spanish and english[0].language == "en"
     assert all(c.language == "es" and "Brighter" not in c.text for c in spanish)
-    assert set(hub.semantic.with_languages([c.id for c in spanish])[2]) == {"es"}
+    assert {p["language"] for p in hub.index.store.payloads([c.id for c in spanish]).values()} == {"es"}

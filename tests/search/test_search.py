@@ -115,26 +115,29 @@ def test_highlights_land_on_the_words_whatever_the_letters() -> None:
         assert sorted(snip.text[a:b].lower() for a, b in snip.highlights) == ["gares", "éclairage"], text
 
 
-def test_two_encoder_scoring_is_the_same_without_the_in_memory_copy(make_hub) -> None:
-    """Without the vector copy (as on a Qdrant server) passages' vectors come from Qdrant and
-    their languages from the catalog: the ranking must not change."""
+def test_a_qdrant_server_ranks_as_the_embedded_index(make_hub, tmp_path) -> None:
+    """The same layout on a server (qdrant-client's local mode, its emulation of the server API)
+    and on the embedded Qdrant Edge shard: same rankings, same scores, in every mode."""
     from tests.conftest import LIBRARY
 
     files = [LIBRARY / "practices" / "street-lighting.md", LIBRARY / "documents"]
-    with_copy = make_hub()
-    with_copy.ingest(files)
-    without = make_hub(vector_copy=False)
-    without.ingest(files)
-    for question in ("¿El alumbrado público reduce la delincuencia?", "how do we make bus stops safer at night"):
-        a = [h.source for h in with_copy.search(question, limit=5).hits]
-        b = [h.source for h in without.search(question, limit=5).hits]
-        assert a == b, (question, a, b)
+    embedded = make_hub()
+    embedded.ingest(files)
+    server = make_hub(qdrant_url=str(tmp_path / "server"))
+    server.ingest(files)
+    for question, mode in (("¿El alumbrado público reduce la delincuencia?", "hybrid"),
+                           ("how do we make bus stops safer at night", "hybrid"),
+                           ("marches exploratoires de femmes", "keyword"), ("youth violence", "dense")):
+        a = embedded.search(question, limit=5, mode=mode).hits
+        b = server.search(question, limit=5, mode=mode).hits
+        assert [h.source for h in a] == [h.source for h in b], (question, mode)
+        assert [h.score for h in a] == pytest.approx([h.score for h in b], abs=1e-4), (question, mode)
 
 
 def test_levelling_languages_keeps_each_languages_order_and_removes_its_offset() -> None:
     import numpy as np
 
-    from search.hybrid import center_by_language
+    from search.dense import center_by_language
 
     scores = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.5, 0.45, 0.4, 0.35, 0.3], dtype=np.float32)
     languages = ["es"] * 10 + ["en"] * 5

@@ -1,0 +1,429 @@
+"""The passages' one Qdrant collection, embedded or on a server, in one layout.
+
+Layout (the same on Qdrant Edge, in-process under ``home/edge``, and on a Qdrant server or
+cluster through qdrant-client when ``HUB_QDRANT_URL`` is set):
+- one named dense vector per encoder of the home's model (``use-m3``, ``minilm``), cosine;
+- one sparse vector ``keyword`` with the IDF modifier (search/sparse.py);
+- payload ``chunk_id, doc_id, doc_type, language, tags, year, page``, with keyword indexes on
+  ``doc_id, doc_type, language, tags`` and an integer index on ``year``.
+A point's id is a UUID derived from its passage id, so writing a passage twice overwrites it.
+
+``PassageStore`` speaks in the hub's terms (passage ids, filters as the search request has them);
+a driver per engine turns them into that engine's calls. Nothing else in the hub opens Qdrant.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from hub.errors import StoreUnavailable
+from hub.settings import Settings
+
+_NAMESPACE = uuid.UUID("6f1c1f43-3d0e-4e55-9d3c-2b8f0c7d9a10")
+KEYWORD = "keyword"
+KEYWORD_FIELDS = ("doc_id", "doc_type", "language", "tags")
+#: What a search reads of each point: enough to group passages by document and weigh languages.
+FOUND_FIELDS = ["chunk_id", "doc_id", "language"]
+#: Candidates an approximate (HNSW) search considers: 300 keeps recall@100 at 0.99 at 100,000
+#: passages (bench/edge.py latency).
+HNSW_EF = 300
+
+
+def point_id(chunk_id: str) -> str:
+    return str(uuid.uuid5(_NAMESPACE, chunk_id))
+
+
+@dataclass(frozen=True)
+class Found:
+    chunk_id: str
+    score: float
+    doc_id: str
+    language: str
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One retrieval: the nearest passages to ``vector`` (dense: a list of floats; sparse:
+    (indices, values)) by the named vector ``using``; ``within``: only among these passages
+    (exact scores of a known set)."""
+
+    using: str
+    vector: Any
+    limit: int
+    filters: dict | None = None
+    within: Sequence[str] | None = None
+
+
+class PassageStore:
+    """The collection, opened on first use."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.server = bool(settings.qdrant_url)
+        self._driver: Any = None
+
+    @property
+    def driver(self) -> Any:
+        if self._driver is None:
+            if self.server:
+                self._driver = ServerDriver(self.settings.qdrant_url, self.settings.qdrant_api_key,
+                                            self.settings.collection)
+            else:
+                self._driver = EdgeDriver(self.settings.edge_path)
+        return self._driver
+
+    @property
+    def dims(self) -> dict[str, int]:
+        """The dense vectors' names and sizes ({} before the first write)."""
+        return self.driver.dims()
+
+    def ensure(self, dims: dict[str, int]) -> None:
+        """Create the collection on first write; refuse vectors of another model."""
+        held = self.dims
+        if held and held != dims:
+            raise StoreUnavailable(
+                f"the passage index holds vectors {_describe(held)} but the model makes {_describe(dims)}: "
+                "run `hub reindex` to re-embed it")
+        if not held:
+            self.driver.create(dims)
+
+    # --- writing -------------------------------------------------------------------------------
+    def upsert(self, chunk_ids: Sequence[str], dense: dict[str, np.ndarray],
+               sparse: Sequence[tuple[list[int], list[float]]], payloads: Sequence[dict]) -> None:
+        self.ensure({name: int(m.shape[1]) for name, m in dense.items()})
+        for start in range(0, len(chunk_ids), 256):
+            end = min(start + 256, len(chunk_ids))
+            rows = {name: m[start:end].tolist() for name, m in dense.items()}
+            points = []
+            for i in range(start, end):
+                vectors: dict[str, Any] = {name: r[i - start] for name, r in rows.items()}
+                if sparse[i][0]:
+                    vectors[KEYWORD] = sparse[i]
+                points.append((point_id(chunk_ids[i]), vectors, {"chunk_id": chunk_ids[i], **payloads[i]}))
+            self.driver.upsert(points)
+
+    def delete_documents(self, doc_ids: Sequence[str]) -> None:
+        if doc_ids and self.dims:
+            self.driver.delete(self.driver.filter({"doc_id": list(doc_ids)}))
+
+    def delete_chunks(self, chunk_ids: Sequence[str]) -> None:
+        if chunk_ids and self.dims:
+            self.driver.delete_ids([point_id(c) for c in chunk_ids])
+
+    def reset(self) -> None:
+        """Drop every passage and the layout (``hub reindex`` writes them anew)."""
+        self.driver.drop()
+
+    # --- reading -------------------------------------------------------------------------------
+    def search(self, asks: Sequence[Ask]) -> list[list[Found]]:
+        """Several retrievals in one call to the engine, each answered best first."""
+        if not asks or not self.dims:
+            return [[] for _ in asks]
+        return self.driver.query(asks)
+
+    def vectors(self, chunk_ids: Sequence[str]) -> tuple[list[str], dict[str, np.ndarray]]:
+        """The passages held among these, in order, and each dense vector's rows for them."""
+        if not chunk_ids or not self.dims:
+            return [], {n: np.zeros((0, d), dtype=np.float32) for n, d in self.dims.items()}
+        records = {p["chunk_id"]: v for p, v in self.driver.retrieve([point_id(c) for c in chunk_ids])}
+        found = [c for c in chunk_ids if c in records]
+        return found, {n: np.asarray([records[c][n] for c in found], dtype=np.float32).reshape(len(found), d)
+                       for n, d in self.dims.items()}
+
+    def payloads(self, chunk_ids: Sequence[str]) -> dict[str, dict]:
+        """The payloads of the passages held among these."""
+        if not chunk_ids or not self.dims:
+            return {}
+        return {p["chunk_id"]: p for p, _ in self.driver.retrieve([point_id(c) for c in chunk_ids])}
+
+    def passages(self) -> dict[str, str]:
+        """Every passage held, id -> document id (``hub check``)."""
+        if not self.dims:
+            return {}
+        return {p["chunk_id"]: str(p.get("doc_id", "")) for p in self.driver.scroll(["chunk_id", "doc_id"])}
+
+    def points(self, batch: int = 512) -> Iterator[list[tuple[str, dict, dict]]]:
+        """Every point as stored (id, vectors, payload), in batches: ``hub migrate``."""
+        if self.dims:
+            yield from self.driver.scroll_points(batch)
+
+    def count(self) -> int:
+        return self.driver.count() if self.dims else 0
+
+    def flush(self) -> None:
+        """After a batch of writes: persist, and index new segments (embedded mode)."""
+        if self._driver is not None:
+            self._driver.flush()
+
+    def close(self) -> None:
+        if self._driver is not None:
+            self._driver.close()
+            self._driver = None
+
+
+def _describe(dims: dict[str, int]) -> str:
+    return ", ".join(f"{n} ({d})" for n, d in dims.items())
+
+
+# --- the engines ------------------------------------------------------------------------------------
+class _Driver:
+    """What both engines share: their model classes have the same names and fields (``models``:
+    the module holding them), and both page through points the same way."""
+
+    models: Any
+    range_type: Any
+    _dims: dict[str, int]
+
+    def dims(self) -> dict[str, int]:
+        return dict(self._dims)
+
+    def _vector(self, value: Any) -> Any:
+        if isinstance(value, tuple):
+            return self.models.SparseVector(indices=list(value[0]), values=list(value[1]))
+        return value
+
+    def filter(self, filters: dict | None, within: Sequence[str] | None = None) -> Any:
+        m = self.models
+        must = [_condition(m, key, value, self.range_type) for key, value in (filters or {}).items()
+                if value not in (None, "", [])]
+        if within is not None:
+            must.append(self._has_ids([point_id(c) for c in within]))
+        return m.Filter(must=must) if must else None
+
+    def scroll(self, fields: list[str]) -> Iterator[dict]:
+        for records in self._pages(fields, False, 2048):
+            yield from (r.payload for r in records)
+
+    def scroll_points(self, batch: int) -> Iterator[list[tuple[str, dict, dict]]]:
+        for records in self._pages(True, True, batch):
+            yield [(str(r.id), {n: ((v.indices, v.values) if hasattr(v, "indices") else v)
+                                for n, v in (r.vector or {}).items()}, r.payload) for r in records]
+
+    def _pages(self, payload: Any, vectors: bool, batch: int) -> Iterator[list]:
+        offset = None
+        while True:
+            records, offset = self._page(offset, batch, payload, vectors)
+            if records:
+                yield records
+            if offset is None:
+                return
+
+    def _page(self, offset: Any, batch: int, payload: Any, vectors: bool) -> tuple[list, Any]:
+        raise NotImplementedError
+
+    def _has_ids(self, ids: list[str]) -> Any:
+        raise NotImplementedError
+
+
+class EdgeDriver(_Driver):
+    """A Qdrant Edge shard in ``path``: the Qdrant engine in this process, with its write-ahead
+    log (a write survives the process being killed) and HNSW indexes built by ``flush``."""
+
+    def __init__(self, path: Path) -> None:
+        import qdrant_edge
+
+        self.models = qdrant_edge
+        self.range_type = qdrant_edge.RangeFloat
+        self.path = path
+        self._shard: Any = None
+        self._dims = {}
+        if (path / "edge_config.json").exists():
+            try:
+                self._shard = qdrant_edge.EdgeShard.load(str(path))
+            except Exception as exc:  # noqa: BLE001 - the engine raises a bare Exception
+                if "WouldBlock" in str(exc):
+                    raise StoreUnavailable(
+                        f"the passage index in {path} is in use by another hub process (stop `hub serve` first, "
+                        "or set HUB_QDRANT_URL so that several processes share a Qdrant server)") from None
+                raise StoreUnavailable(f"cannot open the passage index in {path}: {exc}") from None
+            config = json.loads((path / "edge_config.json").read_text())
+            self._dims = {n: int(v["size"]) for n, v in (config.get("vectors") or {}).items()}
+
+    def create(self, dims: dict[str, int], shards: int = 1, replicas: int = 1) -> None:
+        """``shards``, ``replicas``: a server's; an embedded index is one shard."""
+        e = self.models
+        config = e.EdgeConfig(
+            vectors={n: e.EdgeVectorParams(size=d, distance=e.Distance.Cosine) for n, d in dims.items()},
+            sparse_vectors={KEYWORD: e.EdgeSparseVectorParams(modifier=e.Modifier.Idf)})
+        self._shard = e.EdgeShard.create(str(self.path), config)
+        for name in KEYWORD_FIELDS:
+            self._shard.update(e.UpdateOperation.create_field_index(name, e.KeywordIndexParams()))
+        self._shard.update(e.UpdateOperation.create_field_index("year", e.IntegerIndexParams(lookup=True, range=True)))
+        self._dims = dict(dims)
+
+    def drop(self) -> None:
+        import shutil
+
+        self.close()
+        shutil.rmtree(self.path, ignore_errors=True)
+        self._dims = {}
+
+    def upsert(self, points: list[tuple[str, dict, dict]]) -> None:
+        e = self.models
+        self._shard.update(e.UpdateOperation.upsert_points(
+            [e.Point(id=pid, vector={n: self._vector(v) for n, v in vectors.items()}, payload=payload)
+             for pid, vectors, payload in points]))
+
+    def _has_ids(self, ids: list[str]) -> Any:
+        return self.models.HasIdCondition(set(ids))
+
+    def delete(self, flt: Any) -> None:
+        self._shard.update(self.models.UpdateOperation.delete_points_by_filter(flt))
+
+    def delete_ids(self, ids: list[str]) -> None:
+        self._shard.update(self.models.UpdateOperation.delete_points(ids))
+
+    def query(self, asks: Sequence[Ask]) -> list[list[Found]]:
+        e = self.models
+        requests = [e.QueryRequest(limit=a.limit if a.within is None else max(1, len(a.within)),
+                                   query=e.Query.Nearest(self._vector(a.vector), using=a.using),
+                                   filter=self.filter(a.filters, a.within), with_payload=FOUND_FIELDS,
+                                   with_vector=False, params=e.SearchParams(hnsw_ef=max(HNSW_EF, a.limit)))
+                    for a in asks]
+        answers = (self._shard.query_batch(e.QueryBatchRequest(requests)) if len(requests) > 1
+                   else [self._shard.query(requests[0])])
+        return [[_found(p.payload, p.score) for p in points] for points in answers]
+
+    def retrieve(self, ids: list[str]) -> list[tuple[dict, dict]]:
+        return [(r.payload, r.vector) for r in self._shard.retrieve(ids, True, True)]
+
+    def _page(self, offset: Any, batch: int, payload: Any, vectors: bool) -> tuple[list, Any]:
+        return self._shard.scroll(self.models.ScrollRequest(offset=offset, limit=batch, with_payload=payload,
+                                                            with_vector=vectors))
+
+    def count(self) -> int:
+        return int(self._shard.count(self.models.CountRequest(exact=True)))
+
+    def flush(self) -> None:
+        if self._shard is not None:
+            self._shard.optimize()
+            self._shard.flush()
+
+    def close(self) -> None:
+        if self._shard is not None:
+            self._shard.close()
+            self._shard = None
+
+
+class ServerDriver(_Driver):
+    """The same layout in a collection of a Qdrant server, through qdrant-client. ``url`` may also
+    be ``:memory:`` or a folder: qdrant-client's local mode, its own emulation of the server API,
+    which is how the tests run this path."""
+
+    def __init__(self, url: str, api_key: str | None, collection: str) -> None:
+        from qdrant_client import QdrantClient, models
+
+        self.models = models
+        self.range_type = models.Range
+        self.collection = collection
+        self.remote = url.startswith(("http://", "https://"))
+        try:
+            if self.remote:
+                self.client = QdrantClient(url=url, api_key=api_key, timeout=30)
+            else:
+                self.client = QdrantClient(location=url) if url == ":memory:" else QdrantClient(path=url)
+            self._dims = self._read_dims()
+        except StoreUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - network errors, in many classes
+            raise StoreUnavailable(f"cannot reach Qdrant at {url}: {exc}") from None
+
+    def _read_dims(self) -> dict[str, int]:
+        if not self.client.collection_exists(self.collection):
+            return {}
+        vectors = self.client.get_collection(self.collection).config.params.vectors
+        if not isinstance(vectors, dict):
+            raise StoreUnavailable(
+                f"the collection {self.collection!r} has the layout of an earlier hub (one unnamed vector): "
+                "bring it into an embedded home with the earlier hub, `hub upgrade` there, then `hub migrate`")
+        return {n: int(v.size) for n, v in vectors.items()}
+
+    def create(self, dims: dict[str, int], shards: int = 1, replicas: int = 1) -> None:
+        import warnings
+
+        m = self.models
+        self.client.create_collection(
+            self.collection,
+            vectors_config={n: m.VectorParams(size=d, distance=m.Distance.COSINE) for n, d in dims.items()},
+            sparse_vectors_config={KEYWORD: m.SparseVectorParams(modifier=m.Modifier.IDF)},
+            shard_number=shards, replication_factor=replicas)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # local mode has no payload indexes, and says so
+            for name in KEYWORD_FIELDS:
+                self.client.create_payload_index(self.collection, name, m.PayloadSchemaType.KEYWORD)
+            self.client.create_payload_index(self.collection, "year", m.PayloadSchemaType.INTEGER)
+        self._dims = dict(dims)
+
+    def drop(self) -> None:
+        if self.client.collection_exists(self.collection):
+            self.client.delete_collection(self.collection)
+        self._dims = {}
+
+    def upsert(self, points: list[tuple[str, dict, dict]]) -> None:
+        m = self.models
+        self.client.upsert(self.collection, wait=True, points=[
+            m.PointStruct(id=pid, vector={n: self._vector(v) for n, v in vectors.items()}, payload=payload)
+            for pid, vectors, payload in points])
+
+    def _has_ids(self, ids: list[str]) -> Any:
+        return self.models.HasIdCondition(has_id=ids)
+
+    def delete(self, flt: Any) -> None:
+        self.client.delete(self.collection, points_selector=self.models.FilterSelector(filter=flt), wait=True)
+
+    def delete_ids(self, ids: list[str]) -> None:
+        self.client.delete(self.collection, points_selector=self.models.PointIdsList(points=ids), wait=True)
+
+    def query(self, asks: Sequence[Ask]) -> list[list[Found]]:
+        m = self.models
+        requests = [m.QueryRequest(query=self._vector(a.vector), using=a.using,
+                                   limit=a.limit if a.within is None else max(1, len(a.within)),
+                                   filter=self.filter(a.filters, a.within), with_payload=FOUND_FIELDS,
+                                   # local mode searches exactly, and warns that it ignores these
+                                   params=m.SearchParams(hnsw_ef=max(HNSW_EF, a.limit)) if self.remote else None)
+                    for a in asks]
+        answers = self.client.query_batch_points(self.collection, requests=requests)
+        return [[_found(p.payload, p.score) for p in answer.points] for answer in answers]
+
+    def retrieve(self, ids: list[str]) -> list[tuple[dict, dict]]:
+        return [(p.payload, p.vector) for p in self.client.retrieve(self.collection, ids=ids, with_payload=True,
+                                                                    with_vectors=list(self._dims))]
+
+    def _page(self, offset: Any, batch: int, payload: Any, vectors: bool) -> tuple[list, Any]:
+        return self.client.scroll(self.collection, limit=batch, offset=offset, with_payload=payload,
+                                  with_vectors=vectors)
+
+    def count(self) -> int:
+        return int(self.client.count(self.collection, exact=True).count)
+
+    def flush(self) -> None:
+        """A server indexes by itself."""
+
+    def close(self) -> None:
+        try:
+            self.client.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def _condition(models: Any, key: str, value: Any, range_type: Any) -> Any:
+    """One filter of a search request (search/request.py) in an engine's terms."""
+    if key == "year":
+        start, end = value
+        return models.FieldCondition(key="year", range=range_type(gte=start, lte=end))
+    values = value if isinstance(value, (list, tuple)) else [value]
+    if key == "tags":
+        values = [v.lower() for v in values]
+    return models.FieldCondition(key=key, match=models.MatchAny(any=list(values)))
+
+
+def _found(payload: dict | None, score: float) -> Found:
+    payload = payload or {}
+    return Found(str(payload.get("chunk_id", "")), float(score), str(payload.get("doc_id", "")),
+                 str(payload.get("language", "")))

@@ -1,0 +1,33 @@
+"""Homes made before the Qdrant Edge shard: refused with a clear message (``hub upgrade``,
+hub/models.py, rebuilds them).
+
+Such a home kept its vectors in qdrant-client's local store (``qdrant/``), copies of them and of
+the analysed terms in ``vectors.sqlite`` and ``terms.sqlite``, and snapshots of both
+(``*.snapshot-*``). ``hub upgrade`` removes those and writes every catalogued passage into the
+shard: vectors come from the embedding cache (nothing is re-embedded unless the cache lost a
+passage), keyword vectors from the catalog's text; Whoosh, the catalog and the originals stay.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hub.errors import StoreUnavailable
+from hub.settings import Settings
+
+
+def old_layout(settings: Settings) -> list[Path]:
+    """What an earlier hub left in this home (embedded mode only)."""
+    if settings.qdrant_url:
+        return []
+    home = settings.home
+    found = [p for p in (settings.qdrant_path, home / "vectors.sqlite", home / "terms.sqlite") if p.exists()]
+    found += sorted(home.glob("vectors.snapshot*")) + sorted(home.glob("terms.snapshot*"))
+    return found
+
+
+def refuse_old_layout(settings: Settings) -> None:
+    if old_layout(settings) and not settings.edge_path.exists():
+        raise StoreUnavailable(
+            f"the home {settings.home} was made by an earlier version of the hub (vectors in qdrant/): "
+            "run `hub upgrade` once to move its passages into the new index (no re-embedding)")

@@ -1,0 +1,46 @@
+"""A home made by an earlier hub (vectors in qdrant-client's local store, with copies in
+vectors.sqlite, terms.sqlite and their snapshots) is refused with one line naming the command
+that upgrades it; `hub upgrade` rebuilds the passage index from the catalog and the embedding
+cache without re-embedding, and the hub then answers as before."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from hub.core import Hub
+from tests.conftest import LIBRARY, settings_for
+from tests.hub.test_cli import hub_cli
+
+
+def _earlier_home(home: Path) -> None:
+    """What an earlier hub left: its files, and no Qdrant Edge shard."""
+    shutil.rmtree(home / "edge")
+    (home / "qdrant" / "collection" / "passages").mkdir(parents=True)
+    (home / "qdrant" / "collection" / "passages" / "storage.sqlite").write_bytes(b"")
+    (home / "vectors.sqlite").write_bytes(b"")
+    (home / "terms.sqlite").write_bytes(b"")
+    (home / "terms.snapshot-0a1b2c3d4e5f-7").mkdir()
+
+
+def test_an_earlier_home_is_refused_then_upgraded_without_re_embedding(tmp_path: Path, embedder) -> None:
+    home = tmp_path / "home"
+    with Hub(settings_for(home), embedder=embedder) as hub:
+        hub.ingest([LIBRARY / "documents"])
+        before = [h.doc_id for h in hub.search("street lighting and crime at night", limit=8).hits]
+        passages = hub.catalog.counts()["passages"]
+    _earlier_home(home)
+
+    refused = hub_cli(home, "search", "street lighting")
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    assert "run `hub upgrade`" in refused.stderr, refused.stderr
+
+    done = hub_cli(home, "upgrade")
+    assert done.returncode == 0, done.stderr
+    assert f"{passages} passages" in done.stdout and ", 0 embedded," in done.stdout, done.stdout
+    assert "qdrant, vectors.sqlite, terms.sqlite" in done.stdout
+    assert sorted(p.name for p in home.iterdir() if p.name.startswith(("qdrant", "vectors", "terms"))) == []
+
+    with Hub(settings_for(home), embedder=embedder) as hub:
+        assert hub.check().ok
+        assert [h.doc_id for h in hub.search("street lighting and crime at night", limit=8).hits] == before

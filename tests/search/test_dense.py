@@ -1,0 +1,50 @@
+"""Dense retrieval over one named vector per encoder (search/dense.py): the joint scores the
+engine's answers give are those of the two encoders' cosines weighed in NumPy from the stored
+vectors, MiniLM voting only on English questions against English passages."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from search.dense import DenseRetriever
+
+
+@pytest.mark.parametrize("question, language", [("how do we make bus stops safer at night", "en"),
+                                                ("¿El alumbrado público reduce la delincuencia?", "es")])
+def test_joint_scores_equal_the_encoders_cosines_weighed(documents_hub, question, language) -> None:
+    hub = documents_hub
+    embedder = hub.embedder()
+    retriever = DenseRetriever(hub.index.store, embedder, center=False)
+    asked = retriever.question(question, language)
+    found = retriever.search(asked, 20)
+    assert len(found) == 20
+
+    everything = list(hub.index.store.passages())
+    ids, parts = hub.index.store.vectors(everything)
+    languages = [p["language"] for p in (hub.index.store.payloads(ids)[c] for c in ids)]
+    joined = embedder.join([parts[p] for p in embedder.parts])
+    expected = embedder.scores(embedder.query_parts(question, language), joined, language, languages)
+    order = np.argsort(-expected, kind="stable")[:20]
+    assert [f.chunk_id for f in found] == [ids[i] for i in order]
+    assert [f.score for f in found] == pytest.approx([float(expected[i]) for i in order], abs=1e-5)
+    if language == "en":  # MiniLM had a say on English passages, and none on the others
+        english = [i for i, lang in enumerate(languages) if lang == "en"]
+        other = [i for i, lang in enumerate(languages) if lang != "en"]
+        use = parts["use-m3"] @ embedder.query_parts(question, language)[0].ravel()
+        assert not np.allclose(expected[english], use[english]) and np.allclose(expected[other], use[other], atol=1e-5)
+
+
+def test_feedback_moves_the_question_towards_the_passages(documents_hub) -> None:
+    hub = documents_hub
+    retriever = DenseRetriever(hub.index.store, hub.embedder())
+    asked = retriever.question("street lighting", "en")
+    first = retriever.search(asked, 30)
+    moved = retriever.feedback(asked, [f.chunk_id for f in first[:5]], 1.5)
+    again = retriever.rescore(moved, first, 30)
+    assert {f.chunk_id for f in again} == {f.chunk_id for f in first}
+    top = {f.chunk_id for f in first[:5]}
+    # the passages fed back score higher relative to the rest than they did before
+    gain = {f.chunk_id: f.score for f in again}
+    base = {f.chunk_id: f.score for f in first}
+    assert np.mean([gain[c] - base[c] for c in top]) > np.mean([gain[c] - base[c] for c in base if c not in top])
