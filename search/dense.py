@@ -42,22 +42,32 @@ class DenseRetriever:
     def search(self, question: Question, limit: int, filters: dict | None = None,
                center: bool | None = None) -> list[Found]:
         """The best ``limit`` passages by joint score, best first."""
+        asks = self.asks(question, limit, filters)
+        return self.collect(question, asks, self.store.search(asks), limit, filters, center)
+
+    def asks(self, question: Question, limit: int, filters: dict | None = None) -> list[Ask]:
+        """The nearest passages each encoder that reads the question's language is asked for
+        (an encoder of some languages only among passages in those): to send with others."""
         asks = []
         for part, vector in question.parts.items():
             if vector is None:
                 continue
             reads = self.embedder.languages(part)
             flt = dict(filters or {})
-            if reads is not None:  # an encoder for some languages is asked among those only
+            if reads is not None:
                 flt["language"] = [lang for lang in flt.get("language") or sorted(reads) if lang in reads]
                 if not flt["language"]:
                     continue
-            asks.append((part, Ask(part, vector.tolist(), limit, flt or None)))
-        answers = self.store.search([a for _, a in asks])
+            asks.append(Ask(part, vector.tolist(), limit, flt or None))
+        return asks
+
+    def collect(self, question: Question, asks: Sequence[Ask], answers: Sequence[list[Found]], limit: int,
+                filters: dict | None = None, center: bool | None = None) -> list[Found]:
+        """Joint scores from the answers to ``asks``, the missing cosines asked for exactly."""
         found: dict[str, Found] = {}
         cosines: dict[str, dict[str, float]] = {}
-        for (part, _), answer in zip(asks, answers):
-            cosines[part] = {f.chunk_id: f.score for f in answer}
+        for ask, answer in zip(asks, answers):
+            cosines[ask.using] = {f.chunk_id: f.score for f in answer}
             for f in answer:
                 found.setdefault(f.chunk_id, f)
         return self._joint(question, list(found.values()), cosines, limit, filters, center)

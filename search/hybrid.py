@@ -142,6 +142,7 @@ class HybridSearcher:
         found: dict[str, list[Found]] = {}
         language = query_language(parsed.text)
         dense = question = None
+        asks: list[Ask] = []
         if mode in ("hybrid", "dense"):
             text = parsed.text
             if expansions.get("dense") and self.settings.dense_expansion:
@@ -150,9 +151,17 @@ class HybridSearcher:
                 text = f"{text} ({'; '.join(expansions['dense'])})"
             dense = DenseRetriever(self.index.store, self._embedder(), self.settings.center_languages)
             question = dense.question(text, language, share)
-            found["dense"] = dense.search(question, max(depth, FEEDBACK_POOL), filters, center)
-        if mode in ("hybrid", "keyword"):
-            found["keyword"] = self._keyword(parsed, expansions, depth, filters)
+            asks = dense.asks(question, max(depth, FEEDBACK_POOL), filters)
+        keyword = self._keyword_ask(parsed, expansions, depth, filters) if mode in ("hybrid", "keyword") else None
+        # Both retrievers in one call to the engine; the keyword answer comes last.
+        answers = self.index.store.search(asks + ([keyword] if isinstance(keyword, Ask) else []))
+        if dense is not None and question is not None:
+            found["dense"] = dense.collect(question, asks, answers[:len(asks)], max(depth, FEEDBACK_POOL),
+                                           filters, center)
+        if isinstance(keyword, Ask):
+            found["keyword"] = answers[-1]
+        elif keyword is not None:
+            found["keyword"] = keyword
         for ranking in found.values():
             for f in ranking:
                 self.found.setdefault(f.chunk_id, f)
@@ -186,18 +195,16 @@ class HybridSearcher:
             fused = fuse(rankings, self.settings.fusion, weights)
         return fused, rankings
 
-    def _keyword(self, parsed: ParsedQuery, expansions: dict[str, list[str]], depth: int,
-                 filters: dict[str, Any]) -> list[Found]:
-        """Bag-of-words questions, nearly all, are answered by the store's sparse vectors;
-        phrases and ``title:`` by Whoosh."""
-        keyword = self.index.keyword
+    def _keyword_ask(self, parsed: ParsedQuery, expansions: dict[str, list[str]], depth: int,
+                     filters: dict[str, Any]) -> Ask | list[Found]:
+        """Bag-of-words questions, nearly all, ask the store's sparse vectors (an Ask to send with
+        the dense ones); phrases and ``title:`` are answered by Whoosh, here."""
         if not parsed.phrases and not parsed.title:
             words = query_words([clean_words(w) for w in parsed.words],
                                 [clean_words(e) for e in expansions.get("keyword", [])])
             indices, values = query_vector(words)
-            if not indices:
-                return []
-            return self.index.store.search([Ask(KEYWORD, (indices, values), depth, filters or None)])[0]
+            return Ask(KEYWORD, (indices, values), depth, filters or None) if indices else []
+        keyword = self.index.keyword
         query = keyword.build_query(parsed.words, parsed.phrases, parsed.title, expansions.get("keyword", []))
         return [Found(c, s, "", "") for c, s in keyword.search(query, depth, filters)]
 
