@@ -24,6 +24,17 @@ JUDGED = ROOT / "bench" / "judged" / "search.yaml"
 WORK = Path(os.environ.get("HUB_BENCH_DIR", "/tmp/hub-bench"))
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak RSS (VmHWM). getrusage's ru_maxrss survives fork + exec on Linux, so
+    a child started from a process holding an index or the encoders would report the parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def ndcg_at(ranked: list[str], qrels: dict[str, int], k: int = 10) -> float:
     """nDCG with linear gains (as pytrec_eval and BEIR compute it)."""
     dcg = sum(qrels.get(d, 0) / math.log2(i + 2) for i, d in enumerate(ranked[:k]))

@@ -21,7 +21,6 @@ import hashlib
 import json
 import random
 import re
-import resource
 import statistics
 import subprocess
 import sys
@@ -30,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import BENCHMARKS, DOCUMENTS, JUDGED, LIBRARY, ROOT, WORK, load_beir
+from _common import BENCHMARKS, DOCUMENTS, JUDGED, LIBRARY, ROOT, WORK, load_beir, peak_rss_mb
 
 SCALE = WORK / "scale"
 TYPES = ["evaluation", "review", "case study", "guide", "diagnosis", "report"]
@@ -233,7 +232,7 @@ def measure(home: Path, n_queries: int) -> dict:
     hub.close()
     return {"passages": counts["passages"], "documents": counts["documents"], "startup_s": startup,
             "queries": len(qs), "search": plain, "filtered": filtered, "recommend": advice,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_rss_mb": peak_rss_mb()}
 
 
 def pct(values: list[float], p: float) -> float:

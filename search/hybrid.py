@@ -27,9 +27,11 @@ from search.snippets import make_snippet
 from search.sparse import query_vector, query_words
 from search.store import KEYWORD, Ask, Found
 
-#: Passages the first dense pass keeps for the feedback pass to re-score. 1,000 gave the same
-#: nDCG@10 and recall@100 on every collection of bench/quality.py, and cost 2 ms more at 100k.
-FEEDBACK_POOL = 300
+#: Passages each encoder's first pass keeps for the feedback pass to re-score (with the keyword
+#: candidates). 300 instead gave Cranfield hybrid nDCG@10 0.431 against 0.430 (recall@100
+#: 0.818 against 0.811) and the same on the library (bench/quality.py), but the engine's
+#: graph search and payload reads for 300 points per encoder cost 12 ms more at 100,000.
+FEEDBACK_POOL = 100
 PASSAGES_PER_HIT = 3
 
 
@@ -121,7 +123,6 @@ class HybridSearcher:
         self._embedder = embedder
         self.thesaurus = thesaurus
         self.speller = speller
-        self._english = True
         #: Each candidate passage's document and language, as the retrievers found them.
         self.found: dict[str, Found] = {}
 
@@ -171,7 +172,7 @@ class HybridSearcher:
         rankings = {name: [(f.chunk_id, f.score) for f in ranking] for name, ranking in found.items()}
         if mode != "hybrid":
             return dict(next(iter(rankings.values()))), rankings
-        english = self._english = language == "en"
+        english = language == "en"
         w = self.settings.dense_weight if english else self.settings.dense_weight_other
         if len(self._embedder().parts) > 1 and self.settings.keyword_confidence:
             # The keyword index matches the question's own words: when the passages that the
@@ -179,7 +180,6 @@ class HybridSearcher:
             # be in them, and the keyword ranking is a guess. Its weight follows the share of
             # the best dense passages written in the question's language.
             w = 1.0 - (1.0 - w) * _same_language(found["dense"][:10], language)
-        self._dense_share = w
         weights = {"dense": w, "keyword": 1.0 - w}
         fused = fuse(rankings, self.settings.fusion, weights)
         k = self.settings.feedback_passages
@@ -207,27 +207,6 @@ class HybridSearcher:
         keyword = self.index.keyword
         query = keyword.build_query(parsed.words, parsed.phrases, parsed.title, expansions.get("keyword", []))
         return [Found(c, s, "", "") for c, s in keyword.search(query, depth, filters)]
-
-    def _document_scores(self, rankings: dict[str, list[tuple[str, float]]], doc_of: dict[str, str],
-                         by_doc: dict[str, list[tuple[float, str]]]) -> dict[str, float]:
-        """Fusion at document level: each retriever's best passage per document, then fused.
-        A document whose best dense passage differs from its best keyword passage is not
-        penalised for it, as it is when passages are fused first. ``by_doc``: the passages
-        that passed the query's syntax, by document."""
-        kept = {c for passages in by_doc.values() for _, c in passages}
-        per_doc: dict[str, list[tuple[str, float]]] = {}
-        for name, ranking in rankings.items():
-            best: dict[str, float] = {}
-            for chunk_id, score in ranking:
-                doc_id = doc_of.get(chunk_id)
-                if chunk_id in kept and score > best.get(doc_id, float("-inf")):  # type: ignore[arg-type]
-                    best[doc_id] = score  # type: ignore[index]
-            per_doc[name] = sorted(best.items(), key=lambda kv: -kv[1])
-        if len(per_doc) == 1:
-            return dict(next(iter(per_doc.values())))
-        w = getattr(self, "_dense_share", self.settings.dense_weight if self._english
-                    else self.settings.dense_weight_other)
-        return fuse(per_doc, self.settings.fusion, {"dense": w, "keyword": 1.0 - w})
 
     # --- the whole search ----------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResults:
@@ -273,10 +252,7 @@ class HybridSearcher:
             by_doc.setdefault(doc_id, []).append((score, chunk_id))
         for passages in by_doc.values():
             passages.sort(key=lambda p: (-p[0], p[1]))
-        if self.settings.fusion_level == "document":
-            doc_scores = self._document_scores(rankings, doc_of, by_doc)
-        else:
-            doc_scores = {d: passages[0][0] for d, passages in by_doc.items()}
+        doc_scores = {d: passages[0][0] for d, passages in by_doc.items()}
         ranked = sorted(by_doc, key=lambda d: (-doc_scores.get(d, 0.0), d))
         if diversify and len(ranked) > 1:
             ranked = self._mmr(ranked, by_doc)

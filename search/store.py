@@ -6,7 +6,7 @@ cluster through qdrant-client when ``HUB_QDRANT_URL`` is set):
 - one sparse vector ``keyword`` with the IDF modifier (search/sparse.py);
 - payload ``chunk_id, doc_id, doc_type, language, tags, year, page``, with keyword indexes on
   ``doc_id, doc_type, language, tags`` and an integer index on ``year``.
-A point's id is a UUID derived from its passage id, so writing a passage twice overwrites it.
+A point's id is derived from its passage id, so writing a passage twice overwrites it.
 
 ``PassageStore`` speaks in the hub's terms (passage ids, filters as the search request has them);
 a driver per engine turns them into that engine's calls. Nothing else in the hub opens Qdrant.
@@ -14,9 +14,10 @@ a driver per engine turns them into that engine's calls. Nothing else in the hub
 
 from __future__ import annotations
 
+import hashlib
 import json
-import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -25,18 +26,24 @@ import numpy as np
 from hub.errors import StoreUnavailable
 from hub.settings import Settings
 
-_NAMESPACE = uuid.UUID("6f1c1f43-3d0e-4e55-9d3c-2b8f0c7d9a10")
+_NAMESPACE = b"urban-safety-hub/passage/"
 KEYWORD = "keyword"
 KEYWORD_FIELDS = ("doc_id", "doc_type", "language", "tags")
 #: What a search reads of each point: enough to group passages by document and weigh languages.
 FOUND_FIELDS = ["chunk_id", "doc_id", "language"]
-#: Candidates an approximate (HNSW) search considers: 300 keeps recall@100 at 0.99 at 100,000
-#: passages (bench/edge.py latency).
-HNSW_EF = 300
+#: Candidates an approximate (HNSW) search considers, at least: against an exact search of the
+#: multilingual encoder's vectors at 100,000 passages, recall@100 was 0.92 / 0.95 / 0.98 / 0.99
+#: at 64 / 128 / 256 / 512 (README, "Scale and operations").
+HNSW_EF = 256
 
 
-def point_id(chunk_id: str) -> str:
-    return str(uuid.uuid5(_NAMESPACE, chunk_id))
+@lru_cache(maxsize=1 << 18)
+def point_id(chunk_id: str) -> int:
+    """A passage's point id: 63 bits of a SHA-1 of its id. Integers, not UUIDs, because a search
+    maps a few hundred points back to passages and UUID objects cost 4 ms of it; two of a
+    million passages share an id with odds of one in ten million."""
+    digest = hashlib.sha1(_NAMESPACE + chunk_id.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
 
 
 @dataclass(frozen=True)
@@ -122,10 +129,19 @@ class PassageStore:
 
     # --- reading -------------------------------------------------------------------------------
     def search(self, asks: Sequence[Ask]) -> list[list[Found]]:
-        """Several retrievals in one call to the engine, each answered best first."""
+        """Several retrievals in one call to the engine, each answered best first. Passages asked
+        ``within`` a known set come back without their document and language (the asker knows
+        them): reading payloads is most of the cost of scoring a few hundred known passages."""
         if not asks or not self.dims:
             return [[] for _ in asks]
-        return self.driver.query(asks)
+        out = []
+        for ask, answer in zip(asks, self.driver.query(asks)):
+            if ask.within is None:
+                out.append([_found(payload, score) for _, score, payload in answer])
+            else:
+                names = {point_id(c): c for c in ask.within}
+                out.append([Found(names[pid], score, "", "") for pid, score, _ in answer if pid in names])
+        return out
 
     def vectors(self, chunk_ids: Sequence[str]) -> tuple[list[str], dict[str, np.ndarray]]:
         """The passages held among these, in order, and each dense vector's rows for them."""
@@ -148,7 +164,7 @@ class PassageStore:
             return {}
         return {p["chunk_id"]: str(p.get("doc_id", "")) for p in self.driver.scroll(["chunk_id", "doc_id"])}
 
-    def points(self, batch: int = 512) -> Iterator[list[tuple[str, dict, dict]]]:
+    def points(self, batch: int = 512) -> Iterator[list[tuple[int, dict, dict]]]:
         """Every point as stored (id, vectors, payload), in batches: ``hub migrate``."""
         if self.dims:
             yield from self.driver.scroll_points(batch)
@@ -200,9 +216,9 @@ class _Driver:
         for records in self._pages(fields, False, 2048):
             yield from (r.payload for r in records)
 
-    def scroll_points(self, batch: int) -> Iterator[list[tuple[str, dict, dict]]]:
+    def scroll_points(self, batch: int) -> Iterator[list[tuple[int, dict, dict]]]:
         for records in self._pages(True, True, batch):
-            yield [(str(r.id), {n: ((v.indices, v.values) if hasattr(v, "indices") else v)
+            yield [(r.id, {n: ((v.indices, v.values) if hasattr(v, "indices") else v)
                                 for n, v in (r.vector or {}).items()}, r.payload) for r in records]
 
     def _pages(self, payload: Any, vectors: bool, batch: int) -> Iterator[list]:
@@ -217,7 +233,7 @@ class _Driver:
     def _page(self, offset: Any, batch: int, payload: Any, vectors: bool) -> tuple[list, Any]:
         raise NotImplementedError
 
-    def _has_ids(self, ids: list[str]) -> Any:
+    def _has_ids(self, ids: list[int]) -> Any:
         raise NotImplementedError
 
 
@@ -264,33 +280,34 @@ class EdgeDriver(_Driver):
         shutil.rmtree(self.path, ignore_errors=True)
         self._dims = {}
 
-    def upsert(self, points: list[tuple[str, dict, dict]]) -> None:
+    def upsert(self, points: list[tuple[int, dict, dict]]) -> None:
         e = self.models
         self._shard.update(e.UpdateOperation.upsert_points(
             [e.Point(id=pid, vector={n: self._vector(v) for n, v in vectors.items()}, payload=payload)
              for pid, vectors, payload in points]))
 
-    def _has_ids(self, ids: list[str]) -> Any:
+    def _has_ids(self, ids: list[int]) -> Any:
         return self.models.HasIdCondition(set(ids))
 
     def delete(self, flt: Any) -> None:
         self._shard.update(self.models.UpdateOperation.delete_points_by_filter(flt))
 
-    def delete_ids(self, ids: list[str]) -> None:
+    def delete_ids(self, ids: list[int]) -> None:
         self._shard.update(self.models.UpdateOperation.delete_points(ids))
 
     def query(self, asks: Sequence[Ask]) -> list[list[Found]]:
         e = self.models
         requests = [e.QueryRequest(limit=a.limit if a.within is None else max(1, len(a.within)),
                                    query=e.Query.Nearest(self._vector(a.vector), using=a.using),
-                                   filter=self.filter(a.filters, a.within), with_payload=FOUND_FIELDS,
+                                   filter=self.filter(a.filters, a.within),
+                                   with_payload=FOUND_FIELDS if a.within is None else False,
                                    with_vector=False, params=e.SearchParams(hnsw_ef=max(HNSW_EF, a.limit)))
                     for a in asks]
         answers = (self._shard.query_batch(e.QueryBatchRequest(requests)) if len(requests) > 1
                    else [self._shard.query(requests[0])])
-        return [[_found(p.payload, p.score) for p in points] for points in answers]
+        return [[(p.id, p.score, p.payload) for p in points] for points in answers]
 
-    def retrieve(self, ids: list[str]) -> list[tuple[dict, dict]]:
+    def retrieve(self, ids: list[int]) -> list[tuple[dict, dict]]:
         return [(r.payload, r.vector) for r in self._shard.retrieve(ids, True, True)]
 
     def _page(self, offset: Any, batch: int, payload: Any, vectors: bool) -> tuple[list, Any]:
@@ -365,33 +382,34 @@ class ServerDriver(_Driver):
             self.client.delete_collection(self.collection)
         self._dims = {}
 
-    def upsert(self, points: list[tuple[str, dict, dict]]) -> None:
+    def upsert(self, points: list[tuple[int, dict, dict]]) -> None:
         m = self.models
         self.client.upsert(self.collection, wait=True, points=[
             m.PointStruct(id=pid, vector={n: self._vector(v) for n, v in vectors.items()}, payload=payload)
             for pid, vectors, payload in points])
 
-    def _has_ids(self, ids: list[str]) -> Any:
+    def _has_ids(self, ids: list[int]) -> Any:
         return self.models.HasIdCondition(has_id=ids)
 
     def delete(self, flt: Any) -> None:
         self.client.delete(self.collection, points_selector=self.models.FilterSelector(filter=flt), wait=True)
 
-    def delete_ids(self, ids: list[str]) -> None:
+    def delete_ids(self, ids: list[int]) -> None:
         self.client.delete(self.collection, points_selector=self.models.PointIdsList(points=ids), wait=True)
 
     def query(self, asks: Sequence[Ask]) -> list[list[Found]]:
         m = self.models
         requests = [m.QueryRequest(query=self._vector(a.vector), using=a.using,
                                    limit=a.limit if a.within is None else max(1, len(a.within)),
-                                   filter=self.filter(a.filters, a.within), with_payload=FOUND_FIELDS,
+                                   filter=self.filter(a.filters, a.within),
+                                   with_payload=FOUND_FIELDS if a.within is None else False,
                                    # local mode searches exactly, and warns that it ignores these
                                    params=m.SearchParams(hnsw_ef=max(HNSW_EF, a.limit)) if self.remote else None)
                     for a in asks]
         answers = self.client.query_batch_points(self.collection, requests=requests)
-        return [[_found(p.payload, p.score) for p in answer.points] for answer in answers]
+        return [[(p.id, p.score, p.payload) for p in answer.points] for answer in answers]
 
-    def retrieve(self, ids: list[str]) -> list[tuple[dict, dict]]:
+    def retrieve(self, ids: list[int]) -> list[tuple[dict, dict]]:
         return [(p.payload, p.vector) for p in self.client.retrieve(self.collection, ids=ids, with_payload=True,
                                                                     with_vectors=list(self._dims))]
 

@@ -21,8 +21,9 @@ def old_layout(settings: Settings) -> list[Path]:
     if settings.qdrant_url:
         return []
     home = settings.home
-    found = [p for p in (settings.qdrant_path, home / "vectors.sqlite", home / "terms.sqlite") if p.exists()]
-    found += sorted(home.glob("vectors.snapshot*")) + sorted(home.glob("terms.snapshot*"))
+    found = [settings.qdrant_path] if settings.qdrant_path.exists() else []
+    for name in ("vectors", "terms"):  # the tables, their SQLite journals and their snapshots
+        found += sorted(home.glob(f"{name}.sqlite*")) + sorted(home.glob(f"{name}.snapshot*"))
     return found
 
 
