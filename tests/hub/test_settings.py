@@ -14,7 +14,6 @@ from hub.settings import Settings
 
 @pytest.mark.parametrize("variable, value, says", [
     ("HUB_FUSION", "x", "HUB_FUSION='x' is not one of: weighted, rrf"),
-    ("HUB_FUSION_LEVEL", "doc", "HUB_FUSION_LEVEL='doc' is not one of: passage, document"),
     ("HUB_LOG_FORMAT", "xml", "HUB_LOG_FORMAT='xml' is not one of: text, json"),
     ("HUB_OCR", "maybe", "HUB_OCR='maybe' is not yes or no"),
     ("HUB_DENSE_WEIGHT", "2", "HUB_DENSE_WEIGHT=2.0 must be between 0 and 1"),

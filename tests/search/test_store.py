@@ -1,0 +1,59 @@
+"""The passage store (search/store.py): an embedded index in use by another process is refused
+with one line saying what to do; vectors of another model are refused before anything is
+written; deletes by document go through the payload index and leave the other documents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hub.core import Hub
+from hub.errors import StoreUnavailable
+from search.store import KEYWORD, Ask, PassageStore
+from tests.conftest import QDRANT_URL, settings_for
+from tests.hub.test_cli import hub_cli
+
+
+@pytest.mark.skipif(bool(QDRANT_URL), reason="embedded mode only: a server is shared by design")
+def test_an_embedded_index_in_use_by_another_process_is_refused_clearly(tmp_path: Path, embedder) -> None:
+    home = tmp_path / "home"
+    (tmp_path / "a.md").write_text("---\ntitle: Lamps\n---\nStreet lamps along the river path.\n")
+    with Hub(settings_for(home), embedder=embedder) as hub:
+        hub.ingest([tmp_path / "a.md"])
+        hub.index.warm()  # holds the shard open, as `hub serve` does
+        other = hub_cli(home, "search", "lamps")
+        assert other.returncode != 0 and "Traceback" not in other.stderr
+        assert "in use by another hub process" in other.stderr and "HUB_QDRANT_URL" in other.stderr
+    assert hub_cli(home, "search", "lamps").returncode == 0  # free again once the first has closed
+
+
+def _store(tmp_path: Path) -> PassageStore:
+    return PassageStore(settings_for(tmp_path / "home"))
+
+
+def test_vectors_of_another_model_are_refused_before_anything_is_written(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    one = {"use-m3": np.eye(1, 512, dtype=np.float32)}
+    store.upsert(["a"], one, [([1], [1.0])], [{"doc_id": "d", "language": "en"}])
+    with pytest.raises(StoreUnavailable, match=r"use-m3 \(512\).*minilm \(384\).*hub reindex"):
+        store.upsert(["b"], {"minilm": np.eye(1, 384, dtype=np.float32)}, [([1], [1.0])],
+                     [{"doc_id": "e", "language": "en"}])
+    assert store.passages() == {"a": "d"}
+    store.close()
+
+
+def test_deleting_a_document_leaves_the_others(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((6, 512)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = [f"c{i}" for i in range(6)]
+    store.upsert(ids, {"use-m3": vectors}, [([i], [1.0]) for i in range(6)],
+                 [{"doc_id": f"d{i % 3}", "language": "en", "tags": []} for i in range(6)])
+    store.delete_documents(["d1"])
+    assert store.passages() == {"c0": "d0", "c2": "d2", "c3": "d0", "c5": "d2"}
+    hits = store.search([Ask("use-m3", vectors[1].tolist(), 10), Ask(KEYWORD, ([4], [1.0]), 10)])
+    assert "c1" not in {f.chunk_id for f in hits[0]} and hits[1] == []
+    store.close()
