@@ -71,9 +71,6 @@ class Settings:
     max_passages_per_document: int = 5000
     #: How dense and keyword rankings combine: "weighted" (normalised scores) or "rrf".
     fusion: str = "weighted"
-    #: Fuse passages then take each document's best ("passage"), or fuse each retriever's
-    #: best passage per document ("document").
-    fusion_level: str = "passage"
     #: Share of the dense ranking in weighted fusion for English questions; the keyword ranking
     #: gets the rest. Tuned on the tuning halves only (bench/tune.py; README).
     dense_weight: float = 0.6
@@ -214,7 +211,6 @@ class Settings:
 #: Settings that take one of a few words.
 CHOICES: dict[str, tuple[str, ...]] = {
     "fusion": ("weighted", "rrf"),
-    "fusion_level": ("passage", "document"),
     "log_format": ("text", "json"),
     "log_level": ("debug", "info", "warning", "error", "critical"),
 }
