@@ -62,7 +62,8 @@ def main() -> None:
         for hub in (library, cranfield):
             if hub is None:
                 continue
-            hub.settings = dataclasses.replace(base, home=hub.settings.home, **changes)
+            # The passage indexes read their own reference to the settings (search/index.py).
+            hub.settings = hub.index.settings = dataclasses.replace(base, home=hub.settings.home, **changes)
             emb = hub.embedder()
             emb.share = hub.settings.model_share
             emb._queries.clear()
