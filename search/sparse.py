@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from functools import lru_cache
 from typing import Sequence
 
 from search.analysis import LANGUAGES, OTHER, field_language, query_terms, terms
@@ -33,8 +34,10 @@ USUAL_LENGTH = {"title": 7.0, "heading": 3.0, "body": 90.0}
 _ALL = (*LANGUAGES, OTHER)
 
 
+@lru_cache(maxsize=1 << 20)
 def key_index(key: str) -> int:
-    """A stable u32 for an analysed key ("en:body:polic"): its place in the sparse vector."""
+    """A stable u32 for an analysed key ("en:body:polic"): its place in the sparse vector.
+    Remembered: most keys of a passage were in earlier ones."""
     return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=4).digest(), "little")
 
 
