@@ -48,3 +48,19 @@ def test_feedback_moves_the_question_towards_the_passages(documents_hub) -> None
     gain = {f.chunk_id: f.score for f in again}
     base = {f.chunk_id: f.score for f in first}
     assert np.mean([gain[c] - base[c] for c in top]) > np.mean([gain[c] - base[c] for c in base if c not in top])
+
+
+def test_an_encoder_has_no_say_on_passages_it_cannot_read(documents_hub) -> None:
+    """MiniLM reads English only: the non-English passages its search finds (and USE's did not)
+    do not become candidates through it."""
+    retriever = DenseRetriever(documents_hub.index.store, documents_hub.embedder(), center=False)
+    seen = 0
+    for q in ["how do we make bus stops safer at night", "women safety", "exploratory walk"]:
+        asked = retriever.question(q, "en")
+        asks = retriever.asks(asked, 20)
+        answers = documents_hub.index.store.search(asks)
+        by = {a.using: answer for a, answer in zip(asks, answers)}
+        foreign = {f.chunk_id for f in by["minilm"] if f.language != "en"} - {f.chunk_id for f in by["use-m3"]}
+        assert not foreign & {f.chunk_id for f in retriever.collect(asked, asks, answers, 1000)}, q
+        seen += len(foreign)
+    assert seen

@@ -73,3 +73,12 @@ def test_expansions_count_only_where_the_phrase_stands(documents_hub) -> None:
 
     assert raised and all(together(c) for c in raised)
     assert set(expanded) == set(plain) | set(raised)
+
+
+def test_a_year_range_leaves_out_the_years_outside_it(documents_hub) -> None:
+    """The sample documents are dated 2024 or undated: ranges that miss 2024 find nothing."""
+    for q in QUERIES:
+        words = parse_query(q).words
+        assert sparse(documents_hub, words, filters={"year": (2024, 2024)}), q
+        assert sparse(documents_hub, words, filters={"year": (2025, 2030)}) == [], q
+        assert sparse(documents_hub, words, filters={"year": (2000, 2023)}) == [], q
