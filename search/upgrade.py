@@ -31,4 +31,5 @@ def refuse_old_layout(settings: Settings) -> None:
     if old_layout(settings) and not settings.edge_path.exists():
         raise StoreUnavailable(
             f"the home {settings.home} was made by an earlier version of the hub (vectors in qdrant/): "
-            "run `hub upgrade` once to move its passages into the new index (no re-embedding)")
+            f"run `hub --home {settings.home} upgrade` once to move its passages into the new index "
+            "(no re-embedding)")

@@ -33,7 +33,7 @@ def test_an_earlier_home_is_refused_then_upgraded_without_re_embedding(tmp_path:
 
     refused = hub_cli(home, "search", "street lighting")
     assert refused.returncode != 0 and "Traceback" not in refused.stderr
-    assert "run `hub upgrade`" in refused.stderr, refused.stderr
+    assert f"run `hub --home {home} upgrade`" in refused.stderr, refused.stderr
 
     done = hub_cli(home, "upgrade")
     assert done.returncode == 0, done.stderr
