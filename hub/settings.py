@@ -85,7 +85,7 @@ class Settings:
     keyword_confidence: bool = True
     #: With two encoders: level the dense scores of each passage language among a question's
     #: candidates, removing the encoder's bias towards the question's own language
-    #: (search/hybrid.py center_by_language). Search only; advice keeps raw scores.
+    #: (search/dense.py center_by_language). Search only; advice keeps raw scores.
     center_languages: bool = True
     #: Pseudo-relevance feedback: the query vector moves towards the top fused passages
     #: (Rocchio) and the dense search runs again. 0 turns it off.

@@ -18,7 +18,7 @@ import numpy as np
 from hub.errors import InvalidQuery
 from hub.settings import Settings
 from search.analysis import fold
-from search.dense import DenseRetriever, center_by_language  # noqa: F401 - center_by_language: a public name here before
+from search.dense import DenseRetriever
 from search.fusion import fuse
 from search.keyword import clean_words
 from search.query import ParsedQuery, parse_query

@@ -66,12 +66,6 @@ class PassageIndex:
             self._keyword = KeywordIndex(self.settings.whoosh_path)
         return self._keyword
 
-    @property
-    def dense(self) -> Any:
-        from search.dense import DenseRetriever
-
-        return DenseRetriever(self.store, self._embedder(), self.settings.center_languages)
-
     def searcher(self, embedder: Callable[[], Any] | None = None, thesaurus: Any = None, speller: Any = None) -> Any:
         """A hybrid searcher over both retrievers (search/hybrid.py)."""
         from search.hybrid import HybridSearcher

@@ -132,10 +132,6 @@ class KeywordIndex:
         results = searcher.search(q, limit=limit, filter=_filter(filters))
         return [(hit["chunk_id"], float(hit.score)) for hit in results]
 
-    def chunk_ids(self) -> set[str]:
-        searcher = self.searcher()
-        return {fields["chunk_id"] for fields in searcher.all_stored_fields()}
-
     def count(self) -> int:
         return self.searcher().doc_count()
 
