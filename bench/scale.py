@@ -151,10 +151,10 @@ def build(size: int, pool, vectors, docs_per_passage: float = 1 / 20) -> Path:
 
     home = SCALE / f"home-{size}-{model_name(Settings.from_env().model)}"
     if (home / ".complete").exists():
-        from search.upgrade import old_layout
+        from search.upgrade import old_layout, outdated_shard
 
         settings = Settings.from_env({}, home=home, progress=False)
-        if old_layout(settings):
+        if old_layout(settings) or outdated_shard(settings):
             # Built by an earlier hub: the passage index rebuilt from the catalog, as `hub upgrade`
             # does, with this stand-in giving the vectors (the embedding cache never held them).
             import shutil

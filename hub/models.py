@@ -135,8 +135,9 @@ class UpgradeReport:
 
 
 def upgrade(hub) -> UpgradeReport:  # type: ignore[no-untyped-def]
-    """``hub upgrade``: a home made before the Qdrant Edge shard gets its passage index rebuilt
-    from the catalog and the embedding cache (search/upgrade.py says what it removes)."""
+    """``hub upgrade``: a home made before the Qdrant Edge shard, or whose shard has an earlier
+    layout, gets its passage index rebuilt from the catalog and the embedding cache
+    (search/upgrade.py says what it removes)."""
     import shutil
     import time
 

@@ -80,7 +80,7 @@ def copy_points(source: Any, dest: Any, catalog_passages: int, shards: int = 1, 
         got = {p["chunk_id"]: v for p, v in dest.retrieve([pid for pid, _, _ in sample])}
         for pid, vectors, payload in sample:
             theirs = got.get(payload["chunk_id"])
-            if theirs is None or any(not np.allclose(np.asarray(theirs[n]), np.asarray(vectors[n]), atol=1e-6)
+            if theirs is None or any(not np.allclose(np.asarray(theirs[n]), np.asarray(vectors[n]), atol=1e-3)
                                      for n in dims):
                 report.problems.append(f"point {pid} differs in the destination")
     return report

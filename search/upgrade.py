@@ -6,10 +6,14 @@ the analysed terms in ``vectors.sqlite`` and ``terms.sqlite``, and snapshots of 
 (``*.snapshot-*``). ``hub upgrade`` removes those and writes every catalogued passage into the
 shard: vectors come from the embedding cache (nothing is re-embedded unless the cache lost a
 passage), keyword vectors from the catalog's text; Whoosh, the catalog and the originals stay.
+
+A shard written before its vectors were stored in half precision (and its payload in memory)
+opens and answers as before; ``hub upgrade`` rewrites it in the current layout, half the size.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from hub.errors import StoreUnavailable
@@ -25,6 +29,15 @@ def old_layout(settings: Settings) -> list[Path]:
     for name in ("vectors", "terms"):  # the tables, their SQLite journals and their snapshots
         found += sorted(home.glob(f"{name}.sqlite*")) + sorted(home.glob(f"{name}.snapshot*"))
     return found
+
+
+def outdated_shard(settings: Settings) -> bool:
+    """True for an embedded shard in an earlier layout of search/store.py (float32 vectors)."""
+    config = settings.edge_path / "edge_config.json"
+    if settings.qdrant_url or not config.exists():
+        return False
+    vectors = (json.loads(config.read_text()).get("vectors") or {}).values()
+    return any(v.get("datatype") != "float16" for v in vectors)
 
 
 def refuse_old_layout(settings: Settings) -> None:

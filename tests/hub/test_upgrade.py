@@ -44,3 +44,46 @@ def test_an_earlier_home_is_refused_then_upgraded_without_re_embedding(tmp_path:
     with Hub(settings_for(home), embedder=embedder) as hub:
         assert hub.check().ok
         assert [h.doc_id for h in hub.search("street lighting and crime at night", limit=8).hits] == before
+
+
+def _float32_shard(home: Path) -> None:
+    """The shard as the hub wrote it before half precision: the same points, float32 vectors and
+    disk-backed payload (qdrant_edge's defaults)."""
+    import qdrant_edge as e
+
+    from search.store import KEYWORD, PassageStore
+
+    store = PassageStore(settings_for(home))
+    points = [p for batch in store.points() for p in batch]
+    dims = dict(store.dims)
+    store.close()
+    shutil.rmtree(home / "edge")
+    shard = e.EdgeShard.create(str(home / "edge"), e.EdgeConfig(
+        vectors={n: e.EdgeVectorParams(size=d, distance=e.Distance.Cosine) for n, d in dims.items()},
+        sparse_vectors={KEYWORD: e.EdgeSparseVectorParams(modifier=e.Modifier.Idf)}))
+    shard.update(e.UpdateOperation.upsert_points(
+        [e.Point(id=pid, vector={n: (e.SparseVector(indices=list(v[0]), values=list(v[1])) if n == KEYWORD else list(v))
+                         for n, v in vectors.items()},
+                 payload=payload) for pid, vectors, payload in points]))
+    shard.flush()
+    shard.close()
+
+
+def test_a_shard_of_the_earlier_float32_layout_answers_and_upgrades_to_half_the_size(tmp_path: Path, embedder) -> None:
+    from search.upgrade import outdated_shard
+
+    home = tmp_path / "home"
+    with Hub(settings_for(home), embedder=embedder) as hub:
+        hub.ingest([LIBRARY / "documents"])
+        before = [h.doc_id for h in hub.search("street lighting and crime at night", limit=8).hits]
+    _float32_shard(home)
+    assert outdated_shard(settings_for(home))
+    with Hub(settings_for(home), embedder=embedder) as hub:  # opens and answers as it is
+        assert [h.doc_id for h in hub.search("street lighting and crime at night", limit=8).hits] == before
+
+    done = hub_cli(home, "upgrade")
+    assert done.returncode == 0, done.stderr
+    assert not outdated_shard(settings_for(home))
+    with Hub(settings_for(home), embedder=embedder) as hub:
+        assert hub.check().ok
+        assert [h.doc_id for h in hub.search("street lighting and crime at night", limit=8).hits] == before

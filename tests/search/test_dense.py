@@ -27,7 +27,8 @@ def test_joint_scores_equal_the_encoders_cosines_weighed(documents_hub, question
     expected = embedder.scores(embedder.query_parts(question, language), joined, language, languages)
     order = np.argsort(-expected, kind="stable")[:20]
     assert [f.chunk_id for f in found] == [ids[i] for i in order]
-    assert [f.score for f in found] == pytest.approx([float(expected[i]) for i in order], abs=1e-5)
+    # The engine computes with the stored half-precision vectors (search/store.py).
+    assert [f.score for f in found] == pytest.approx([float(expected[i]) for i in order], abs=1e-4)
     if language == "en":  # MiniLM had a say on English passages, and none on the others
         english = [i for i, lang in enumerate(languages) if lang == "en"]
         other = [i for i, lang in enumerate(languages) if lang != "en"]
