@@ -98,14 +98,13 @@ class Hub:
         server waited up to 2 s (bench/load.py)."""
         from ingest.language import detect
 
-        # The language identifier unpacks its model (LZMA, which releases the GIL) while
-        # PyTorch imports.
+        # The language identifier unpacks its model (LZMA, which releases the GIL) while the
+        # encoders load.
         langid = threading.Thread(target=detect, args=("load the language identifier now",), daemon=True)
         langid.start()
         self.speller.start()
         embedder = self.embedder()
-        # The question encoder compiles at its first use (TorchScript, about 0.2 s): in a thread,
-        # while the stores load.
+        # The encoders load in a thread while the shard opens (search/embedder.py ``warm``).
         warm = getattr(embedder, "warm", None) or (lambda: embedder.embed_query("warm up the question encoder"))
         encoder = threading.Thread(target=warm, daemon=True)
         encoder.start()
@@ -115,6 +114,8 @@ class Hub:
         if requests and self.catalog.counts()["passages"]:
             self.search("warm up the search path", limit=3)
             self.recommend("how to warm up the advice path", limit=3)
+        # Last, so that it does not slow the rest of the start: faster questions, in the background.
+        getattr(embedder, "speed_up", lambda: None)()
 
     def close(self) -> None:
         """Close every store; a second call does nothing."""

@@ -48,7 +48,8 @@ def load_forums(path: Path | None = None) -> list[Forum]:
 
     path = path or DEFAULT_PATH
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        # libyaml's parser when PyYAML has it, as for the thesaurus
+        data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     except FileNotFoundError:
         raise HubError(f"forum registry {path} not found (set HUB_FORUMS)") from None
     except yaml.YAMLError as exc:

@@ -1,10 +1,15 @@
-"""A BERT sentence encoder in plain PyTorch, for sentence-transformers folders of the usual shape
-(BertModel weights in model.safetensors, tokenizer.json, mean pooling, normalisation).
+"""A BERT sentence encoder for sentence-transformers folders of the usual shape (BertModel
+weights in model.safetensors, tokenizer.json, mean pooling, normalisation), from one set of
+float32 arrays: NumPy for questions at first, PyTorch for batches and, once compiled, questions.
 
 Why: importing sentence-transformers pulls in transformers, scikit-learn and SciPy's statistics
-and takes about 5.5 s on this machine before any model is read; this module needs only torch,
-tokenizers and safetensors, and the hub starts in about a third of the time. It computes the
-same function with the same weights (tests/search/test_embedder.py compares the two: cosine
+(5.5 s on this machine before any model is read); this module needs tokenizers and safetensors,
+and PyTorch only for batches. A question in NumPy takes about 8 ms against 3 in PyTorch's
+half-precision kernels (search/bert_query.py), but PyTorch takes 1.5 s to import: a server
+answers its first questions in NumPy and compiles the PyTorch layers in the background
+(``speed_up``), so it starts without waiting for them (bench/scale.py, start-up); a one-off
+command (``hub search``) never imports PyTorch. All paths compute the same function with the
+same weights (tests/search/test_embedder.py compares them with sentence-transformers: cosine
 above 0.9999 on every text). Folders of any other shape go to sentence-transformers.
 """
 
@@ -37,11 +42,9 @@ def supports(folder: Path) -> bool:
 
 class BertEncoder:
     def __init__(self, folder: Path) -> None:
-        import torch
-        from safetensors.torch import load_file
+        from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
-        self.torch = torch
         config = json.loads((folder / "config.json").read_text())
         st_config = json.loads((folder / "sentence_bert_config.json").read_text()) \
             if (folder / "sentence_bert_config.json").exists() else {}
@@ -51,12 +54,24 @@ class BertEncoder:
         self.layers = int(config["num_hidden_layers"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))
         weights = load_file(str(folder / "model.safetensors"))
-        self.w = {k.removeprefix("bert."): v.float() for k, v in weights.items()}
+        self.arrays = {k.removeprefix("bert."): np.ascontiguousarray(v, dtype=np.float32) for k, v in weights.items()}
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(self.max_tokens)
         self.tokenizer.no_padding()
-        self._query: Any = None  # the compiled layers for questions, made at the first one
+        self.torch: Any = None
+        self.w: dict[str, Any] = {}  # the arrays as PyTorch tensors (shared memory), at the first batch
+        self._query: Any = None  # the compiled layers for questions, once ``speed_up`` has made them
         self._query_lock = threading.Lock()
+        self._compiling: threading.Thread | None = None
+
+    def _torch(self) -> Any:
+        with self._query_lock:
+            if self.torch is None:
+                import torch
+
+                self.w = {k: torch.from_numpy(v) for k, v in self.arrays.items()}
+                self.torch = torch
+            return self.torch
 
     def _ln(self, x, name: str):  # type: ignore[no-untyped-def]
         return self.torch.nn.functional.layer_norm(x, (self.dim,), self.w[f"{name}.weight"], self.w[f"{name}.bias"],
@@ -66,7 +81,7 @@ class BertEncoder:
         return self.torch.nn.functional.linear(x, self.w[f"{name}.weight"], self.w[f"{name}.bias"])
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
-        torch = self.torch
+        torch = self._torch()
         encodings = self.tokenizer.encode_batch(texts)
         order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -117,24 +132,72 @@ class BertEncoder:
 
     # --- one question at a time ------------------------------------------------------------------
     def encode_query(self, text: str) -> np.ndarray:
-        """One text, the way a search needs it: about twice as fast as :meth:`encode`
-        (search/bert_query.py says how)."""
-        layers = self._query_layers()
-        if layers is None:
-            return self.encode([text], batch_size=1)[0]
-        torch = self.torch
+        """One text, the way a search needs it: no padding, so no mask; in the compiled PyTorch
+        layers once ``speed_up`` has made them (search/bert_query.py), in NumPy until then."""
         encoding = self.tokenizer.encode(text)
-        width = len(encoding.ids)
-        with torch.inference_mode():
-            x = (self.w["embeddings.word_embeddings.weight"][torch.tensor(encoding.ids)]
-                 + self.w["embeddings.position_embeddings.weight"][:width]
-                 + self.w["embeddings.token_type_embeddings.weight"][torch.tensor(encoding.type_ids)])
-            return layers(self._ln(x, "embeddings.LayerNorm")).numpy()
+        layers = self._query
+        if layers:
+            torch = self.torch
+            width = len(encoding.ids)
+            with torch.inference_mode():
+                x = (self.w["embeddings.word_embeddings.weight"][torch.tensor(encoding.ids)]
+                     + self.w["embeddings.position_embeddings.weight"][:width]
+                     + self.w["embeddings.token_type_embeddings.weight"][torch.tensor(encoding.type_ids)])
+                return layers(self._ln(x, "embeddings.LayerNorm")).numpy()
+        return self._numpy_query(encoding.ids, encoding.type_ids)
 
-    def _query_layers(self):  # type: ignore[no-untyped-def]
+    def speed_up(self, wait: bool = False) -> None:
+        """Import PyTorch and compile the question layers in the background; ``wait``: until done."""
         with self._query_lock:
-            if self._query is None:
-                from search.bert_query import query_layers
+            if self._compiling is None:
+                self._compiling = threading.Thread(target=self._compile, name="minilm-compile", daemon=True)
+                self._compiling.start()
+        if wait:
+            self._compiling.join()
 
-                self._query = query_layers(self.w, self.layers, self.heads, self.eps) or False
-            return self._query or None
+    def _compile(self) -> None:
+        from search.bert_query import query_layers
+
+        self._torch()
+        # None without FBGEMM's half-precision kernels: questions then stay in NumPy.
+        self._query = query_layers(self.w, self.layers, self.heads, self.eps)
+
+    def _numpy_query(self, ids: list[int], types: list[int]) -> np.ndarray:
+        a = self.arrays
+        width, heads = len(ids), self.heads
+        head = self.dim // heads
+        x = (a["embeddings.word_embeddings.weight"][ids] + a["embeddings.position_embeddings.weight"][:width]
+             + a["embeddings.token_type_embeddings.weight"][types])
+        x = self._np_norm(x, "embeddings.LayerNorm")
+        for layer in range(self.layers):
+            p = f"encoder.layer.{layer}"
+
+            def linear(x: np.ndarray, name: str) -> np.ndarray:
+                return x @ a[f"{p}.{name}.weight"].T + a[f"{p}.{name}.bias"]  # a transposed view: no copy
+
+            q, k, v = (linear(x, f"attention.self.{n}").reshape(width, heads, head).transpose(1, 0, 2)
+                       for n in ("query", "key", "value"))
+            scores = (q @ k.transpose(0, 2, 1)) * np.float32(1.0 / np.sqrt(head))
+            scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
+            scores /= scores.sum(axis=-1, keepdims=True)
+            context = (scores @ v).transpose(1, 0, 2).reshape(width, self.dim)
+            x = self._np_norm(linear(context, "attention.output.dense") + x, f"{p}.attention.output.LayerNorm")
+            hidden = _gelu(linear(x, "intermediate.dense"))
+            x = self._np_norm(linear(hidden, "output.dense") + x, f"{p}.output.LayerNorm")
+        pooled = x.mean(axis=0)
+        return pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+
+    def _np_norm(self, x: np.ndarray, name: str) -> np.ndarray:
+        x = x - x.mean(axis=-1, keepdims=True)
+        x /= np.sqrt((x * x).mean(axis=-1, keepdims=True) + np.float32(self.eps))
+        return x * self.arrays[f"{name}.weight"] + self.arrays[f"{name}.bias"]
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    """BERT's GELU, x·Φ(x), with erf to within 1.5e-7 (Abramowitz and Stegun 7.1.26): NumPy has
+    no erf, and the tanh approximation moves the vectors more than the tests allow."""
+    z = np.abs(x) * np.float32(0.7071067811865476)
+    t = 1.0 / (1.0 + np.float32(0.3275911) * z)
+    poly = ((((np.float32(1.061405429) * t - np.float32(1.453152027)) * t + np.float32(1.421413741)) * t
+             - np.float32(0.284496736)) * t + np.float32(0.254829592)) * t
+    return 0.5 * x * (1.0 + np.copysign(1.0 - poly * np.exp(-z * z), x))

