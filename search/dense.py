@@ -58,7 +58,8 @@ class DenseRetriever:
         found: dict[str, Found] = {}
         cosines: dict[str, dict[str, float]] = {}
         for ask, answer in zip(asks, answers):
-            answer = [f for f in answer if self.embedder.reads(ask.using, f.language)]
+            reads = self._reading(ask.using, {f.language for f in answer})
+            answer = [f for f in answer if f.language in reads]
             cosines[ask.using] = {f.chunk_id: f.score for f in answer}
             for f in answer:
                 found.setdefault(f.chunk_id, f)
@@ -77,11 +78,11 @@ class DenseRetriever:
         # The cosines each reading encoder owes: exactly, among the passages concerned only.
         asks = []
         for part, vector in question.parts.items():
-            if vector is None:
+            if vector is None or not self.embedder.reads(part, question.language):
                 continue
             known = cosines.setdefault(part, {})
-            owed = [f.chunk_id for f in found if f.chunk_id not in known
-                    and self.embedder.reads(part, question.language) and self.embedder.reads(part, f.language)]
+            reads = self._reading(part, set(languages))
+            owed = [f.chunk_id for f in found if f.chunk_id not in known and f.language in reads]
             if owed:
                 asks.append((part, Ask(part, vector.tolist(), len(owed), filters, within=owed)))
         for (part, _), answer in zip(asks, self.store.search([a for _, a in asks])):
@@ -93,6 +94,10 @@ class DenseRetriever:
             scores = center_by_language(scores, languages)
         order = np.argsort(-scores, kind="stable")[:limit]
         return [Found(found[i].chunk_id, float(scores[i]), found[i].doc_id, found[i].language) for i in order]
+
+    def _reading(self, part: str, languages: set[str]) -> set[str]:
+        """Those of ``languages`` the encoder reads (asked once per language, not per passage)."""
+        return {lang for lang in languages if self.embedder.reads(part, lang)}
 
     def feedback(self, question: Question, chunk_ids: Sequence[str], weight: float) -> Question:
         """Rocchio: the question moved towards the mean of these passages' vectors."""
