@@ -16,11 +16,14 @@ above 0.9999 on every text). Folders of any other shape go to sentence-transform
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 
 def supports(folder: Path) -> bool:
@@ -156,9 +159,12 @@ class BertEncoder:
             self._compiling.join()
 
     def _compile(self) -> None:
-        from search.bert_query import query_layers
-
-        self._torch()
+        try:
+            self._torch()
+            from search.bert_query import query_layers
+        except ImportError as exc:  # questions stay in NumPy, a little slower
+            log.warning("PyTorch could not be imported (%s): questions are embedded in NumPy", exc)
+            return
         # None without FBGEMM's half-precision kernels: questions then stay in NumPy.
         self._query = query_layers(self.w, self.layers, self.heads, self.eps)
 
