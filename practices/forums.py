@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from hub.config_file import load_yaml
 from hub.errors import HubError
 
 DEFAULT_PATH = Path(__file__).with_name("forums.yaml")
@@ -44,16 +45,8 @@ class Forum:
 
 
 def load_forums(path: Path | None = None) -> list[Forum]:
-    import yaml
-
     path = path or DEFAULT_PATH
-    try:
-        # libyaml's parser when PyYAML has it, as for the thesaurus
-        data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
-    except FileNotFoundError:
-        raise HubError(f"forum registry {path} not found (set HUB_FORUMS)") from None
-    except yaml.YAMLError as exc:
-        raise HubError(f"forum registry {path} is not valid YAML: {exc}") from None
+    data = load_yaml(path, "forum registry", "HUB_FORUMS")
     forums = []
     for i, row in enumerate(data.get("forums") or []):
         missing = [k for k in ("id", "name", "url") if not row.get(k)]
