@@ -51,22 +51,20 @@ def _float32_shard(home: Path) -> None:
     disk-backed payload (qdrant_edge's defaults)."""
     import qdrant_edge as e
 
-    from search.store import KEYWORD, PassageStore
+    from search.store import KEYWORD, EdgeDriver, PassageStore
 
     store = PassageStore(settings_for(home))
     points = [p for batch in store.points() for p in batch]
     dims = dict(store.dims)
     store.close()
     shutil.rmtree(home / "edge")
-    shard = e.EdgeShard.create(str(home / "edge"), e.EdgeConfig(
+    e.EdgeShard.create(str(home / "edge"), e.EdgeConfig(
         vectors={n: e.EdgeVectorParams(size=d, distance=e.Distance.Cosine) for n, d in dims.items()},
-        sparse_vectors={KEYWORD: e.EdgeSparseVectorParams(modifier=e.Modifier.Idf)}))
-    shard.update(e.UpdateOperation.upsert_points(
-        [e.Point(id=pid, vector={n: (e.SparseVector(indices=list(v[0]), values=list(v[1])) if n == KEYWORD else list(v))
-                         for n, v in vectors.items()},
-                 payload=payload) for pid, vectors, payload in points]))
-    shard.flush()
-    shard.close()
+        sparse_vectors={KEYWORD: e.EdgeSparseVectorParams(modifier=e.Modifier.Idf)})).close()
+    driver = EdgeDriver(home / "edge")  # the hub's own writer, into the shard of the earlier layout
+    driver.upsert(points)
+    driver.flush()
+    driver.close()
 
 
 def test_a_shard_of_the_earlier_float32_layout_answers_and_upgrades_to_half_the_size(tmp_path: Path, embedder) -> None:
