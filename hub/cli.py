@@ -253,6 +253,8 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
           f"Qdrant: {report.semantic} vectors; Whoosh: {report.keyword} passages")
     for problem in report.problems:
         print(f"problem: {problem}")
+    for note in report.notes:
+        print(f"note: {note}")
     print("ok: the stores agree" if report.ok else "the stores disagree: run `hub check --repair`, and "
           "ingest again the documents it names")
     return 0 if report.ok else 1

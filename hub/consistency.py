@@ -51,6 +51,8 @@ class CheckReport:
     incomplete: dict[str, set[str]] = field(default_factory=dict)
     #: Catalogued documents whose original file is missing.
     no_original: list[str] = field(default_factory=list)
+    #: What is not wrong but could be better (an index in an earlier layout).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -73,6 +75,11 @@ def check(hub: Home) -> CheckReport:
     qdrant, whoosh = indexes[0][1](), indexes[1][1]()
     counts = hub.catalog.counts()
     report = CheckReport(counts["documents"], counts["passages"], len(qdrant), len(whoosh))
+    from search.upgrade import outdated_shard
+
+    if outdated_shard(hub.settings):
+        report.notes.append("the passage index has an earlier layout (float32 vectors): `hub upgrade` rewrites "
+                            "it at half the size, without re-embedding")
     indexes[:2] = [("Qdrant", lambda: qdrant), ("Whoosh", lambda: whoosh)]
     sources = {d.id: d.source for d in hub.catalog.documents()}
 

@@ -78,10 +78,14 @@ def test_a_shard_of_the_earlier_float32_layout_answers_and_upgrades_to_half_the_
     assert outdated_shard(settings_for(home))
     with Hub(settings_for(home), embedder=embedder) as hub:  # opens and answers as it is
         assert [h.doc_id for h in hub.search("street lighting and crime at night", limit=8).hits] == before
+    checked = hub_cli(home, "check")  # and says how to make it smaller
+    assert checked.returncode == 0 and "note: the passage index has an earlier layout" in checked.stdout, checked.stdout
+    assert "`hub upgrade`" in checked.stdout
 
     done = hub_cli(home, "upgrade")
     assert done.returncode == 0, done.stderr
     assert not outdated_shard(settings_for(home))
+    assert "note:" not in hub_cli(home, "check").stdout
     with Hub(settings_for(home), embedder=embedder) as hub:
         assert hub.check().ok
         assert [h.doc_id for h in hub.search("street lighting and crime at night", limit=8).hits] == before
