@@ -7,7 +7,7 @@ down or sideways, never up, and no modules import each other in a cycle.
     3  practices               profiles, ratings, advice, evidence map
     2  search                  encoders, indexes, hybrid search
     1  ingest                  loading, cleaning, chunking files
-    0  hub.errors, hub.settings, hub.sqlite, hub.exports   the kernel every layer may import
+    0  hub.errors, hub.settings, hub.sqlite, hub.exports, hub.config_file   the kernel every layer may import
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("hub", "ingest", "search", "practices", "web")
-KERNEL = {"hub.errors", "hub.settings", "hub.sqlite", "hub.exports"}
+KERNEL = {"hub.errors", "hub.settings", "hub.sqlite", "hub.exports", "hub.config_file"}
 
 
 def layer(module: str) -> int:
