@@ -91,6 +91,10 @@ class Settings:
     #: (Rocchio) and the dense search runs again. 0 turns it off.
     feedback_passages: int = 5
     feedback_weight: float = 1.5
+    #: Feedback runs only when at least this share of the best dense passages is written in the
+    #: question's language: otherwise the fused top is the keyword ranking's pick of same-language
+    #: passages, and moving towards it pulls the question away from evidence in other languages.
+    feedback_same_language: float = 0.6
     #: Trilingual thesaurus for query expansion (None: the one shipped in search/thesaurus.yaml).
     thesaurus: Path | None = None
     #: Registry of practitioner forums (None: practices/forums.yaml).
@@ -225,6 +229,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "embed_batch_size": (1, 4096),
     "ingest_group_passages": (1, 1_000_000),
     "feedback_passages": (0, 100),
+    "feedback_same_language": (0.0, 1.0),
     "max_file_mb": (0.001, 1_000_000),
     "max_upload_mb": (0.001, 1_000_000),
 }

@@ -80,3 +80,11 @@ def test_passage_citation_points_at_the_right_page(documents_hub, entry: dict) -
     assert hit.page == entry["page"]
     chunk = library_hub.catalog.chunks_by_ids([hit.chunk_id])[hit.chunk_id]
     assert chunk.page == entry["page"]
+
+
+def test_an_english_question_about_spanish_evidence_is_not_pulled_to_english_texts(documents_hub) -> None:
+    """The best dense passages for this question are Spanish and French: feedback towards the
+    fused top (the keyword ranking's English picks) used to put the Spanish report second."""
+    hits = documents_hub.search("coordination between municipal police and national police forces in Spain",
+                                limit=3).hits
+    assert Path(hits[0].source).name == "juntas-locales-seguridad.es.html", [h.source for h in hits]
