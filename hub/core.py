@@ -54,7 +54,7 @@ class Hub:
             if self._embedder is None:
                 from search.embedder import Embedder
 
-                self._embedder = Embedder(self.settings.model, self.settings.model_share)
+                self._embedder = Embedder(self.settings.model, self.settings.model_share, self.settings.model_cache)
             return self._embedder
 
     def _check_model(self) -> None:
@@ -96,11 +96,14 @@ class Hub:
         ``requests``: also send one question down the search and advice paths, which load more
         lazily (thesaurus, practice profiles, forums): without it the first visitors of a
         server waited up to 2 s (bench/load.py)."""
-        from ingest.language import detect
+        from ingest import language
 
-        # The language identifier unpacks its model (LZMA, which releases the GIL) while the
-        # encoders load.
-        langid = threading.Thread(target=detect, args=("load the language identifier now",), daemon=True)
+        def languages() -> None:
+            language.warm(self.settings.model_cache)
+            _ = self.thesaurus  # 0.25 s of stemming its labels, otherwise paid by the first search
+
+        # The language identifier and the thesaurus load while the encoders load their models.
+        langid = threading.Thread(target=languages, daemon=True)
         langid.start()
         self.speller.start()
         embedder = self.embedder()
@@ -114,8 +117,6 @@ class Hub:
         if requests and self.catalog.counts()["passages"]:
             self.search("warm up the search path", limit=3)
             self.recommend("how to warm up the advice path", limit=3)
-        # Last, so that it does not slow the rest of the start: faster questions, in the background.
-        getattr(embedder, "speed_up", lambda: None)()
 
     def close(self) -> None:
         """Close every store; a second call does nothing."""

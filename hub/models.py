@@ -82,7 +82,7 @@ def reindex(hub, progress: bool = True, on_group: Callable[[int], Any] | None = 
     previous = recorded_model(catalog)
     with hub.write_lock:
         catalog.set_meta("reindex_to", target)
-        embedder = Embedder(settings.model, settings.model_share)
+        embedder = Embedder(settings.model, settings.model_share, settings.model_cache)
         docs = catalog.documents()
         total = sum(catalog.passage_counts().values()) if docs else 0
         annotate = hub.thesaurus.annotate

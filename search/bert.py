@@ -1,16 +1,16 @@
 """A BERT sentence encoder for sentence-transformers folders of the usual shape (BertModel
 weights in model.safetensors, tokenizer.json, mean pooling, normalisation), from one set of
-float32 arrays: NumPy for questions at first, PyTorch for batches and, once compiled, questions.
+float32 arrays: ONNX Runtime for questions, PyTorch for batches.
 
 Why: importing sentence-transformers pulls in transformers, scikit-learn and SciPy's statistics
 (5.5 s on this machine before any model is read); this module needs tokenizers and safetensors,
-and PyTorch only for batches. A question in NumPy takes about 8 ms against 3 in PyTorch's
-half-precision kernels (search/bert_query.py), but PyTorch takes 1.5 s to import: a server
-answers its first questions in NumPy and compiles the PyTorch layers in the background
-(``speed_up``), so it starts without waiting for them (bench/scale.py, start-up); a one-off
-command (``hub search``) never imports PyTorch. All paths compute the same function with the
-same weights (tests/search/test_embedder.py compares them with sentence-transformers: cosine
-above 0.9999 on every text). Folders of any other shape go to sentence-transformers.
+ONNX Runtime for questions (search/question_graph.py: 3.6 ms a question, 0.1 s to import) and
+PyTorch only for batches (ingest). So a server never imports PyTorch unless it ingests: PyTorch
+takes 1.2 s to import, holding the interpreter meanwhile (a server that imported it in the
+background answered its first questions in up to 600 ms), and 210 MB. Both paths compute the same
+function with the same weights (tests/search/test_embedder.py compares them with
+sentence-transformers: cosine above 0.9999 on every text). Folders of any other shape go to
+sentence-transformers.
 """
 
 from __future__ import annotations
@@ -44,10 +44,12 @@ def supports(folder: Path) -> bool:
 
 
 class BertEncoder:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, cache: Path | None = None) -> None:
+        """``cache``: the model cache, where the question graph is kept (hub/unpacked.py)."""
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
+        self.folder, self.cache = folder, cache
         config = json.loads((folder / "config.json").read_text())
         st_config = json.loads((folder / "sentence_bert_config.json").read_text()) \
             if (folder / "sentence_bert_config.json").exists() else {}
@@ -63,12 +65,11 @@ class BertEncoder:
         self.tokenizer.no_padding()
         self.torch: Any = None
         self.w: dict[str, Any] = {}  # the arrays as PyTorch tensors (shared memory), at the first batch
-        self._query: Any = None  # the compiled layers for questions, once ``speed_up`` has made them
-        self._query_lock = threading.Lock()
-        self._compiling: threading.Thread | None = None
+        self._graph: Any = None  # the question layers (search/question_graph.py), at the first question
+        self._graph_lock = threading.Lock()
 
     def _torch(self) -> Any:
-        with self._query_lock:
+        with self._graph_lock:
             if self.torch is None:
                 import torch
 
@@ -135,75 +136,22 @@ class BertEncoder:
 
     # --- one question at a time ------------------------------------------------------------------
     def encode_query(self, text: str) -> np.ndarray:
-        """One text, the way a search needs it: no padding, so no mask; in the compiled PyTorch
-        layers once ``speed_up`` has made them (search/bert_query.py), in NumPy until then."""
+        """One text, the way a search needs it: no padding, so no mask; the embeddings in NumPy,
+        the layers in ONNX Runtime (search/question_graph.py)."""
         encoding = self.tokenizer.encode(text)
-        layers = self._query
-        if layers:
-            torch = self.torch
-            width = len(encoding.ids)
-            with torch.inference_mode():
-                x = (self.w["embeddings.word_embeddings.weight"][torch.tensor(encoding.ids)]
-                     + self.w["embeddings.position_embeddings.weight"][:width]
-                     + self.w["embeddings.token_type_embeddings.weight"][torch.tensor(encoding.type_ids)])
-                return layers(self._ln(x, "embeddings.LayerNorm")).numpy()
-        return self._numpy_query(encoding.ids, encoding.type_ids)
-
-    def speed_up(self, wait: bool = False) -> None:
-        """Import PyTorch and compile the question layers in the background; ``wait``: until done."""
-        with self._query_lock:
-            if self._compiling is None:
-                self._compiling = threading.Thread(target=self._compile, name="minilm-compile", daemon=True)
-                self._compiling.start()
-        if wait:
-            self._compiling.join()
-
-    def _compile(self) -> None:
-        try:
-            self._torch()
-            from search.bert_query import query_layers
-        except ImportError as exc:  # questions stay in NumPy, a little slower
-            log.warning("PyTorch could not be imported (%s): questions are embedded in NumPy", exc)
-            return
-        # None without FBGEMM's half-precision kernels: questions then stay in NumPy.
-        self._query = query_layers(self.w, self.layers, self.heads, self.eps)
-
-    def _numpy_query(self, ids: list[int], types: list[int]) -> np.ndarray:
-        a = self.arrays
-        width, heads = len(ids), self.heads
-        head = self.dim // heads
-        x = (a["embeddings.word_embeddings.weight"][ids] + a["embeddings.position_embeddings.weight"][:width]
+        ids, types, a = encoding.ids, encoding.type_ids, self.arrays
+        x = (a["embeddings.word_embeddings.weight"][ids] + a["embeddings.position_embeddings.weight"][:len(ids)]
              + a["embeddings.token_type_embeddings.weight"][types])
-        x = self._np_norm(x, "embeddings.LayerNorm")
-        for layer in range(self.layers):
-            p = f"encoder.layer.{layer}"
-
-            def linear(x: np.ndarray, name: str) -> np.ndarray:
-                return x @ a[f"{p}.{name}.weight"].T + a[f"{p}.{name}.bias"]  # a transposed view: no copy
-
-            q, k, v = (linear(x, f"attention.self.{n}").reshape(width, heads, head).transpose(1, 0, 2)
-                       for n in ("query", "key", "value"))
-            scores = (q @ k.transpose(0, 2, 1)) * np.float32(1.0 / np.sqrt(head))
-            scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
-            scores /= scores.sum(axis=-1, keepdims=True)
-            context = (scores @ v).transpose(1, 0, 2).reshape(width, self.dim)
-            x = self._np_norm(linear(context, "attention.output.dense") + x, f"{p}.attention.output.LayerNorm")
-            hidden = _gelu(linear(x, "intermediate.dense"))
-            x = self._np_norm(linear(hidden, "output.dense") + x, f"{p}.output.LayerNorm")
-        pooled = x.mean(axis=0)
-        return pooled / max(float(np.linalg.norm(pooled)), 1e-12)
-
-    def _np_norm(self, x: np.ndarray, name: str) -> np.ndarray:
         x = x - x.mean(axis=-1, keepdims=True)
         x /= np.sqrt((x * x).mean(axis=-1, keepdims=True) + np.float32(self.eps))
-        return x * self.arrays[f"{name}.weight"] + self.arrays[f"{name}.bias"]
+        pooled = self._question_graph()(x * a["embeddings.LayerNorm.weight"] + a["embeddings.LayerNorm.bias"])
+        return pooled / max(float(np.linalg.norm(pooled)), 1e-12)
 
+    def _question_graph(self) -> Any:
+        with self._graph_lock:
+            if self._graph is None:
+                from search.question_graph import QuestionGraph
 
-def _gelu(x: np.ndarray) -> np.ndarray:
-    """BERT's GELU, x·Φ(x), with erf to within 1.5e-7 (Abramowitz and Stegun 7.1.26): NumPy has
-    no erf, and the tanh approximation moves the vectors more than the tests allow."""
-    z = np.abs(x) * np.float32(0.7071067811865476)
-    t = 1.0 / (1.0 + np.float32(0.3275911) * z)
-    poly = ((((np.float32(1.061405429) * t - np.float32(1.453152027)) * t + np.float32(1.421413741)) * t
-             - np.float32(0.284496736)) * t + np.float32(0.254829592)) * t
-    return 0.5 * x * (1.0 + np.copysign(1.0 - poly * np.exp(-z * z), x))
+                self._graph = QuestionGraph(self.arrays, self.layers, self.heads, self.eps,
+                                            self.folder / "model.safetensors", self.cache)
+            return self._graph

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -39,9 +40,10 @@ def model_name(model: str) -> str:
 class Embedder:
     """Encodes passages and questions into unit vectors (cosine similarity = dot product)."""
 
-    def __init__(self, model: str = DEFAULT_MODEL, share: float = 0.5) -> None:
+    def __init__(self, model: str = DEFAULT_MODEL, share: float = 0.5, cache: Path | None = None) -> None:
         """``share``: the first encoder's share of a cosine where both encoders read the
-        question's and the passage's language (the second gets the rest)."""
+        question's and the passage's language (the second gets the rest); ``cache``: the model
+        cache (``HUB_MODEL_CACHE``), where packed weights are kept unpacked."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -58,6 +60,7 @@ class Embedder:
 
             raise HubError(f"HUB_MODEL {model!r}: name one encoder, or two joined by '+'")
         self.share = share
+        self._cache = cache
         self._encoders: dict[str, Encoder] = {}
         self._load_lock = threading.Lock()
         self._part_locks: dict[str, threading.Lock] = {}
@@ -70,7 +73,7 @@ class Embedder:
             lock = self._part_locks.setdefault(part, threading.Lock())
         with lock:
             if part not in self._encoders:
-                self._encoders[part] = encoders.load(part)
+                self._encoders[part] = encoders.load(part, self._cache)
             return self._encoders[part]
 
     def warm(self) -> None:
@@ -82,15 +85,6 @@ class Embedder:
             thread.start()
         for thread in threads:
             thread.join()
-
-    def speed_up(self) -> None:
-        """Let each encoder make its questions faster in the background (MiniLM compiles PyTorch
-        layers, 1.5 s, search/bert.py): a server calls this once it is ready, and answers
-        meanwhile (bench/scale.py, start-up)."""
-        for part in self.parts:
-            speed_up = getattr(self.encoder(part), "speed_up", None)
-            if speed_up is not None:
-                speed_up()
 
     @property
     def dim(self) -> int:

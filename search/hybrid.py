@@ -20,8 +20,7 @@ from hub.settings import Settings
 from search.analysis import fold
 from search.dense import DenseRetriever
 from search.fusion import fuse
-from search.keyword import clean_words
-from search.query import ParsedQuery, parse_query
+from search.query import ParsedQuery, clean_words, parse_query
 from search.request import SearchRequest, clean_filters
 from search.snippets import make_snippet
 from search.sparse import query_vector, query_words

@@ -7,7 +7,6 @@ the query words.
 
 from __future__ import annotations
 
-import re
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +18,7 @@ from whoosh.qparser import AndGroup, MultifieldParser, OrGroup
 from whoosh.query import And, NumericRange, Or, Query, Term
 
 from search.analysis import LANGUAGES, OTHER, analyzer, field_language, terms
+from search.query import clean_words
 
 _ALL = (*LANGUAGES, OTHER)
 #: Relative weight of a match in each part of a passage. Equal weights won on both benchmarks
@@ -169,11 +169,6 @@ class _Batch:
             fields["year"] = year
         self._w.add_document(**fields)
         return tokens
-
-
-def clean_words(text: str) -> str:
-    """Words only: lowercase (so AND/OR/NOT are words) and no query-syntax characters."""
-    return re.sub(r"\s+", " ", re.sub(r"[^\w\s-]", " ", text.lower())).strip()
 
 
 def _filter(filters: dict | None) -> Query | None:

@@ -89,3 +89,8 @@ def parse_query(raw: str) -> ParsedQuery:
         if count > limit:
             raise InvalidQuery(f"the query has {count} {what}; the limit is {limit}")
     return parsed
+
+
+def clean_words(text: str) -> str:
+    """Words only: lowercase (so AND/OR/NOT are words) and no query-syntax characters."""
+    return re.sub(r"\s+", " ", re.sub(r"[^\w\s-]", " ", text.lower())).strip()

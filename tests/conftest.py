@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
@@ -24,6 +25,10 @@ JUDGED = ROOT / "bench" / "judged"
 QDRANT_URL = os.environ.get("HUB_QDRANT_URL")
 
 
+#: Unpacked model files for the tests' hubs (hub/unpacked.py), apart from the user's own cache.
+MODEL_CACHE = Path(tempfile.gettempdir()) / "urban-safety-hub-tests" / "model-cache"
+
+
 def settings_for(home: Path, **overrides) -> Settings:
     """Test settings: embedded Qdrant in the home, or, when HUB_QDRANT_URL is set, that server
     with a collection of the test's own (the Qdrant-facing tests then run against the server)."""
@@ -31,15 +36,18 @@ def settings_for(home: Path, **overrides) -> Settings:
         import uuid
 
         overrides = {"qdrant_url": QDRANT_URL, "collection": f"test_{uuid.uuid4().hex[:12]}", **overrides}
+    overrides = {"model_cache": MODEL_CACHE, **overrides}
     return Settings.from_env({}, home=home, progress=False, **overrides)
 
 
 @pytest.fixture(scope="session")
-def embedder():
+def embedder(tmp_path_factory):
+    """The default encoders, their packed weights unpacked into a model cache of this session's
+    own (hub/unpacked.py), so the tests that compare vectors with references read those copies."""
     from search.embedder import Embedder
 
     settings = Settings()
-    return Embedder(settings.model, settings.model_share)
+    return Embedder(settings.model, settings.model_share, tmp_path_factory.mktemp("model-cache"))
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("hub", "ingest", "search", "practices", "web")
-KERNEL = {"hub.errors", "hub.settings", "hub.sqlite", "hub.exports", "hub.config_file"}
+KERNEL = {"hub.errors", "hub.settings", "hub.sqlite", "hub.exports", "hub.config_file", "hub.unpacked"}
 
 
 def layer(module: str) -> int:

@@ -34,16 +34,12 @@ def test_minilm_gives_the_vectors_of_sentence_transformers(embedder: Embedder) -
     # batching and order do not change a vector
     alone = np.stack([minilm.encode([t])[0] for t in TEXTS])
     assert np.allclose(alone, ours, atol=1e-5)
-    # the query paths compute the same function: NumPy first, then the compiled PyTorch layers
-    # (fused products, half-precision weights) once a server has asked for them
+    # a question alone runs in ONNX Runtime (search/question_graph.py): the same function, no PyTorch
     bert = BertEncoder(Path(get_model_path()))
-    in_numpy = np.stack([bert.encode_query(t) for t in TEXTS])
+    alone_q = np.stack([bert.encode_query(t) for t in TEXTS])
     assert bert.torch is None, "a question alone should not need PyTorch"
-    assert ((in_numpy * reference).sum(axis=1)).min() > 0.9999
-    bert.speed_up(wait=True)
-    compiled = np.stack([bert.encode_query(t) for t in TEXTS])
-    assert ((compiled * reference).sum(axis=1)).min() > 0.9999
-    assert not np.allclose(compiled, in_numpy, atol=1e-7), "after speed_up, the compiled layers should answer"
+    assert ((alone_q * reference).sum(axis=1)).min() > 0.9999
+    assert np.allclose(alone_q, ours, atol=1e-4), "one question alone gives the batch's vector"
 
 
 def test_use_gives_the_reference_vectors_of_its_pinned_version(embedder: Embedder) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from search.keyword import clean_words
+from search.query import clean_words
 from search.query import parse_query
 from search.sparse import query_vector, query_words
 from search.store import KEYWORD, Ask

@@ -1,0 +1,59 @@
+"""Packed model files kept unpacked in the model cache (hub/unpacked.py): made once, read
+afterwards, giving the same answers as the package's own files, and never in the way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ingest import language
+from search.encoders import UniversalSentenceEncoder, load
+
+TEXTS = ["Street lighting and crime at night", "Éclairage public et sentiment de sécurité",
+         "Iluminación de calles y delitos nocturnos"]
+
+
+def test_the_encoders_read_their_unpacked_copies_and_answer_as_from_the_package(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    packed = UniversalSentenceEncoder().encode(TEXTS)
+    first = UniversalSentenceEncoder(cache).encode(TEXTS)
+    copies = sorted(cache.glob("usem3-weights-*.npz"))
+    assert len(copies) == 1
+    made = copies[0].stat().st_mtime_ns
+    again = UniversalSentenceEncoder(cache).encode(TEXTS)
+    assert copies[0].stat().st_mtime_ns == made, "an existing copy is read, not written again"
+    assert np.allclose(first, packed, atol=1e-6) and np.allclose(again, packed, atol=1e-6)
+    # MiniLM's question graph is kept there too, and read by the next start
+    minilm = load("minilm", cache)
+    vector = minilm.encode_query(TEXTS[0])
+    assert len(list(cache.glob("*.onnx"))) == 1
+    assert np.allclose(load("minilm", cache).encode_query(TEXTS[0]), vector, atol=1e-6)
+    assert float(vector @ minilm.encode(TEXTS[:1])[0]) > 0.9999
+
+
+def test_a_cache_that_cannot_be_written_falls_back_to_the_package_files(tmp_path: Path) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    vectors = UniversalSentenceEncoder(blocked).encode(TEXTS)
+    assert np.allclose(vectors, UniversalSentenceEncoder().encode(TEXTS), atol=1e-6)
+    assert blocked.read_text() == "not a folder"
+
+
+def test_the_language_identifier_from_its_copy_decides_as_the_package_model(tmp_path: Path) -> None:
+    samples = ["How do we make women feel safer at bus stops at night?",
+               "Comment rendre les arrêts de bus plus sûrs la nuit pour les femmes ?",
+               "¿Cómo hacer que las mujeres se sientan más seguras en las paradas de noche?",
+               "Wie machen wir Bushaltestellen nachts sicherer?", "Rua escura perto da escola, o que fazer?"]
+    saved = list(language._LOADED)
+    try:
+        language._LOADED.clear()
+        stock = [language._identifier().classify(s) for s in samples]
+        language._LOADED.clear()
+        language.warm(tmp_path)
+        assert len(list(tmp_path.glob("py3langid-model-*.npz"))) == 1
+        copied = [language._identifier().classify(s) for s in samples]
+    finally:
+        language._LOADED[:] = saved
+    assert [lang for lang, _ in copied] == [lang for lang, _ in stock] == ["en", "fr", "es", "de", "pt"]
+    assert np.allclose([p for _, p in copied], [p for _, p in stock], atol=1e-6)
