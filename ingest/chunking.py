@@ -56,6 +56,8 @@ _UNSPACED_END = re.compile(r"(?<=[。！？])")
 
 def word_count(text: str) -> int:
     """Words as a reader counts them: space-separated, or characters of an unspaced script."""
+    if _UNSPACED.search(text) is None:  # nearly every text: one scan in C instead of one per word
+        return len(text.split())
     return sum(max(1, len(_UNSPACED.findall(token))) for token in text.split())
 
 

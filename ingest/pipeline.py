@@ -241,9 +241,10 @@ class Ingester:
                     log.debug("preparing %s failed", item.source, exc_info=True)
                     reject(RejectedDocument(item.source, f"cannot be prepared for indexing ({_short(exc)})"))
                     continue
-                if not pending and not report.added and not report.updated:
-                    # qdrant-client takes 3 s to import, on the first write: done meanwhile,
-                    # beside parsing and the model (whose kernels release the GIL).
+                if self.settings.qdrant_url and not pending and not report.added and not report.updated:
+                    # A server's client (qdrant-client) takes 3 s to import, on the first write:
+                    # done meanwhile, beside parsing and the model (whose kernels release the GIL).
+                    # The embedded engine needs none of it.
                     threading.Thread(target=importlib.import_module, args=("qdrant_client",), daemon=True).start()
                 pending.append(_Pending(doc, data, existing is not None,
                                         existing is None or existing.content_hash != digest))
