@@ -32,6 +32,9 @@ from search.store import KEYWORD, Ask, Found
 #: graph search and payload reads for 300 points per encoder cost 12 ms more at 100,000.
 FEEDBACK_POOL = 100
 PASSAGES_PER_HIT = 3
+#: A ``title:`` word's weight in the keyword question, against 1 for a free word: enough that a
+#: passage whose title has it outranks any that has only the free words.
+TITLE_WEIGHT = 100.0
 
 
 @dataclass
@@ -160,8 +163,8 @@ class HybridSearcher:
                                            filters, center)
         if isinstance(keyword, Ask):
             found["keyword"] = answers[-1]
-        elif keyword is not None:
-            found["keyword"] = keyword
+        elif keyword is not None or mode == "keyword":
+            found["keyword"] = keyword or []
         for ranking in found.values():
             for f in ranking:
                 self.found.setdefault(f.chunk_id, f)
@@ -199,17 +202,30 @@ class HybridSearcher:
         return fused, rankings
 
     def _keyword_ask(self, parsed: ParsedQuery, expansions: dict[str, list[str]], depth: int,
-                     filters: dict[str, Any]) -> Ask | list[Found]:
-        """Bag-of-words questions, nearly all, ask the store's sparse vectors (an Ask to send with
-        the dense ones); phrases and ``title:`` are answered by Whoosh, here."""
-        if not parsed.phrases and not parsed.title:
-            words = query_words([clean_words(w) for w in parsed.words],
-                                [clean_words(e) for e in expansions.get("keyword", [])])
-            indices, values = query_vector(words)
-            return Ask(KEYWORD, (indices, values), depth, filters or None) if indices else []
-        keyword = self.index.keyword
-        query = keyword.build_query(parsed.words, parsed.phrases, parsed.title, expansions.get("keyword", []))
-        return [Found(c, s, "", "") for c, s in keyword.search(query, depth, filters)]
+                     filters: dict[str, Any]) -> Ask | list[Found] | None:
+        """The keyword question: for the store's sparse vectors (an Ask to send with the dense
+        ones), or, for quoted phrases and ``title:`` words in embedded mode, answered here by
+        Whoosh. With a Qdrant server no local index file answers a question: phrases ask for the
+        sparse vectors' adjacent-word entries, and ``title:`` words for title entries only,
+        weighted so that passages whose title has them come first, as Whoosh's AND does. Either
+        way, what the syntax demands exactly is then checked on the passages' text
+        (``_syntax_filter``)."""
+        expanded = [clean_words(e) for e in expansions.get("keyword", [])]
+        if (parsed.phrases or parsed.title) and not self.settings.qdrant_url:
+            keyword = self.index.keyword
+            query = keyword.build_query(parsed.words, parsed.phrases, parsed.title, expansions.get("keyword", []))
+            return [Found(c, s, "", "") for c, s in keyword.search(query, depth, filters)]
+        words = query_words([clean_words(w) for w in parsed.words], expanded)
+        words += [(clean_words(p), 1.0, True) for p in parsed.phrases if clean_words(p)]
+        indices, values = query_vector(words)
+        if parsed.title:
+            title = query_vector([(clean_words(t), TITLE_WEIGHT, False) for t in parsed.title if clean_words(t)],
+                                 fields=("title",))
+            merged = dict(zip(indices, values))
+            for i, v in zip(*title):
+                merged[i] = max(merged.get(i, 0.0), v)
+            indices, values = sorted(merged), [merged[i] for i in sorted(merged)]
+        return Ask(KEYWORD, (indices, values), depth, filters or None) if indices else None
 
     # --- the whole search ----------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResults:

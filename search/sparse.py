@@ -72,15 +72,16 @@ def passage_vector(title: str, heading: str | None, body: str, language: str,
     return [i for i, _ in items], [v for _, v in items]
 
 
-def query_vector(words: Sequence[tuple[str, float, bool]]) -> tuple[list[int], list[float]]:
+def query_vector(words: Sequence[tuple[str, float, bool]], fields: Sequence[str] = FIELDS
+                 ) -> tuple[list[int], list[float]]:
     """A question's sparse vector from (text, weight, phrase) triples: each text analysed for every
-    language and field (as Whoosh's multi-field parser does), a key asked twice counting once at
-    its highest weight; a phrase asks for its adjacent pairs."""
+    language and each of ``fields`` (as Whoosh's multi-field parser does), a key asked twice
+    counting once at its highest weight; a phrase asks for its adjacent pairs."""
     weights: dict[int, float] = {}
     for text, weight, phrase in words:
         for lang in _ALL:
             tokens = query_terms(text, lang)
-            for field in FIELDS:
+            for field in fields:
                 prefix = f"{lang}:{field}:"
                 keys = ([f"{prefix}{a} {b}" for a, b in zip(tokens, tokens[1:])] if phrase and len(tokens) > 1
                         else [prefix + t for t in tokens])

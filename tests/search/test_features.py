@@ -18,6 +18,11 @@ def _md(folder: Path, name: str, title: str, lang: str, body: str, **meta) -> No
 
 @pytest.fixture
 def feature_hub(hub, tmp_path: Path):
+    assert hub.ingest([_library(tmp_path)]).exit_code == 0
+    return hub
+
+
+def _library(tmp_path: Path) -> Path:
     lib = tmp_path / "lib"
     lib.mkdir()
     _md(lib, "stops.md", "Safer bus stops for women", "en",
@@ -36,8 +41,7 @@ def feature_hub(hub, tmp_path: Path):
         "Lighting and crime: a review of street lighting found fewer crimes by night and by day.",
         "Lighting costs: LED lighting pays back its cost within a few years through energy savings.",
     ], title="Lighting report")
-    assert hub.ingest([lib]).exit_code == 0
-    return hub
+    return lib
 
 
 def titles(results) -> list[str]:
@@ -54,6 +58,24 @@ def test_title_field_and_exclusion(feature_hub) -> None:
     assert titles(feature_hub.search("lighting title:report")) == ["Lighting report"]
     assert "CCTV in car parks" not in titles(feature_hub.search("crime -television"))
     assert "CCTV in car parks" in titles(feature_hub.search("crime"))
+
+
+@pytest.mark.parametrize("server", [False, True], ids=["embedded", "server"])
+def test_phrases_and_title_words_by_keyword(make_hub, tmp_path: Path, server: bool) -> None:
+    """Embedded, Whoosh answers quoted phrases and title words; with a Qdrant server no local
+    index file answers a question (machines share only the collection): Whoosh's folder gone,
+    the passage index alone finds the same."""
+    import shutil
+
+    hub = make_hub(qdrant_url=str(tmp_path / "server")) if server else make_hub()
+    assert hub.ingest([_library(tmp_path)]).exit_code == 0
+    if server:
+        shutil.rmtree(hub.settings.whoosh_path)
+    assert titles(hub.search('"request stops"', mode="keyword")) == ["Safer bus stops for women"]
+    assert titles(hub.search('"stops request"', mode="keyword")) == []
+    # the report says "crime" less than the review of car parks, but its title has "report"
+    assert titles(hub.search("crime title:report", mode="keyword")) == ["Lighting report"]
+    assert titles(hub.search("title:marches", mode="keyword")) == ["Marches exploratoires de femmes"]
 
 
 def test_filter_syntax_in_the_query(feature_hub) -> None:
