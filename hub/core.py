@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from hub.catalog import Catalog
 from hub.consistency import CheckReport, RepairReport
-from hub.errors import NotFound, RejectedDocument
+from hub.errors import HubError, NotFound, RejectedDocument
 from hub.settings import Settings
 from ingest.records import Document
 from search.request import SearchRequest
@@ -100,7 +100,10 @@ class Hub:
 
         def languages() -> None:
             language.warm(self.settings.model_cache)
-            _ = self.thesaurus  # 0.25 s of stemming its labels, otherwise paid by the first search
+            try:
+                _ = self.thesaurus  # 0.25 s of stemming its labels, otherwise paid by the first search
+            except HubError:
+                pass  # a broken thesaurus file: the first search says so, in one line
 
         # The language identifier and the thesaurus load while the encoders load their models.
         langid = threading.Thread(target=languages, daemon=True)

@@ -39,3 +39,21 @@ def test_good_values_load_whatever_their_case(tmp_path: Path) -> None:
     settings = Settings.from_env({"HUB_FUSION": "RRF", "HUB_LOG_LEVEL": "INFO", "HUB_OCR": "off",
                                   "HUB_DENSE_WEIGHT": "0.5"}, home=tmp_path)
     assert (settings.fusion, settings.log_level, settings.ocr, settings.dense_weight) == ("rrf", "info", False, 0.5)
+
+
+def test_a_broken_thesaurus_file_stops_the_first_search_in_one_line_not_the_start(make_hub, tmp_path: Path,
+                                                                                  monkeypatch) -> None:
+    import threading
+
+    from hub.errors import HubError
+
+    broken = tmp_path / "thesaurus.yaml"
+    broken.write_text("concepts: [unclosed\n", encoding="utf-8")
+    hub = make_hub(thesaurus=broken)
+    escaped: list = []
+    monkeypatch.setattr(threading, "excepthook", escaped.append)
+    hub.warm_up()  # loads the thesaurus beside the models: its error must not escape as a traceback
+    assert escaped == []
+    with pytest.raises(HubError) as error:
+        hub.search("street lighting")
+    assert "thesaurus.yaml" in str(error.value) and "\n" not in str(error.value)
