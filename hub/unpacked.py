@@ -21,9 +21,11 @@ from typing import Callable
 log = logging.getLogger(__name__)
 
 
-def unpacked(cache: Path | None, source: Path, unpack: Callable[[Path, Path], None], suffix: str = ".npz") -> Path | None:
+def unpacked(cache: Path | None, source: Path, unpack: Callable[[Path, Path], None], suffix: str = ".npz",
+             recipe: str = "") -> Path | None:
     """The copy of ``source`` that ``unpack(source, destination)`` writes (a file ending in
-    ``suffix``), made now if missing.
+    ``suffix``), made now if missing. ``recipe`` names what ``unpack`` makes (a version, the
+    languages kept): a copy made by another recipe is not read.
 
     None when there is no cache folder or it cannot be written (a read-only file system): the
     caller then reads the package's file as before. Writes go to a temporary name first, so a
@@ -31,7 +33,8 @@ def unpacked(cache: Path | None, source: Path, unpack: Callable[[Path, Path], No
     if cache is None:
         return None
     stat = source.stat()
-    key = hashlib.blake2b(f"{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode(), digest_size=6).hexdigest()
+    key = hashlib.blake2b(f"{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{recipe}".encode(),
+                          digest_size=6).hexdigest()
     stem = f"{source.parent.parent.name}-{source.name.split('.')[0]}"
     target = cache / f"{stem}-{key}{suffix}"
     if target.exists():

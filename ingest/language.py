@@ -41,7 +41,7 @@ def warm(cache: Path | None = None) -> None:
 
     import numpy as np
 
-    copy = unpacked(cache, Path(MODEL_DIR) / MODEL_FILE, _unpack)
+    copy = unpacked(cache, Path(MODEL_DIR) / MODEL_FILE, _unpack, recipe="languages " + " ".join(_CANDIDATES))
     if copy is None:
         _identifier()
         return

@@ -24,6 +24,8 @@ from hub.unpacked import unpacked
 #: Threads for one question: a search does nothing else meanwhile. They sleep when done rather
 #: than spin, which took the cores from the engine's search that follows (bench/scale.py).
 THREADS = 2
+#: The graph's layout: change it with ``build``, so that graphs kept by an earlier hub are rebuilt.
+GRAPH = "bert-question-1 opset20"
 
 
 class QuestionGraph:
@@ -41,7 +43,7 @@ class QuestionGraph:
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
-        copy = unpacked(cache, source, write, suffix=".onnx")
+        copy = unpacked(cache, source, write, suffix=".onnx", recipe=GRAPH)
         model: Any = str(copy) if copy is not None else build(arrays, layers, heads, eps)
         self._session = onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 

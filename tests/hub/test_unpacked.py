@@ -57,3 +57,26 @@ def test_the_language_identifier_from_its_copy_decides_as_the_package_model(tmp_
         language._LOADED[:] = saved
     assert [lang for lang, _ in copied] == [lang for lang, _ in stock] == ["en", "fr", "es", "de", "pt"]
     assert np.allclose([p for _, p in copied], [p for _, p in stock], atol=1e-6)
+
+
+def test_a_copy_made_by_another_recipe_or_from_a_changed_file_is_made_again(tmp_path: Path) -> None:
+    from hub.unpacked import unpacked
+
+    source = tmp_path / "package" / "data" / "model.bin"
+    source.parent.mkdir(parents=True)
+    source.write_bytes(b"weights v1")
+    made: list[str] = []
+
+    def unpack(src: Path, target: Path) -> None:
+        made.append(src.read_text())
+        target.write_bytes(src.read_bytes().upper())
+
+    cache = tmp_path / "cache"
+    first = unpacked(cache, source, unpack, recipe="a")
+    assert unpacked(cache, source, unpack, recipe="a") == first and made == ["weights v1"]
+    second = unpacked(cache, source, unpack, recipe="b")  # the code that unpacks changed
+    assert second != first and second.read_bytes() == b"WEIGHTS V1" and not first.exists()
+    source.write_bytes(b"weights v2, reinstalled")  # the package changed
+    third = unpacked(cache, source, unpack, recipe="b")
+    assert third.read_bytes() == b"WEIGHTS V2, REINSTALLED" and made == ["weights v1"] * 2 + ["weights v2, reinstalled"]
+    assert [p.name for p in cache.iterdir()] == [third.name]
