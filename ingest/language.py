@@ -35,11 +35,10 @@ def warm(cache: Path | None = None) -> None:
     0.05 s instead of 0.4 s of LZMA, and only the candidate languages' columns (28 MB less)."""
     if _LOADED:
         return
+    import numpy as np
     from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
     from hub.unpacked import unpacked
-
-    import numpy as np
 
     copy = unpacked(cache, Path(MODEL_DIR) / MODEL_FILE, _unpack, recipe="languages " + " ".join(_CANDIDATES))
     if copy is None:
