@@ -175,18 +175,21 @@ class HybridSearcher:
         if mode != "hybrid":
             return dict(next(iter(rankings.values()))), rankings
         english = language == "en"
+        # The share of the best dense passages in the question's language: how far the keyword
+        # ranking (and feedback, which follows the fused top) can be trusted for this question.
+        same = _same_language(found["dense"][:10], language)
         w = self.settings.dense_weight if english else self.settings.dense_weight_other
         if len(self._embedder().parts) > 1 and self.settings.keyword_confidence:
             # The keyword index matches the question's own words: when the passages that the
             # multilingual encoder finds best are written in other languages, those words cannot
             # be in them, and the keyword ranking is a guess. Its weight follows the share of
             # the best dense passages written in the question's language.
-            w = 1.0 - (1.0 - w) * _same_language(found["dense"][:10], language)
+            w = 1.0 - (1.0 - w) * same
         weights = {"dense": w, "keyword": 1.0 - w}
         fused = fuse(rankings, self.settings.fusion, weights)
         k = self.settings.feedback_passages
         if (k > 0 and fused and dense is not None and question is not None and english
-                and _same_language(found["dense"][:10], language) >= self.settings.feedback_same_language):
+                and same >= self.settings.feedback_same_language):
             # Rocchio feedback: what both retrievers agree on says more about the topic than the
             # query's few words; worth +2 points nDCG@10 on Cranfield (bench/quality.py). Not
             # when the best dense passages are mostly in other languages: the keyword ranking,
