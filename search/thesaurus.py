@@ -8,6 +8,7 @@ Labels match on stems with stop words removed, so plurals and "de la" do not get
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ DEFAULT_PATH = Path(__file__).with_name("thesaurus.yaml")
 #: Labels added to the keyword query per concept, and English labels given to the dense model.
 KEYWORD_LABELS = 6
 DENSE_LABELS = 1
+_WORDS = re.compile(r"\w+")
 
 
 @dataclass
@@ -42,6 +44,10 @@ class Thesaurus:
             for lang in LANGUAGES:
                 for label in c.labels.get(lang, []):
                     key = tuple(terms(label, lang))
+                    if len(key) == 1 and len(_WORDS.findall(label)) > 1:
+                        # Its other words are stop words ("what works", "call-in"): the one left
+                        # ("work", "call") would name the concept in any sentence.
+                        continue
                     if key:
                         self._patterns[lang].setdefault(key, c.id)
         self._longest = max((len(k) for p in self._patterns.values() for k in p), default=1)

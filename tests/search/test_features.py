@@ -157,6 +157,20 @@ def test_thesaurus_finds_concepts_in_any_language() -> None:
     assert expansions["dense"] == ["exploratory walk", "bus stop"]
     assert thesaurus.describe(found[1])["related"][0]["labels"]["fr"] == "marche exploratoire"
 
+def test_a_label_that_is_one_word_and_stop_words_names_nothing() -> None:
+    # "what works" is "work" once its stop word is gone: every question about work would get the
+    # evidence-based-practice concept, its expansions and its practices' lift in advice.
+    thesaurus = Thesaurus([
+        Concept("evidence-based-practice", {"en": ["evidence-based practice", "what works"],
+                                            "fr": ["ce qui fonctionne"], "es": ["lo que funciona"]}),
+        Concept("call-in-meeting", {"en": ["call-in meeting", "call-in"], "fr": [], "es": []}),
+    ])
+    assert thesaurus.find("Residents who work late call the police about the noise") == []
+    assert thesaurus.find("Comment ça fonctionne ?") == []
+    assert [c.id for c in thesaurus.find("what does the evidence-based practice say")] == ["evidence-based-practice"]
+    assert [c.id for c in thesaurus.find("a call-in meeting with gang members")] == ["call-in-meeting"]
+
+
 
 def test_shipped_thesaurus_is_large_and_consistent() -> None:
     thesaurus = Thesaurus.load()
