@@ -163,7 +163,7 @@ class PassageStore:
         """The payloads of the passages held among these."""
         if not chunk_ids or not self.dims:
             return {}
-        return {p["chunk_id"]: p for p, _ in self.driver.retrieve([point_id(c) for c in chunk_ids])}
+        return {p["chunk_id"]: p for p, _ in self.driver.retrieve([point_id(c) for c in chunk_ids], vectors=False)}
 
     def passages(self) -> dict[str, str]:
         """Every passage held, id -> document id (``hub check``)."""
@@ -316,8 +316,10 @@ class EdgeDriver(_Driver):
                    else [self._shard.query(requests[0])])
         return [[(p.id, p.score, p.payload) for p in points] for points in answers]
 
-    def retrieve(self, ids: list[int]) -> list[tuple[dict, dict]]:
-        return [(r.payload, r.vector) for r in self._shard.retrieve(ids, True, True)]
+    def retrieve(self, ids: list[int], vectors: bool = True) -> list[tuple[dict, dict]]:
+        """Payloads and dense vectors: the keyword vectors stay on disk (feedback reads five
+        passages' vectors at every English search)."""
+        return [(r.payload, r.vector) for r in self._shard.retrieve(ids, True, list(self._dims) if vectors else False)]
 
     def _page(self, offset: Any, batch: int, payload: Any, vectors: bool) -> tuple[list, Any]:
         return self._shard.scroll(self.models.ScrollRequest(offset=offset, limit=batch, with_payload=payload,
@@ -419,9 +421,9 @@ class ServerDriver(_Driver):
         answers = self.client.query_batch_points(self.collection, requests=requests)
         return [[(p.id, p.score, p.payload) for p in answer.points] for answer in answers]
 
-    def retrieve(self, ids: list[int]) -> list[tuple[dict, dict]]:
+    def retrieve(self, ids: list[int], vectors: bool = True) -> list[tuple[dict, dict]]:
         return [(p.payload, p.vector) for p in self.client.retrieve(self.collection, ids=ids, with_payload=True,
-                                                                    with_vectors=list(self._dims))]
+                                                                    with_vectors=list(self._dims) if vectors else False)]
 
     def _page(self, offset: Any, batch: int, payload: Any, vectors: bool) -> tuple[list, Any]:
         return self.client.scroll(self.collection, limit=batch, offset=offset, with_payload=payload,
