@@ -8,6 +8,7 @@ Labels match on stems with stop words removed, so plurals and "de la" do not get
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,8 @@ DEFAULT_PATH = Path(__file__).with_name("thesaurus.yaml")
 KEYWORD_LABELS = 6
 DENSE_LABELS = 1
 _WORDS = re.compile(r"\w+")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -40,6 +43,7 @@ class Thesaurus:
         self.concepts = {c.id: c for c in concepts}
         # stemmed label -> concept id, per language
         self._patterns: dict[str, dict[tuple[str, ...], str]] = {lang: {} for lang in LANGUAGES}
+        unmatched: list[str] = []
         for c in concepts:
             for lang in LANGUAGES:
                 for label in c.labels.get(lang, []):
@@ -47,9 +51,13 @@ class Thesaurus:
                     if len(key) == 1 and len(_WORDS.findall(label)) > 1:
                         # Its other words are stop words ("what works", "call-in"): the one left
                         # ("work", "call") would name the concept in any sentence.
+                        unmatched.append(f"{label!r} ({c.id})")
                         continue
                     if key:
                         self._patterns[lang].setdefault(key, c.id)
+        if unmatched:  # said once, so that a curator knows why a label finds nothing
+            log.warning("thesaurus labels never matched, being one word once their small words are dropped: %s",
+                        ", ".join(unmatched))
         self._longest = max((len(k) for p in self._patterns.values() for k in p), default=1)
 
     @classmethod

@@ -158,7 +158,7 @@ def test_thesaurus_finds_concepts_in_any_language() -> None:
     assert thesaurus.describe(found[1])["related"][0]["labels"]["fr"] == "marche exploratoire"
 
 
-def test_a_label_that_is_one_word_and_stop_words_names_nothing() -> None:
+def test_a_label_that_is_one_word_and_stop_words_names_nothing(caplog: pytest.LogCaptureFixture) -> None:
     # "what works" is "work" once its stop word is gone: every question about work would get the
     # evidence-based-practice concept, its expansions and its practices' lift in advice.
     thesaurus = Thesaurus([
@@ -170,6 +170,8 @@ def test_a_label_that_is_one_word_and_stop_words_names_nothing() -> None:
     assert thesaurus.find("Comment ça fonctionne ?") == []
     assert [c.id for c in thesaurus.find("what does the evidence-based practice say")] == ["evidence-based-practice"]
     assert [c.id for c in thesaurus.find("a call-in meeting with gang members")] == ["call-in-meeting"]
+    # the curator is told which labels find nothing, and why
+    assert "'what works' (evidence-based-practice)" in caplog.text and "'call-in' (call-in-meeting)" in caplog.text
 
 
 def test_shipped_thesaurus_is_large_and_consistent() -> None:
