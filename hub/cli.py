@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("remove", help="delete a document from the catalog and both indexes")
     p.add_argument("sources", nargs="+", metavar="SOURCE", help="path as ingested, or document id")
 
-    p = sub.add_parser("check", help="verify that the catalog, Qdrant and Whoosh agree")
+    p = sub.add_parser("check", help="verify that the catalog, Qdrant and (embedded) Whoosh agree")
     p.add_argument("--repair", action="store_true",
                    help="remove passages the catalog does not know from the indexes and re-index the "
                         "catalogued documents they lack")
@@ -249,8 +249,9 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"ingest again: {name} (its original file is missing)")
         else:
             report = hub.check()
+    whoosh = f"; Whoosh: {report.keyword} passages" if report.keyword is not None else ""
     print(f"catalog: {report.documents} documents, {report.passages} passages; "
-          f"Qdrant: {report.semantic} vectors; Whoosh: {report.keyword} passages")
+          f"Qdrant: {report.semantic} vectors{whoosh}")
     for problem in report.problems:
         print(f"problem: {problem}")
     for note in report.notes:
@@ -400,9 +401,13 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
 
     import_hub(settings, Path(args.file), force=args.force)
     with _hub(settings) as hub:
-        if not settings.qdrant_url:  # a server keeps its own index
+        if settings.qdrant_url:  # a server keeps its own index
+            report = hub.check()
+        else:
             hub.upgrade()
-        report = hub.check()
+            # Whoosh as the catalog says: an export of a home served by a server has none, or
+            # one it no longer kept up to date.
+            report = hub.repair().after
     print(f"imported {args.file} into {settings.home}: {report.documents} documents, {report.passages} passages")
     for problem in report.problems:
         print(f"problem: {problem}")

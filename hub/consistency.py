@@ -1,6 +1,6 @@
 """Do the catalog and the indexes hold the same passages? ``hub check`` and ``hub check --repair``.
 
-The catalog is the record; the indexes (Qdrant and its in-memory copy, Whoosh and its BM25 matrix)
+The catalog is the record; the indexes (Qdrant, and Whoosh in embedded mode: search/index.py)
 are derived from it. A passage an index holds that the catalog does not is an orphan, left by an
 interrupted or refused write: repair removes it. A catalogued document some of whose passages an
 index lacks is indexed again from the catalog's stored passages (vectors from the embedding
@@ -43,7 +43,8 @@ class CheckReport:
     documents: int
     passages: int
     semantic: int
-    keyword: int
+    #: Passages in Whoosh; None with a Qdrant server, where the home keeps no Whoosh.
+    keyword: int | None
     problems: list[str] = field(default_factory=list)
     #: Per index: the passages it holds that the catalog does not (passage id -> document id).
     orphans: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -71,16 +72,15 @@ class RepairReport:
 
 def check(hub: Home) -> CheckReport:
     catalog = hub.catalog.passages()
-    indexes = hub.index.held()
-    qdrant, whoosh = indexes[0][1](), indexes[1][1]()
+    held = {name: get() for name, get in hub.index.held()}
     counts = hub.catalog.counts()
-    report = CheckReport(counts["documents"], counts["passages"], len(qdrant), len(whoosh))
+    report = CheckReport(counts["documents"], counts["passages"], len(held["Qdrant"]),
+                         len(held["Whoosh"]) if "Whoosh" in held else None)
     from search.upgrade import outdated_shard
 
     if outdated_shard(hub.settings):
         report.notes.append("the passage index has an earlier layout (float32 vectors): `hub upgrade` rewrites "
                             "it at half the size, without re-embedding")
-    indexes[:2] = [("Qdrant", lambda: qdrant), ("Whoosh", lambda: whoosh)]
     sources = {d.id: d.source for d in hub.catalog.documents()}
 
     def named(doc_ids: set[str]) -> str:
@@ -89,8 +89,7 @@ def check(hub: Home) -> CheckReport:
         more = f", and {len(doc_ids) - _NAMED} more" if len(doc_ids) > _NAMED else ""
         return ", ".join(names) + more
 
-    for name, held in indexes:
-        passages = held()
+    for name, passages in held.items():
         missing = {c: d for c, d in catalog.items() if c not in passages}
         extra = {c: d for c, d in passages.items() if c not in catalog}
         if missing:

@@ -382,8 +382,15 @@ class Hub:
     def migrate(self, dest: Any, shards: int = 1, replicas: int = 1, force: bool = False, batch: int = 512):  # type: ignore[no-untyped-def]
         """Copy this hub's passage index to ``dest`` (a Qdrant server, or an embedded shard: see
         search/migration.py ``destination``) and verify the copy."""
-        return self.index.copy_to(dest, self.catalog.counts()["passages"], shards=shards, replicas=replicas,
-                                  force=force, batch=batch)
+        report = self.index.copy_to(dest, self.catalog.counts()["passages"], shards=shards, replicas=replicas,
+                                    force=force, batch=batch)
+        if report.ok and getattr(dest, "path", None) == self.settings.edge_path:
+            # Back home: served by a server, the home kept no Whoosh (search/index.py), and an
+            # embedded hub answers phrases and ``title:`` words from it.
+            from hub.models import GROUP, _groups
+
+            self.index.rewrite_words(_groups(self.catalog, self.catalog.documents(), GROUP))
+        return report
 
     def search(self, query: str | SearchRequest, **options: Any) -> SearchResults:
         """Search the library: ``hub.search("éclairage public", limit=5, mode="dense")``, or a
@@ -428,8 +435,9 @@ class Hub:
         """Counts per store: a mismatch means an interrupted write (`hub check` says which)."""
         counts = self.catalog.counts()
         stores: dict[str, Any] = {"catalog": counts["passages"], **self.index.counts()}
-        ok = all(isinstance(stores[name], int) for name in ("qdrant", "whoosh"))
-        consistent = ok and stores["qdrant"] == stores["whoosh"] == counts["passages"]
+        indexes = [stores[name] for name in ("qdrant", "whoosh") if name in stores]
+        ok = all(isinstance(count, int) for count in indexes)
+        consistent = ok and all(count == counts["passages"] for count in indexes)
         return {"ok": ok, "consistent": consistent, "documents": counts["documents"],
                 "passages": counts["passages"], "stores": stores, "model": self.catalog.meta("model") or self.settings.model,
                 "qdrant": self.settings.qdrant_url or "embedded", "last_ingest": self.catalog.last_run()}

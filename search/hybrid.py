@@ -214,7 +214,7 @@ class HybridSearcher:
         way, what the syntax demands exactly is then checked on the passages' text
         (``_syntax_filter``)."""
         expanded = [clean_words(e) for e in expansions.get("keyword", [])]
-        if (parsed.phrases or parsed.title) and not self.settings.qdrant_url:
+        if (parsed.phrases or parsed.title) and self.index.keeps_words:
             keyword = self.index.keyword
             query = keyword.build_query(parsed.words, parsed.phrases, parsed.title, expansions.get("keyword", []))
             return [Found(c, s, "", "") for c, s in keyword.search(query, depth, filters)]

@@ -1,6 +1,9 @@
 """The passage indexes, owned in one place: one Qdrant collection (search/store.py: dense and
-keyword vectors with their payload, on Qdrant Edge in-process or on a Qdrant server) and Whoosh
-(search/keyword.py: phrases, ``title:`` and the rest of the query syntax).
+keyword vectors with their payload, on Qdrant Edge in-process or on a Qdrant server) and, in
+embedded mode, Whoosh (search/keyword.py: phrases, ``title:`` and the rest of the query syntax).
+With a Qdrant server there is no Whoosh: the sparse vectors answer phrases and ``title:`` words
+too (search/hybrid.py), and a local index could not be shared by the processes and machines that
+share the server.
 
 Ingest writes documents' passages through ``write`` and takes a refused batch back out with
 ``take_out``; ``hub remove`` deletes with ``delete_documents``; ``hub check`` reads what each
@@ -13,7 +16,8 @@ disagree on what a passage looks like in each.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Sequence
+import shutil
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -59,6 +63,11 @@ class PassageIndex:
         return self._store
 
     @property
+    def keeps_words(self) -> bool:
+        """Whether this home keeps Whoosh: in embedded mode only (see the module's docstring)."""
+        return not self.settings.qdrant_url
+
+    @property
     def keyword(self) -> Any:
         if self._keyword is None:
             from search.keyword import KeywordIndex
@@ -99,10 +108,10 @@ class PassageIndex:
 
     def put(self, docs: Sequence[Any], vectors: Any = None, words: bool = True) -> None:
         """Add these documents' passages: their points (when ``vectors`` are given) to Qdrant,
-        their words (when ``words``) to Whoosh, replacing any it holds of them. Restoring after
+        their words (when ``words``, in embedded mode) to Whoosh, replacing any it holds of them. Restoring after
         a refused update and ``hub check --repair`` put back only what an index lacks."""
         tokens: dict[str, Any] = {}
-        if words:
+        if words and self.keeps_words:
             with self.keyword.writer() as batch:
                 batch.delete_documents([d.id for d in docs])
                 for doc in docs:
@@ -121,11 +130,33 @@ class PassageIndex:
                   for d, c in pairs]
         self.store.upsert([c.id for _, c in pairs], dense, sparse, [passage_payload(d, c) for d, c in pairs])
 
+    def rewrite_words(self, groups: Iterable[Sequence[Any]]) -> None:
+        """Whoosh anew from these documents (every catalogued one, in groups, with their
+        passages): a home served by a Qdrant server kept no Whoosh meanwhile, so moving it back
+        (``hub migrate --to home``) writes one. Interrupted, it leaves a Whoosh that ``hub check``
+        finds short and ``--repair`` completes."""
+        from search.keyword import KeywordIndex
+
+        if self._keyword is not None:
+            self._keyword.close()
+            self._keyword = None
+        shutil.rmtree(self.settings.whoosh_path, ignore_errors=True)
+        words = KeywordIndex(self.settings.whoosh_path)
+        try:
+            for docs in groups:
+                with words.writer() as batch:
+                    for doc in docs:
+                        for c in doc.chunks:
+                            batch.add(**passage_words(doc, c))
+        finally:
+            words.close()
+
     def delete_documents(self, doc_ids: Sequence[str]) -> None:
         """Delete these documents' passages from both indexes (``hub remove``)."""
         self.store.delete_documents(list(doc_ids))
-        with self.keyword.writer() as batch:
-            batch.delete_documents(list(doc_ids))
+        if self.keeps_words:
+            with self.keyword.writer() as batch:
+                batch.delete_documents(list(doc_ids))
 
     def take_out(self, doc_ids: Sequence[str]) -> list[str]:
         """Delete these documents' passages from both indexes, each index on its own, so that one
@@ -139,6 +170,8 @@ class PassageIndex:
         except Exception as exc:  # noqa: BLE001 - reported, and `hub check --repair` finishes the job
             log.warning("could not take %s out of Qdrant: %s", ", ".join(doc_ids), exc)
             failures.append(f"Qdrant: {exc}")
+        if not self.keeps_words:
+            return failures
         try:
             with self.keyword.writer() as batch:
                 batch.delete_documents(list(doc_ids))
@@ -151,7 +184,7 @@ class PassageIndex:
         """Remove passages the catalog does not know (``hub check --repair``)."""
         if vector_ids:
             self.store.delete_chunks(list(vector_ids))
-        if word_ids:
+        if word_ids and self.keeps_words:
             with self.keyword.writer() as batch:
                 batch.delete_chunks(list(word_ids))
 
@@ -166,14 +199,19 @@ class PassageIndex:
 
     def held(self) -> list[tuple[str, Callable[[], dict[str, str]]]]:
         """Each index by name, with a function giving the passages it holds (id -> document id)."""
-        return [("Qdrant", self.store.passages),
-                ("Whoosh", lambda: {f["chunk_id"]: f.get("doc_id", "")
-                                    for f in self.keyword.searcher().all_stored_fields()})]
+        held: list[tuple[str, Callable[[], dict[str, str]]]] = [("Qdrant", self.store.passages)]
+        if self.keeps_words:
+            held.append(("Whoosh", lambda: {f["chunk_id"]: f.get("doc_id", "")
+                                            for f in self.keyword.searcher().all_stored_fields()}))
+        return held
 
     def counts(self) -> dict[str, Any]:
         """Passages per index, or why an index cannot be read (``/api/health``)."""
         out: dict[str, Any] = {}
-        for name, get in (("qdrant", lambda: self.store.count()), ("whoosh", lambda: self.keyword.count())):
+        counters = [("qdrant", lambda: self.store.count())]
+        if self.keeps_words:
+            counters.append(("whoosh", lambda: self.keyword.count()))
+        for name, get in counters:
             try:
                 out[name] = get()
             except Exception as exc:  # noqa: BLE001 - reported, not raised: this is a health check

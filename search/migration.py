@@ -6,8 +6,9 @@ Edge shard into a collection of a Qdrant server or cluster; ``hub migrate --to h
 the layout of search/store.py (named dense vectors, the ``keyword`` sparse vector with IDF,
 payload indexes); points are copied in batches with their ids, vectors and payloads unchanged,
 then verified: the same count as the source and the catalog, and identical vectors on a sample.
-Catalog, Whoosh and originals stay in the home; the hub switches over when HUB_QDRANT_URL is set
-(or unset).
+Catalog and originals stay in the home; the hub switches over when HUB_QDRANT_URL is set (or
+unset). A home served by a server keeps no Whoosh (search/index.py), so coming back writes it anew
+from the catalog (``Hub.migrate``).
 """
 
 from __future__ import annotations

@@ -105,3 +105,25 @@ def test_export_and_import_round_trip(cli_home, tmp_path: Path) -> None:
     bogus.write_bytes(b"not a tarball")
     refused = hub_cli(tmp_path / "other", "import", str(bogus))
     assert refused.returncode == 2 and "not a hub export" in refused.stderr
+
+
+def test_a_home_served_by_a_server_imports_into_an_embedded_hub_with_its_phrases(cli_home, tmp_path: Path) -> None:
+    # Served by a server (here qdrant-client's local mode), a home keeps no Whoosh; imported
+    # into an embedded hub, it gets one written from its catalog, so quoted phrases work.
+    _, lib = cli_home
+    served = tmp_path / "served"
+    server = {"HUB_QDRANT_URL": str(tmp_path / "server")}
+    assert hub_cli(served, "ingest", str(lib), **server).returncode == 0
+    checked = hub_cli(served, "check", **server)
+    assert checked.returncode == 0 and "Whoosh" not in checked.stdout, checked.stdout
+    assert not (served / "whoosh").exists() or not any((served / "whoosh").iterdir())
+    archive = tmp_path / "served.tar.gz"
+    assert hub_cli(served, "export", str(archive), **server).returncode == 0
+
+    restored = tmp_path / "restored"
+    imported = hub_cli(restored, "import", str(archive))
+    assert imported.returncode == 0, imported.stderr + imported.stdout
+    hits = json.loads(hub_cli(restored, "search", '"focused deterrence"', "--json").stdout)
+    assert [h["title"] for h in hits] == ["Policing review"]
+    checked = hub_cli(restored, "check")
+    assert checked.returncode == 0 and "Whoosh: 3 passages" in checked.stdout, checked.stdout
