@@ -387,9 +387,9 @@ class Hub:
         if report.ok and getattr(dest, "path", None) == self.settings.edge_path:
             # Back home: served by a server, the home kept no Whoosh (search/index.py), and an
             # embedded hub answers phrases and ``title:`` words from it.
-            from hub.models import GROUP, _groups
+            from hub.models import GROUP, passage_groups
 
-            self.index.rewrite_words(_groups(self.catalog, self.catalog.documents(), GROUP))
+            self.index.rewrite_words(passage_groups(self.catalog, self.catalog.documents(), GROUP))
         return report
 
     def search(self, query: str | SearchRequest, **options: Any) -> SearchResults:

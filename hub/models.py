@@ -90,7 +90,7 @@ def reindex(hub, progress: bool = True, on_group: Callable[[int], Any] | None = 
         embedded = 0
         try:
             # Pass 1: every passage's vector into the cache, a group at a time (resumable).
-            for group in _groups(catalog, docs, group_passages):
+            for group in passage_groups(catalog, docs, group_passages):
                 _, computed = embedder.embed_cached(passage_texts(group, annotate), hub.embedding_cache,
                                                     settings.embed_batch_size)
                 embedded += computed
@@ -116,7 +116,7 @@ def rebuild_index(hub, embedder, docs, group_passages: int = GROUP) -> int:  # t
 
     hub.index.reset()
     computed = 0
-    for group in _groups(hub.catalog, docs, group_passages):
+    for group in passage_groups(hub.catalog, docs, group_passages):
         vectors, n = embedder.embed_cached(passage_texts(group, hub.thesaurus.annotate), hub.embedding_cache,
                                            hub.settings.embed_batch_size)
         hub.index.put(group, vectors, words=False)
@@ -154,7 +154,9 @@ def upgrade(hub) -> UpgradeReport:  # type: ignore[no-untyped-def]
                          time.perf_counter() - started)
 
 
-def _groups(catalog, docs, limit: int):  # type: ignore[no-untyped-def]
+def passage_groups(catalog, docs, limit: int):  # type: ignore[no-untyped-def]
+    """``docs`` with their catalogued passages, in groups of about ``limit`` passages: what is
+    rewritten from the catalog is read a group at a time, not all at once."""
     group, size = [], 0
     for doc in docs:
         doc.chunks = catalog.chunks_of(doc.id)

@@ -108,8 +108,9 @@ class PassageIndex:
 
     def put(self, docs: Sequence[Any], vectors: Any = None, words: bool = True) -> None:
         """Add these documents' passages: their points (when ``vectors`` are given) to Qdrant,
-        their words (when ``words``, in embedded mode) to Whoosh, replacing any it holds of them. Restoring after
-        a refused update and ``hub check --repair`` put back only what an index lacks."""
+        their words (when ``words``, in embedded mode) to Whoosh, replacing any it holds of
+        them. Restoring after a refused update and ``hub check --repair`` put back only what an
+        index lacks."""
         tokens: dict[str, Any] = {}
         if words and self.keeps_words:
             with self.keyword.writer() as batch:
