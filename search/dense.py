@@ -36,8 +36,19 @@ class DenseRetriever:
 
     def question(self, text: str, language: str, share: float | None = None) -> Question:
         vectors = self.embedder.query_parts(text, language)
-        return Question({p: (v.ravel() if float(np.abs(v).sum()) > 0 else None)
-                         for p, v in zip(self.embedder.parts, vectors)}, language, share)
+        return Question({p: _reading(v) for p, v in zip(self.embedder.parts, vectors)}, language, share)
+
+    def start(self, text: str, language: str, share: float | None = None) -> tuple[Question, dict[str, Any]]:
+        """The question with the vectors of the encoders done so far, and the others still being
+        computed (search/embedder.py ``start_question``): ``asks`` skips them until ``complete``."""
+        ready, later = self.embedder.start_question(text, language)
+        return Question({p: _reading(ready[p]) if p in ready else None for p in self.embedder.parts},
+                        language, share), later
+
+    @staticmethod
+    def complete(question: Question, later: dict[str, Any]) -> Question:
+        return Question({**question.parts, **{p: _reading(v.result()) for p, v in later.items()}},
+                        question.language, question.share)
 
     def search(self, question: Question, limit: int, filters: dict | None = None,
                center: bool | None = None) -> list[Found]:
@@ -45,12 +56,14 @@ class DenseRetriever:
         asks = self.asks(question, limit, filters)
         return self.collect(question, asks, self.store.search(asks), limit, filters, center)
 
-    def asks(self, question: Question, limit: int, filters: dict | None = None) -> list[Ask]:
-        """The nearest passages each encoder that reads the question's language is asked for: to
-        send with others. (An encoder of some languages only is not told to keep to them: a
-        filtered graph search costs it three times as much, and ``collect`` drops the others.)"""
+    def asks(self, question: Question, limit: int, filters: dict | None = None,
+             parts: Sequence[str] | None = None) -> list[Ask]:
+        """The nearest passages each encoder that reads the question's language (of ``parts``,
+        or all) is asked for: to send with others. (An encoder of some languages only is not
+        told to keep to them: a filtered graph search costs it three times as much, and
+        ``collect`` drops the others.)"""
         return [Ask(part, vector.tolist(), limit, filters or None)
-                for part, vector in question.parts.items() if vector is not None]
+                for part, vector in question.parts.items() if vector is not None and (parts is None or part in parts)]
 
     def collect(self, question: Question, asks: Sequence[Ask], answers: Sequence[list[Found]], limit: int,
                 filters: dict | None = None, center: bool | None = None) -> list[Found]:
@@ -112,6 +125,11 @@ class DenseRetriever:
             m = vector + weight * parts[part].mean(axis=0)
             moved[part] = m / (float(np.linalg.norm(m)) or 1.0)
         return Question(moved, question.language, question.share)
+
+
+def _reading(vector: np.ndarray) -> np.ndarray | None:
+    """An encoder's question vector, or None where it cannot read the question (all zeros)."""
+    return vector.ravel() if float(np.abs(vector).sum()) > 0 else None
 
 
 #: A language needs this many passages among the candidates for its mean to be trusted.

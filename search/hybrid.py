@@ -145,6 +145,7 @@ class HybridSearcher:
         found: dict[str, list[Found]] = {}
         language = query_language(parsed.text)
         dense = question = None
+        later: dict[str, Any] = {}
         asks: list[Ask] = []
         if mode in ("hybrid", "dense"):
             text = parsed.text
@@ -153,11 +154,18 @@ class HybridSearcher:
                 # evidence (bench/quality.py, cross-lingual).
                 text = f"{text} ({'; '.join(expansions['dense'])})"
             dense = DenseRetriever(self.index.store, self._embedder(), self.settings.center_languages)
-            question = dense.question(text, language, share)
+            question, later = dense.start(text, language, share)
             asks = dense.asks(question, max(depth, FEEDBACK_POOL), filters)
         keyword = self._keyword_ask(parsed, expansions, depth, filters) if mode in ("hybrid", "keyword") else None
-        # Both retrievers in one call to the engine; the keyword answer comes last.
+        # Both retrievers in one call to the engine; the keyword answer comes last. An English
+        # question's MiniLM vector is computed meanwhile on another thread, and its neighbours
+        # asked for next: 1.5 to 2 ms less than waiting for both vectors (README, latency).
         answers = self.index.store.search(asks + ([keyword] if isinstance(keyword, Ask) else []))
+        if dense is not None and later:
+            question = dense.complete(question, later)
+            late = dense.asks(question, max(depth, FEEDBACK_POOL), filters, parts=list(later))
+            answers = answers[:len(asks)] + self.index.store.search(late) + answers[len(asks):]
+            asks += late
         if dense is not None and question is not None:
             found["dense"] = dense.collect(question, asks, answers[:len(asks)], max(depth, FEEDBACK_POOL),
                                            filters, center)
