@@ -47,7 +47,7 @@ class DenseRetriever:
 
     @staticmethod
     def complete(question: Question, later: dict[str, Any]) -> Question:
-        return Question({**question.parts, **{p: _reading(v.result()) for p, v in later.items()}},
+        return Question({**question.parts, **{p: _reading(vector()) for p, vector in later.items()}},
                         question.language, question.share)
 
     def search(self, question: Question, limit: int, filters: dict | None = None,

