@@ -4,7 +4,8 @@
 
 Free words and phrases go to both retrievers; ``title:`` words must appear in the title;
 ``tag:``, ``type:``, ``lang:`` and ``year:`` become filters; ``-word`` drops passages that
-contain it. Anything that is not valid syntax is read as plain words, never as an error.
+contain it, but a minus before a digit is a negative number ("nights at -10 degrees"), a word.
+Anything that is not valid syntax is read as plain words, never as an error.
 """
 
 from __future__ import annotations
@@ -73,6 +74,8 @@ def parse_query(raw: str) -> ParsedQuery:
             parsed.years = year_range(value)
         elif key:
             parsed.filters.setdefault(key, []).append(value.lower() if key != "doc_type" else value)
+        elif neg and phrase is None and value[0].isdigit():
+            parsed.words.append(f"-{value}")  # a negative number, not an exclusion
         elif neg:
             parsed.excluded.append(value)
         elif phrase is not None:

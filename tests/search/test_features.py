@@ -54,6 +54,14 @@ def test_quoted_phrase_must_appear(feature_hub) -> None:
     assert len(loose) > 1
 
 
+def test_a_minus_before_a_number_is_part_of_the_question_not_an_exclusion() -> None:
+    from search.query import parse_query
+
+    parsed = parse_query('winter nights at -10 degrees -cctv -"car parks"')
+    assert parsed.excluded == ["cctv", "car parks"]
+    assert "-10" in parsed.words and "-10" in parsed.text
+
+
 def test_title_field_and_exclusion(feature_hub) -> None:
     assert titles(feature_hub.search("lighting title:report")) == ["Lighting report"]
     assert "CCTV in car parks" not in titles(feature_hub.search("crime -television"))
