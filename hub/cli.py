@@ -401,13 +401,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
 
     import_hub(settings, Path(args.file), force=args.force)
     with _hub(settings) as hub:
-        if settings.qdrant_url:  # a server keeps its own index
-            report = hub.check()
-        else:
-            hub.upgrade()
-            # Whoosh as the catalog says: an export of a home served by a server has none, or
-            # one it no longer kept up to date.
-            report = hub.repair().after
+        report = hub.restore()
     print(f"imported {args.file} into {settings.home}: {report.documents} documents, {report.passages} passages")
     for problem in report.problems:
         print(f"problem: {problem}")

@@ -384,7 +384,9 @@ class Hub:
         search/migration.py ``destination``) and verify the copy."""
         report = self.index.copy_to(dest, self.catalog.counts()["passages"], shards=shards, replicas=replicas,
                                     force=force, batch=batch)
-        if report.ok and getattr(dest, "path", None) == self.settings.edge_path:
+        from search.store import EdgeDriver
+
+        if report.ok and isinstance(dest, EdgeDriver) and dest.path == self.settings.edge_path:
             # Back home: served by a server, the home kept no Whoosh (search/index.py), and an
             # embedded hub answers phrases and ``title:`` words from it.
             from hub.models import GROUP, passage_groups
@@ -423,6 +425,15 @@ class Hub:
         from hub.consistency import check
 
         return check(self)
+
+    def restore(self) -> CheckReport:
+        """After ``hub import``: the embedded passage index rebuilt from the catalog and the
+        embedding cache, and Whoosh as the catalog says (an export of a home served by a server
+        has none, or one it no longer kept up to date). A server keeps its own index: checked."""
+        if self.settings.qdrant_url:
+            return self.check()
+        self.upgrade()
+        return self.repair().after
 
     def repair(self) -> RepairReport:
         """Remove passages the catalog does not know from the indexes and re-index catalogued

@@ -11,7 +11,7 @@ those passages only; the joint score follows. No vector leaves the engine.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -38,7 +38,8 @@ class DenseRetriever:
         vectors = self.embedder.query_parts(text, language)
         return Question({p: _reading(v) for p, v in zip(self.embedder.parts, vectors)}, language, share)
 
-    def start(self, text: str, language: str, share: float | None = None) -> tuple[Question, dict[str, Any]]:
+    def start(self, text: str, language: str, share: float | None = None
+              ) -> tuple[Question, dict[str, Callable[[], np.ndarray]]]:
         """The question with the vectors of the encoders done so far, and the others still being
         computed (search/embedder.py ``start_question``): ``asks`` skips them until ``complete``."""
         ready, later = self.embedder.start_question(text, language)
@@ -46,7 +47,7 @@ class DenseRetriever:
                         language, share), later
 
     @staticmethod
-    def complete(question: Question, later: dict[str, Any]) -> Question:
+    def complete(question: Question, later: dict[str, Callable[[], np.ndarray]]) -> Question:
         return Question({**question.parts, **{p: _reading(vector()) for p, vector in later.items()}},
                         question.language, question.share)
 

@@ -92,7 +92,11 @@ class Embedder:
 
     @property
     def dim(self) -> int:
-        return sum(_DIMS.get(p) or self.encoder(p).dim for p in self.parts)
+        return sum(self._dim(p) for p in self.parts)
+
+    def _dim(self, part: str) -> int:
+        """An encoder's dimensions, without loading a known one."""
+        return _DIMS.get(part) or self.encoder(part).dim
 
     @property
     def versions(self) -> dict[str, str]:
@@ -139,7 +143,7 @@ class Embedder:
         scale = np.float32(np.sqrt(len(self.parts)))
         out, start = [], 0
         for part in self.parts:
-            dim = _DIMS.get(part) or self.encoder(part).dim
+            dim = self._dim(part)
             out.append(vectors[:, start:start + dim] * scale)
             start += dim
         return out
@@ -155,10 +159,11 @@ class Embedder:
                        ) -> tuple[dict[str, np.ndarray], dict[str, Callable[[], np.ndarray]]]:
         """``query_parts`` by encoder, without waiting for the second: with two reading the
         question's language, the first runs on the caller's thread and the second (MiniLM) on a
-        worker thread, which ``later``'s function waits for. ONNX Runtime lets go of the interpreter for its whole run, so a search
-        asks the engine for the first encoder's neighbours meanwhile (search/hybrid.py). Side by
-        side, the pair took 5.0 ms against 7.8 one after the other (median of 200 questions,
-        100,000-passage home; each alone: USE 2.0, MiniLM 3.2)."""
+        worker thread, which its function in ``later`` waits for. ONNX Runtime lets go of the
+        interpreter for its whole run, so a search asks the engine for the first encoder's
+        neighbours meanwhile (search/hybrid.py). Side by side, the pair took 5.0 ms against 7.8
+        one after the other (median of 200 questions, 100,000-passage home; each alone: USE
+        2.0, MiniLM 3.2)."""
         reading = tuple(self.reads(p, language) for p in self.parts)
         if not any(reading):  # no encoder reads it (MiniLM alone, a French question): all try
             reading = (True,) * len(self.parts)
@@ -167,7 +172,7 @@ class Embedder:
         if cached is not None:
             return self._by_part(cached), {}
         wanted = [p for p, r in zip(self.parts, reading) if r]
-        units = {p: np.zeros(_DIMS.get(p) or self.encoder(p).dim, dtype=np.float32)
+        units = {p: np.zeros(self._dim(p), dtype=np.float32)
                  for p in self.parts if p not in wanted}
         if len(wanted) != 2:
             units.update((p, self.encoder(p).encode_query(text)) for p in wanted)

@@ -40,6 +40,18 @@ def passage_words(doc: Any, chunk: Any) -> dict[str, Any]:
             "title": doc.title, "heading": chunk.heading, "body": chunk.text}
 
 
+def _add_words(words: Any, docs: Sequence[Any]) -> dict[str, Any]:
+    """These documents' passages into Whoosh in one commit, replacing what it held of them;
+    returns each passage's analysed fields, of which its keyword sparse vector is made."""
+    tokens: dict[str, Any] = {}
+    with words.writer() as batch:
+        batch.delete_documents([d.id for d in docs])
+        for doc in docs:
+            for c in doc.chunks:
+                tokens[c.id] = batch.add(**passage_words(doc, c))
+    return tokens
+
+
 class PassageIndex:
     """Both indexes of one home, opened when first used. ``embedder``: gives the home's
     embedder, which names the dense vectors and embeds questions."""
@@ -111,13 +123,7 @@ class PassageIndex:
         their words (when ``words``, in embedded mode) to Whoosh, replacing any it holds of
         them. Restoring after a refused update and ``hub check --repair`` put back only what an
         index lacks."""
-        tokens: dict[str, Any] = {}
-        if words and self.keeps_words:
-            with self.keyword.writer() as batch:
-                batch.delete_documents([d.id for d in docs])
-                for doc in docs:
-                    for c in doc.chunks:
-                        tokens[c.id] = batch.add(**passage_words(doc, c))
+        tokens = _add_words(self.keyword, docs) if words and self.keeps_words else {}
         if vectors is not None:
             self._put_points(docs, vectors, tokens)
 
@@ -136,21 +142,18 @@ class PassageIndex:
         passages): a home served by a Qdrant server kept no Whoosh meanwhile, so moving it back
         (``hub migrate --to home``) writes one. Interrupted, it leaves a Whoosh that ``hub check``
         finds short and ``--repair`` completes."""
-        from search.keyword import KeywordIndex
+        self._close_words()
+        shutil.rmtree(self.settings.whoosh_path, ignore_errors=True)
+        try:
+            for docs in groups:
+                _add_words(self.keyword, docs)
+        finally:
+            self._close_words()  # a home served by a server does not keep it open
 
+    def _close_words(self) -> None:
         if self._keyword is not None:
             self._keyword.close()
             self._keyword = None
-        shutil.rmtree(self.settings.whoosh_path, ignore_errors=True)
-        words = KeywordIndex(self.settings.whoosh_path)
-        try:
-            for docs in groups:
-                with words.writer() as batch:
-                    for doc in docs:
-                        for c in doc.chunks:
-                            batch.add(**passage_words(doc, c))
-        finally:
-            words.close()
 
     def delete_documents(self, doc_ids: Sequence[str]) -> None:
         """Delete these documents' passages from both indexes (``hub remove``)."""
