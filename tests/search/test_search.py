@@ -136,6 +136,21 @@ def test_highlights_land_on_the_words_whatever_the_letters() -> None:
         assert sorted(snip.text[a:b].lower() for a, b in snip.highlights) == ["gares", "éclairage"], text
 
 
+def test_highlights_mark_whole_words_in_long_and_untidy_passages() -> None:
+    """A window cut out of a long passage marks the same words wherever the passage's spaces,
+    line breaks and word lengths put the cut."""
+    from search.snippets import make_snippet
+
+    filler = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 12
+    for text in (f"{filler}Les gares sans éclairage inquiètent les usagères. {filler}",
+                 f"{filler}Les  gares\n\nsans éclairage\tinquiètent les usagères.\n{filler}",
+                 f"{'x' * 300} gares éclairage {'y' * 900}"):
+        snip = make_snippet(text, "gare eclairage", "fr")
+        marked = [snip.text[a:b] for a, b in snip.highlights]
+        assert marked == ["gares", "éclairage"], (marked, snip.text)
+        assert "  " not in snip.text and "\n" not in snip.text
+
+
 def test_a_qdrant_server_ranks_as_the_embedded_index(make_hub, tmp_path) -> None:
     """The same layout on a server (qdrant-client's local mode, its emulation of the server API)
     and on the embedded Qdrant Edge shard: same rankings, same scores, in every mode."""
