@@ -79,17 +79,26 @@ def query_vector(words: Sequence[tuple[str, float, bool]], fields: Sequence[str]
     counting once at its highest weight; a phrase asks for its adjacent pairs."""
     weights: dict[int, float] = {}
     for text, weight, phrase in words:
-        for lang in _ALL:
-            tokens = query_terms(text, lang)
-            for field in fields:
-                prefix = f"{lang}:{field}:"
-                keys = ([f"{prefix}{a} {b}" for a, b in zip(tokens, tokens[1:])] if phrase and len(tokens) > 1
-                        else [prefix + t for t in tokens])
-                for key in keys:
-                    i = key_index(key)
-                    weights[i] = max(weights.get(i, 0.0), weight)
+        for i in _query_keys(text, phrase, tuple(fields)):
+            if weights.get(i, 0.0) < weight:
+                weights[i] = weight
     items = sorted(weights.items())
     return [i for i, _ in items], [w for _, w in items]
+
+
+@lru_cache(maxsize=100_000)
+def _query_keys(text: str, phrase: bool, fields: tuple[str, ...]) -> tuple[int, ...]:
+    """The keys one word (or phrase) of a question asks for. Remembered: the same words and
+    thesaurus labels come back question after question."""
+    out = []
+    for lang in _ALL:
+        tokens = query_terms(text, lang)
+        for field in fields:
+            prefix = f"{lang}:{field}:"
+            keys = ([f"{prefix}{a} {b}" for a, b in zip(tokens, tokens[1:])] if phrase and len(tokens) > 1
+                    else [prefix + t for t in tokens])
+            out.extend(key_index(key) for key in keys)
+    return tuple(out)
 
 
 def query_words(words: Sequence[str], expansions: Sequence[str], expansion_boost: float = 0.5
