@@ -151,6 +151,22 @@ def test_highlights_mark_whole_words_in_long_and_untidy_passages() -> None:
         assert "  " not in snip.text and "\n" not in snip.text
 
 
+def test_a_passage_in_another_language_than_its_document_is_marked_in_its_own(make_hub) -> None:
+    """A practice profile written in English carries its summary in Spanish: a Spanish question
+    marks that passage's words as Spanish ("alumbrado"), not its small words ("la", "el")."""
+    from tests.conftest import LIBRARY
+
+    hub = make_hub()
+    hub.ingest([LIBRARY / "practices" / "street-lighting.md"])
+    hit = hub.search("¿El alumbrado público reduce la delincuencia?", limit=1).hits[0]
+    assert hit.language == "en"
+    spanish = [p for p in hit.passages if "alumbrado" in p.snippet.lower()]
+    assert spanish, [p.snippet for p in hit.passages]
+    for passage in spanish:
+        marked = {passage.snippet[a:b].lower() for a, b in passage.highlights}
+        assert "alumbrado" in marked and not marked & {"la", "el", "de", "los", "las", "del"}, marked
+
+
 def test_a_qdrant_server_ranks_as_the_embedded_index(make_hub, tmp_path) -> None:
     """The same layout on a server (qdrant-client's local mode, its emulation of the server API)
     and on the embedded Qdrant Edge shard: same rankings, same scores, in every mode."""
