@@ -10,6 +10,7 @@ import html
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+
 from search.analysis import field_language, query_terms
 
 _WORD = re.compile(r"\w+(?:-\w+)*", re.UNICODE)
