@@ -105,6 +105,9 @@ class Settings:
     forums: Path | None = None
     #: Passages each retriever hands to fusion.
     candidates: int = 100
+    #: Seconds Whoosh gets for a question with a quoted phrase or ``title:`` words (embedded
+    #: mode); past them, the keyword sparse vectors answer it, as with a Qdrant server. 0: no limit.
+    phrase_time_limit_s: float = 0.1
     progress: bool = True
     #: Signs session cookies and CSRF tokens. Empty: a random key kept in ``home/secret.key``.
     secret_key: str = ""
@@ -236,6 +239,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "feedback_same_language": (0.0, 1.0),
     "max_file_mb": (0.001, 1_000_000),
     "max_upload_mb": (0.001, 1_000_000),
+    "phrase_time_limit_s": (0.0, 3600.0),
 }
 
 

@@ -119,7 +119,9 @@ class KeywordIndex:
             return None
         return clauses[0] if len(clauses) == 1 else And(clauses)
 
-    def search(self, query: str | Query | None, limit: int, filters: dict | None = None) -> list[tuple[str, float]]:
+    def search(self, query: str | Query | None, limit: int, filters: dict | None = None,
+               time_limit: float | None = None) -> list[tuple[str, float]] | None:
+        """The best ``limit`` passages, or None when ``time_limit`` (seconds) runs out first."""
         if isinstance(query, str):
             from search.query import parse_query
 
@@ -129,7 +131,20 @@ class KeywordIndex:
         if q is None:
             return []
         searcher = self.searcher()
-        results = searcher.search(q, limit=limit, filter=_filter(filters))
+        if time_limit is None:
+            results = searcher.search(q, limit=limit, filter=_filter(filters))
+        else:
+            from whoosh.collectors import TimeLimitCollector
+            from whoosh.searching import TimeLimit
+
+            # Checked between matches, not by a signal: a web server searches in worker threads.
+            collector = TimeLimitCollector(searcher.collector(limit=limit, filter=_filter(filters)), time_limit,
+                                           use_alarm=False)
+            try:
+                searcher.search_with_collector(q, collector)
+            except TimeLimit:
+                return None
+            results = collector.results()
         return [(hit["chunk_id"], float(hit.score)) for hit in results]
 
     def count(self) -> int:

@@ -68,12 +68,17 @@ def test_title_field_and_exclusion(feature_hub) -> None:
     assert "CCTV in car parks" in titles(feature_hub.search("crime"))
 
 
-@pytest.mark.parametrize("server", [False, True], ids=["embedded", "server"])
-def test_phrases_and_title_words_by_keyword(make_hub, tmp_path: Path, server: bool) -> None:
-    """Embedded, Whoosh answers quoted phrases and title words; with a Qdrant server no local
+@pytest.mark.parametrize("engine", ["embedded", "whoosh out of time", "server"])
+def test_phrases_and_title_words_by_keyword(make_hub, tmp_path: Path, engine: str) -> None:
+    """Embedded, Whoosh answers quoted phrases and title words, and the passage index when Whoosh
+    runs out of time (a phrase of common words in a large library); with a Qdrant server no local
     index file answers a question (machines share only the collection): the home keeps no
     Whoosh, and the passage index alone finds the same."""
-    hub = make_hub(qdrant_url=str(tmp_path / "server")) if server else make_hub()
+    server = engine == "server"
+    if server:
+        hub = make_hub(qdrant_url=str(tmp_path / "server"))
+    else:
+        hub = make_hub(phrase_time_limit_s=1e-9 if engine == "whoosh out of time" else 0.1)
     assert hub.ingest([_library(tmp_path)]).exit_code == 0
     assert hub.settings.whoosh_path.exists() is not server
     assert titles(hub.search('"request stops"', mode="keyword")) == ["Safer bus stops for women"]
