@@ -35,8 +35,8 @@ class DenseRetriever:
         self.center = center
 
     def question(self, text: str, language: str, share: float | None = None) -> Question:
-        vectors = self.embedder.query_parts(text, language)
-        return Question({p: _reading(v) for p, v in zip(self.embedder.parts, vectors)}, language, share)
+        """The question with every reading encoder's vector (``start``, then ``complete``)."""
+        return self.complete(*self.start(text, language, share))
 
     def start(self, text: str, language: str, share: float | None = None
               ) -> tuple[Question, dict[str, Callable[[], np.ndarray]]]:

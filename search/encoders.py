@@ -181,9 +181,11 @@ class UniversalSentenceEncoder:
         emb += model.lo[block, None]
         n = len(ids)
         feeds = {"emb": emb, "count": np.array([n], dtype=np.float32)}
+        # Each piece's n-gram rows, row n standing for outside the text: the backend's own index.
+        rows = backend.NumpyBackend._window_index(np.zeros(1, dtype=np.int64), np.array([n]), n)  # noqa: SLF001
         for width, left in backend._ORDERS:  # noqa: SLF001
-            window = np.arange(n)[:, None] + np.arange(-left, width - left)
-            feeds[f"cols{width}"] = np.where((window >= 0) & (window < n), window, n)
+            first = backend._MAX_LEFT - left  # noqa: SLF001
+            feeds[f"cols{width}"] = np.ascontiguousarray(rows[:, first:first + width])
         return _unit(self._question_graph()(**feeds))[0]
 
     def _question_graph(self) -> Any:

@@ -158,9 +158,7 @@ class PassageIndex:
     def delete_documents(self, doc_ids: Sequence[str]) -> None:
         """Delete these documents' passages from both indexes (``hub remove``)."""
         self.store.delete_documents(list(doc_ids))
-        if self.keeps_words:
-            with self.keyword.writer() as batch:
-                batch.delete_documents(list(doc_ids))
+        self._delete_words(doc_ids)
 
     def take_out(self, doc_ids: Sequence[str]) -> list[str]:
         """Delete these documents' passages from both indexes, each index on its own, so that one
@@ -174,15 +172,18 @@ class PassageIndex:
         except Exception as exc:  # noqa: BLE001 - reported, and `hub check --repair` finishes the job
             log.warning("could not take %s out of Qdrant: %s", ", ".join(doc_ids), exc)
             failures.append(f"Qdrant: {exc}")
-        if not self.keeps_words:
-            return failures
         try:
-            with self.keyword.writer() as batch:
-                batch.delete_documents(list(doc_ids))
+            self._delete_words(doc_ids)
         except Exception as exc:  # noqa: BLE001
             log.warning("could not take %s out of Whoosh: %s", ", ".join(doc_ids), exc)
             failures.append(f"Whoosh: {exc}")
         return failures
+
+    def _delete_words(self, doc_ids: Sequence[str]) -> None:
+        """These documents' passages out of Whoosh (embedded mode: a served home keeps none)."""
+        if self.keeps_words:
+            with self.keyword.writer() as batch:
+                batch.delete_documents(list(doc_ids))
 
     def delete_chunks(self, vector_ids: Sequence[str] = (), word_ids: Sequence[str] = ()) -> None:
         """Remove passages the catalog does not know (``hub check --repair``)."""

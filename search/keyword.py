@@ -130,22 +130,19 @@ class KeywordIndex:
         q = query
         if q is None:
             return []
-        searcher = self.searcher()
-        if time_limit is None:
-            results = searcher.search(q, limit=limit, filter=_filter(filters))
-        else:
-            from whoosh.collectors import TimeLimitCollector
-            from whoosh.searching import TimeLimit
+        from whoosh.collectors import TimeLimitCollector
+        from whoosh.searching import TimeLimit
 
+        searcher = self.searcher()
+        collector = searcher.collector(limit=limit, filter=_filter(filters))
+        if time_limit is not None:
             # Checked between matches, not by a signal: a web server searches in worker threads.
-            collector = TimeLimitCollector(searcher.collector(limit=limit, filter=_filter(filters)), time_limit,
-                                           use_alarm=False)
-            try:
-                searcher.search_with_collector(q, collector)
-            except TimeLimit:
-                return None
-            results = collector.results()
-        return [(hit["chunk_id"], float(hit.score)) for hit in results]
+            collector = TimeLimitCollector(collector, time_limit, use_alarm=False)
+        try:
+            searcher.search_with_collector(q, collector)
+        except TimeLimit:
+            return None
+        return [(hit["chunk_id"], float(hit.score)) for hit in collector.results()]
 
     def count(self) -> int:
         return self.searcher().doc_count()

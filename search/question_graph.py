@@ -82,6 +82,11 @@ class _Graph:
         product = self.node("MatMul", [x, self.const(f"{name}.w", w)], f"{name}.product")
         return self.node("Add", [product, self.const(f"{name}.b", b)], name) if b is not None else product
 
+    def norm(self, x: str, gamma: np.ndarray, beta: np.ndarray, eps: float, name: str) -> str:
+        """Layer normalisation over each row."""
+        return self.node("LayerNormalization", [x, self.const(f"{name}.g", gamma), self.const(f"{name}.beta", beta)],
+                         f"{name}.out", axis=-1, epsilon=eps)
+
     def model(self, name: str, inputs: list[Any], output: Any) -> bytes:
         from onnx import checker, helper
 
@@ -111,20 +116,15 @@ def bert_graph(arrays: dict[str, np.ndarray], layers: int, heads: int, eps: floa
         p = f"encoder.layer.{layer}"
 
         def dense(inputs: str, name: str) -> str:
-            w = const(f"{p}.{name}.w", arrays[f"{p}.{name}.weight"].T)
-            b = const(f"{p}.{name}.b", arrays[f"{p}.{name}.bias"])
-            return node("Add", [node("MatMul", [inputs, w], f"{p}.{name}.product"), b], f"{p}.{name}.out")
+            return g.dense(inputs, arrays[f"{p}.{name}.weight"].T, arrays[f"{p}.{name}.bias"], f"{p}.{name}")
 
         def norm(inputs: str, name: str) -> str:
-            gamma = const(f"{p}.{name}.g", arrays[f"{p}.{name}.weight"])
-            beta = const(f"{p}.{name}.beta", arrays[f"{p}.{name}.bias"])
-            return node("LayerNormalization", [inputs, gamma, beta], f"{p}.{name}.out", axis=-1, epsilon=eps)
+            return g.norm(inputs, arrays[f"{p}.{name}.weight"], arrays[f"{p}.{name}.bias"], eps, f"{p}.{name}")
 
         # query, key and value in one product, then per head: (3, heads, width, head)
         parts = [f"{p}.attention.self.{n}" for n in ("query", "key", "value")]
-        w = const(f"{p}.qkv.w", np.concatenate([arrays[f"{n}.weight"] for n in parts]).T)
-        b = const(f"{p}.qkv.b", np.concatenate([arrays[f"{n}.bias"] for n in parts]))
-        qkv = node("Add", [node("MatMul", [x, w], f"{p}.qkv.product"), b], f"{p}.qkv")
+        qkv = g.dense(x, np.concatenate([arrays[f"{n}.weight"] for n in parts]).T,
+                      np.concatenate([arrays[f"{n}.bias"] for n in parts]), f"{p}.qkv")
         qkv = node("Transpose", [node("Reshape", [qkv, "qkv_shape"], f"{p}.qkv.heads")], f"{p}.qkv.t", perm=[1, 2, 0, 3])
         g.nodes.append(helper.make_node("Split", [qkv], [f"{p}.q3", f"{p}.k3", f"{p}.v3"], axis=0, num_outputs=3))
         q, k, v = (node("Squeeze", [f"{p}.{n}3", "first"], f"{p}.{n}") for n in "qkv")
@@ -156,8 +156,7 @@ def use_graph(use: Any, orders: tuple[tuple[int, int], ...]) -> bytes:
     g.const("columns", np.array([1], np.int64))
     g.const("rows", np.array([0], np.int64))
     x = dense("emb", use.proj_W, use.proj_b, "proj")
-    x = node("LayerNormalization", [x, g.const("proj.g", use.ln_g_all), g.const("proj.beta", use.ln_b_all)],
-             "proj.norm", axis=-1, epsilon=use.eps)
+    x = g.norm(x, use.ln_g_all, use.ln_b_all, use.eps, "proj.ln")
     branches = ["emb"]
     for i, (n, _) in enumerate(orders):
         g.const(f"from{i}", np.array([i * width], np.int64))
@@ -175,8 +174,7 @@ def use_graph(use: Any, orders: tuple[tuple[int, int], ...]) -> bytes:
         branches.append(node("Add", [node("Relu", [dense(grams(h, "b"), use.w2[i], use.b2[i], f"conv{i}.2")],
                                           f"relu{i}.2"), h], f"branch{i}"))
     feats = node("Concat", branches, "feats", axis=1)
-    feats = node("LayerNormalization", [feats, g.const("feats.g", use.ln_g), g.const("feats.beta", use.ln_b)],
-                 "feats.norm", axis=-1, epsilon=use.eps)
+    feats = g.norm(feats, use.ln_g, use.ln_b, use.eps, "feats.ln")
     # The sum over pieces before the (linear) projection, as the backend does: 1 row, not n.
     summed = dense(node("ReduceSum", [feats, "rows"], "summed", keepdims=1), use.cnn_W, None, "cnn")
     summed = node("Add", [summed, node("Mul", ["count", g.const("cnn.b", use.cnn_b)], "cnn.nb")], "cnn.out")
