@@ -151,6 +151,21 @@ def test_highlights_mark_whole_words_in_long_and_untidy_passages() -> None:
         assert "  " not in snip.text and "\n" not in snip.text
 
 
+def test_a_questions_small_words_are_not_matched_in_french_or_spanish_either() -> None:
+    """"les", "comment", "¿cómo?", "¿dónde?" are what "the", "how", "where" are in English: words
+    that match every passage of the language; they are neither marked nor searched for."""
+    from search.analysis import query_terms
+    from search.snippets import make_snippet
+
+    snip = make_snippet("Les usagères disent comment les gares sans éclairage les inquiètent, plus que tout.",
+                        "Comment l'éclairage des gares rassure-t-il plus les usagères ?", "fr")
+    assert [snip.text[a:b] for a, b in snip.highlights] == ["usagères", "gares", "éclairage"]
+    snip = make_snippet("Cómo y dónde esperan las mujeres: en paradas oscuras.",
+                        "¿Cómo y dónde se sienten seguras las mujeres en las paradas?", "es")
+    assert [snip.text[a:b] for a, b in snip.highlights] == ["mujeres", "paradas"]
+    assert query_terms("Comment, quand et où les quartiers sont-ils plus sûrs ?", "fr") == ("quarti", "sur")
+
+
 def test_a_passage_in_another_language_than_its_document_is_marked_in_its_own(make_hub) -> None:
     """A practice profile written in English carries its summary in Spanish: a Spanish question
     marks that passage's words as Spanish ("alumbrado"), not its small words ("la", "el")."""
