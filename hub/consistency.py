@@ -81,6 +81,12 @@ def check(hub: Home) -> CheckReport:
     if outdated_shard(hub.settings):
         report.notes.append("the passage index has an earlier layout (float32 vectors): `hub upgrade` rewrites "
                             "it at half the size, without re-embedding")
+    from hub.models import outdated_words
+
+    if outdated_words(hub.catalog):
+        report.notes.append("the keyword terms were made by an earlier text analysis, and some words of today's "
+                            "questions miss them (Spanish plurals, French small words): `hub upgrade` makes them "
+                            "again from the catalog, without re-embedding")
     sources = {d.id: d.source for d in hub.catalog.documents()}
 
     def named(doc_ids: set[str]) -> str:

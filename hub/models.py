@@ -42,8 +42,10 @@ def check_model(catalog, configured: str) -> None:  # type: ignore[no-untyped-de
     recorded = recorded_model(catalog)
     pending = catalog.meta("reindex_to")
     if recorded is None:
+        from search.analysis import VERSION
         from search.encoders import version
 
+        catalog.set_meta("analysis", str(VERSION))
         catalog.set_meta("model", wanted)
         catalog.set_meta("model_versions", json.dumps({p: version(p) for p in wanted.split("+")}, sort_keys=True))
         return
@@ -134,13 +136,26 @@ class UpgradeReport:
     seconds: float
 
 
+def outdated_words(catalog) -> bool:  # type: ignore[no-untyped-def]
+    """True when the home's keyword terms were made by an earlier text analysis
+    (search/analysis.py ``VERSION``; a home from before the record used the first)."""
+    from search.analysis import VERSION
+
+    recorded = catalog.meta("analysis")
+    if recorded is None:
+        return bool(catalog.counts()["passages"])
+    return recorded != str(VERSION)
+
+
 def upgrade(hub) -> UpgradeReport:  # type: ignore[no-untyped-def]
     """``hub upgrade``: a home made before the Qdrant Edge shard, or whose shard has an earlier
     layout, gets its passage index rebuilt from the catalog and the embedding cache
-    (search/upgrade.py says what it removes)."""
+    (search/upgrade.py says what it removes), and its keyword terms (Whoosh's too) made again
+    by today's text analysis."""
     import shutil
     import time
 
+    from search.analysis import VERSION
     from search.upgrade import old_layout
 
     started = time.perf_counter()
@@ -150,6 +165,9 @@ def upgrade(hub) -> UpgradeReport:  # type: ignore[no-untyped-def]
             shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
         docs = hub.catalog.documents()
         embedded = rebuild_index(hub, hub.embedder(), docs)
+        if hub.index.keeps_words:
+            hub.index.rewrite_words(passage_groups(hub.catalog, docs, GROUP))
+        hub.catalog.set_meta("analysis", str(VERSION))  # last: a crash before it leaves the note
     return UpgradeReport(len(docs), hub.catalog.counts()["passages"], embedded, [p.name for p in old],
                          time.perf_counter() - started)
 

@@ -10,12 +10,17 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from whoosh.analysis import (Analyzer, CharsetFilter, LowercaseFilter, RegexTokenizer,
+from whoosh.analysis import (Analyzer, CharsetFilter, Filter, LowercaseFilter, RegexTokenizer,
                              StemFilter, StopFilter)
 from whoosh.support.charset import accent_map
 
 LANGUAGES = ("en", "fr", "es")
 OTHER = "xx"
+#: Which analysis made a home's keyword terms (its catalog records it): 1, Snowball's; 2, French
+#: and Spanish drop the small words English drops, and plurals meet their singular. The terms of
+#: a home made by an earlier one no longer meet today's questions ("mujeres" was "mujer", is
+#: "muj"): `hub check` says so, and `hub upgrade` makes them again from the catalog.
+VERSION = 2
 
 
 def field_language(language: str | None) -> str:
@@ -48,11 +53,69 @@ def stop_words(lang: str) -> frozenset[str]:
     return frozenset(stopwords_for_language(lang)) | frozenset(_MORE_STOP_WORDS[lang].split())
 
 
+class SingularFilter(Filter):
+    """A word and its plural on one term where Snowball parts them.
+
+    Snowball strips verb endings from a singular that its plural protects: Spanish "mujer"
+    gives "muj" and "mujeres" "mujer" (so "joven/jóvenes", "ciudad/ciudades", "taller/talleres",
+    "lugar/lugares"); French "usager" gives "usag" and "usagers" "usager", "élu" and "élus" differ.
+    So the plural is made singular first: Spanish "-es" after l, n, r, d or j ("-ones": "-ón"); French "-s" after
+    "er" or "u". English has its irregular plurals ("women", "children"), and its American and
+    British spellings ("neighborhood", "offense", "organize") are made one."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def __call__(self, tokens):  # type: ignore[no-untyped-def]
+        one = _SINGULAR[self.lang]
+        for t in tokens:
+            if not t.stopped:
+                t.text = one(t.text)
+            yield t
+
+
+def _spanish(word: str) -> str:
+    if len(word) >= 5 and word.endswith("es") and word[-3] in "lnrdj":
+        # "acciones": "acción", the accent Snowball's "-ción" rules expect
+        return word[:-4] + "ón" if word.endswith("ones") else word[:-2]
+    return word
+
+
+def _french(word: str) -> str:
+    if len(word) >= 4 and word[-1] == "s" and (word[-2] == "u" or word.endswith("ers")):
+        return word[:-1]
+    return word
+
+
+_ENGLISH_SAME = {"women": "woman", "men": "man", "children": "child", "behavior": "behaviour",
+                 "behaviors": "behaviours", "behavioral": "behavioural", "neighbor": "neighbour",
+                 "neighbors": "neighbours", "neighborhood": "neighbourhood", "neighborhoods": "neighbourhoods",
+                 "labor": "labour", "center": "centre", "centers": "centres", "theater": "theatre",
+                 "offense": "offence", "offenses": "offences", "defense": "defence", "license": "licence",
+                 "program": "programme", "programs": "programmes", "color": "colour", "favor": "favour"}
+_IZE = re.compile(r"(?<=\w{3})([iy])z(?=(?:e|es|ed|er|ers|ing|ation|ations)$)")
+
+
+def _english(word: str) -> str:
+    word = _ENGLISH_SAME.get(word, word)
+    return _IZE.sub(r"\1s", word) if "z" in word else word
+
+
+_SINGULAR = {"es": _spanish, "fr": _french, "en": _english}
+
+
+def irregular_forms(lang: str) -> tuple[str, ...]:
+    """Words whose term does not start as they do ("women": "woman"): a highlighter that looks
+    for words by the start of their terms must look for these too."""
+    return tuple(_ENGLISH_SAME) if lang == "en" else ()
+
+
 @lru_cache(maxsize=None)
 def analyzer(lang: str) -> Analyzer:
     chain = RegexTokenizer() | LowercaseFilter()
     if lang in LANGUAGES:
-        chain = chain | StopFilter(stop_words(lang)) | StemFilter(lang=lang, cachesize=100_000)
+        chain = (chain | StopFilter(stop_words(lang)) | SingularFilter(lang)
+                 | StemFilter(lang=lang, cachesize=100_000))
     return chain | CharsetFilter(accent_map)
 
 

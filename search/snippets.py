@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from search.analysis import field_language, query_terms
+from search.analysis import field_language, irregular_forms, query_terms
 
 _WORD = re.compile(r"\w+(?:-\w+)*", re.UNICODE)
 
@@ -57,7 +57,9 @@ class _Matcher:
         # one by one in Python cost half of a search's time at 100,000 passages). A plain
         # alternation, longest first: the regex compiler factors shared prefixes itself, and
         # builds it in 150 µs where a hand-made trie took 380 (a results page builds two or three).
-        prefixes = sorted({t if len(t) <= 3 else t[:min(len(t) - 1, 5)] for t in wanted}, key=lambda t: (-len(t), t))
+        starts = {t if len(t) <= 3 else t[:min(len(t) - 1, 5)] for t in wanted}
+        starts.update(w for w in irregular_forms(lang) if wanted.intersection(query_terms(w, lang)))
+        prefixes = sorted(starts, key=lambda t: (-len(t), t))
         self._candidates = (re.compile(r"\b(?:" + "|".join(map(re.escape, prefixes)) + r")\w*")
                             if prefixes else None)
 

@@ -89,3 +89,41 @@ def test_a_shard_of_the_earlier_float32_layout_answers_and_upgrades_to_half_the_
     with Hub(settings_for(home), embedder=embedder) as hub:
         assert hub.check().ok
         assert [h.doc_id for h in hub.search("street lighting and crime at night", limit=8).hits] == before
+
+
+def test_keyword_terms_of_an_earlier_analysis_are_noted_and_made_again(tmp_path: Path, embedder, monkeypatch) -> None:
+    """A home whose terms were made by the first analysis ("mujeres" kept as "mujer", where today
+    it is "muj" like "mujer") misses today's keyword questions on those words; `hub check` notes
+    it, and `hub upgrade` makes the terms again (Whoosh's too): then they match."""
+    from search import analysis, sparse
+
+    def forget() -> None:
+        for cached in (analysis.analyzer, analysis.query_terms, sparse._query_keys):
+            cached.cache_clear()
+
+    home, text = tmp_path / "home", tmp_path / "paradas.md"
+    text.write_text("---\ntitle: Paradas nocturnas\nlanguage: es\n---\nLas mujeres que esperan el autobús de "
+                    "noche piden paradas a demanda, más cerca de su casa, y mejor iluminación en los "
+                    "trayectos que recorren a pie.\n")
+    monkeypatch.setattr(analysis, "_SINGULAR", {lang: str for lang in ("en", "fr", "es")})
+    forget()
+    with Hub(settings_for(home), embedder=embedder) as hub:
+        hub.ingest([text])
+        hub.catalog.set_meta("analysis", "1")
+    monkeypatch.undo()
+    forget()
+
+    with Hub(settings_for(home), embedder=embedder) as hub:
+        assert hub.search("mujeres", mode="keyword").hits == []
+        assert hub.search('"las mujeres que esperan"', mode="keyword").hits == []
+    checked = hub_cli(home, "check")
+    assert checked.returncode == 0 and "note: the keyword terms were made by an earlier text analysis" in checked.stdout
+    assert "`hub upgrade`" in checked.stdout
+
+    done = hub_cli(home, "upgrade")
+    assert done.returncode == 0, done.stderr
+    assert "note:" not in hub_cli(home, "check").stdout
+    with Hub(settings_for(home), embedder=embedder) as hub:
+        assert hub.check().ok
+        for question in ("mujeres", "mujer", '"las mujeres que esperan"'):
+            assert [h.title for h in hub.search(question, mode="keyword").hits] == ["Paradas nocturnas"], question

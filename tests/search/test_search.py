@@ -166,6 +166,22 @@ def test_a_questions_small_words_are_not_matched_in_french_or_spanish_either() -
     assert query_terms("Comment, quand et où les quartiers sont-ils plus sûrs ?", "fr") == ("quarti", "sur")
 
 
+@pytest.mark.parametrize("language, text, question, marked", [
+    ("es", "Las mujeres y los jóvenes de las ciudades, en talleres y acciones.", "mujer joven ciudad taller acción",
+     ["mujeres", "jóvenes", "ciudades", "talleres", "acciones"]),
+    ("fr", "Les usagers et les élus du quartier.", "usager élu", ["usagers", "élus"]),
+    ("en", "Women and children of the neighborhood organized patrols against offenses.",
+     "woman child neighbourhood organise offence", ["Women", "children", "neighborhood", "organized", "offenses"]),
+])
+def test_a_word_finds_its_plural_and_its_other_spelling(language, text, question, marked) -> None:
+    """Snowball stems "mujer" and "mujeres", "usager" and "usagers" apart; English has its
+    irregular plurals and two spellings: a question in the singular must still find the plural."""
+    from search.snippets import make_snippet
+
+    snip = make_snippet(text, question, language)
+    assert [snip.text[a:b] for a, b in snip.highlights] == marked
+
+
 def test_a_passage_in_another_language_than_its_document_is_marked_in_its_own(make_hub) -> None:
     """A practice profile written in English carries its summary in Spanish: a Spanish question
     marks that passage's words as Spanish ("alumbrado"), not its small words ("la", "el")."""
