@@ -151,24 +151,18 @@ def build(size: int, pool, vectors, docs_per_passage: float = 1 / 20) -> Path:
 
     home = SCALE / f"home-{size}-{model_name(Settings.from_env().model)}"
     if (home / ".complete").exists():
+        from hub.models import outdated_words
         from search.upgrade import old_layout, outdated_shard
 
         settings = Settings.from_env({}, home=home, progress=False)
-        if old_layout(settings) or outdated_shard(settings):
-            # Built by an earlier hub: the passage index rebuilt from the catalog, as `hub upgrade`
-            # does, with this stand-in giving the vectors (the embedding cache never held them).
-            import shutil
-
-            from hub.models import rebuild_index
-
-            started = time.perf_counter()
-            for path in old_layout(settings):
-                shutil.rmtree(path) if path.is_dir() else path.unlink()
-            embedder = MeanOfSentences(pool, vectors)
-            with Hub(settings, embedder=embedder) as hub:
-                rebuild_index(hub, embedder, hub.catalog.documents(), group_passages=2000)
+        # Built by an earlier hub: upgraded as `hub upgrade` does, with this stand-in giving
+        # the vectors where it needs them (the embedding cache never held them).
+        with Hub(settings, embedder=MeanOfSentences(pool, vectors)) as hub:
+            if old_layout(settings) or outdated_shard(settings) or outdated_words(hub.catalog):
+                started = time.perf_counter()
+                hub.upgrade()
                 hub.speller.suggest("warm up")
-            print(f"upgraded {home.name} in {time.perf_counter() - started:.0f}s", file=sys.stderr)
+                print(f"upgraded {home.name} in {time.perf_counter() - started:.0f}s", file=sys.stderr)
         return home
     documents = int(size * docs_per_passage * 1.02)
     folder = write_corpus(pool, documents)

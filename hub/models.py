@@ -156,7 +156,7 @@ def upgrade(hub) -> UpgradeReport:  # type: ignore[no-untyped-def]
     import time
 
     from search.analysis import VERSION
-    from search.upgrade import old_layout
+    from search.upgrade import old_layout, outdated_shard
 
     started = time.perf_counter()
     with hub.write_lock:
@@ -164,8 +164,15 @@ def upgrade(hub) -> UpgradeReport:  # type: ignore[no-untyped-def]
         for path in old:  # first: a crash half-way leaves a home that `hub upgrade` finishes
             shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
         docs = hub.catalog.documents()
-        embedded = rebuild_index(hub, hub.embedder(), docs)
-        if hub.index.keeps_words:
+        words = outdated_words(hub.catalog)
+        if old or outdated_shard(hub.settings) or not words:
+            embedded = rebuild_index(hub, hub.embedder(), docs)
+        else:  # only the terms are of an earlier analysis: the vectors stay, nothing is embedded
+            embedded = 0
+            for group in passage_groups(hub.catalog, docs, GROUP):
+                hub.index.rewrite_terms(group)
+            hub.flush()
+        if words and hub.index.keeps_words:
             hub.index.rewrite_words(passage_groups(hub.catalog, docs, GROUP))
         hub.catalog.set_meta("analysis", str(VERSION))  # last: a crash before it leaves the note
     return UpgradeReport(len(docs), hub.catalog.counts()["passages"], embedded, [p.name for p in old],

@@ -137,6 +137,18 @@ class PassageIndex:
                   for d, c in pairs]
         self.store.upsert([c.id for _, c in pairs], dense, sparse, [passage_payload(d, c) for d, c in pairs])
 
+    def rewrite_terms(self, docs: Sequence[Any]) -> int:
+        """These documents' passages written again with today's keyword terms beside the dense
+        vectors they have (a new text analysis leaves the vectors as they are: ``hub upgrade``).
+        Returns how many passages the index lacked: skipped, ``hub check --repair`` puts them back."""
+        pairs = {c.id: (d, c) for d in docs for c in d.chunks}
+        found, parts = self.store.vectors(list(pairs))
+        sparse = [passage_vector(d.title, c.heading, c.text, c.language or d.language)
+                  for d, c in map(pairs.get, found)]
+        if found:
+            self.store.upsert(found, parts, sparse, [passage_payload(*pairs[c]) for c in found])
+        return len(pairs) - len(found)
+
     def rewrite_words(self, groups: Iterable[Sequence[Any]]) -> None:
         """Whoosh anew from these documents (every catalogued one, in groups, with their
         passages): a home served by a Qdrant server kept no Whoosh meanwhile, so moving it back

@@ -120,8 +120,11 @@ def test_keyword_terms_of_an_earlier_analysis_are_noted_and_made_again(tmp_path:
     assert checked.returncode == 0 and "note: the keyword terms were made by an earlier text analysis" in checked.stdout
     assert "`hub upgrade`" in checked.stdout
 
+    for cache in home.glob("embeddings.sqlite*"):  # the vectors stay as they are: none is needed
+        cache.unlink()
     done = hub_cli(home, "upgrade")
     assert done.returncode == 0, done.stderr
+    assert ", 0 embedded," in done.stdout, done.stdout
     assert "note:" not in hub_cli(home, "check").stdout
     with Hub(settings_for(home), embedder=embedder) as hub:
         assert hub.check().ok
