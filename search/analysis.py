@@ -47,10 +47,12 @@ _MORE_STOP_WORDS = {
 
 
 def stop_words(lang: str) -> frozenset[str]:
-    """Snowball's stop words for ``lang`` and the function words it leaves out."""
+    """Snowball's stop words for ``lang``, the function words it leaves out, and Whoosh's short
+    English list in every language (English words in a French text: "Secured by Design")."""
+    from whoosh.analysis import STOP_WORDS
     from whoosh.lang import stopwords_for_language
 
-    return frozenset(stopwords_for_language(lang)) | frozenset(_MORE_STOP_WORDS[lang].split())
+    return STOP_WORDS | frozenset(stopwords_for_language(lang)) | frozenset(_MORE_STOP_WORDS[lang].split())
 
 
 class SingularFilter(Filter):
