@@ -431,8 +431,9 @@ def cmd_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     with _hub(settings) as hub:
         report = hub.upgrade()
     removed = f"; removed {', '.join(report.removed)}" if report.removed else ""
+    source = "their vectors kept as they were" if report.terms_only else "the rest from the embedding cache"
     print(f"rebuilt the passage index: {report.passages} passages of {report.documents} documents, "
-          f"{report.embedded} embedded, the rest from the embedding cache, in {report.seconds:.1f} s{removed}")
+          f"{report.embedded} embedded, {source}, in {report.seconds:.1f} s{removed}")
     return 0
 
 

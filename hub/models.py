@@ -134,6 +134,8 @@ class UpgradeReport:
     embedded: int
     removed: list[str]
     seconds: float
+    #: Only the keyword terms were written again: every passage kept the vectors it had.
+    terms_only: bool = False
 
 
 def outdated_words(catalog) -> bool:  # type: ignore[no-untyped-def]
@@ -165,9 +167,11 @@ def upgrade(hub) -> UpgradeReport:  # type: ignore[no-untyped-def]
             shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
         docs = hub.catalog.documents()
         words = outdated_words(hub.catalog)
-        if old or outdated_shard(hub.settings) or not words:
+        # Only the terms of an earlier analysis: the vectors stay, nothing is embedded.
+        terms_only = words and not (old or outdated_shard(hub.settings))
+        if not terms_only:
             embedded = rebuild_index(hub, hub.embedder(), docs)
-        else:  # only the terms are of an earlier analysis: the vectors stay, nothing is embedded
+        else:
             embedded = 0
             for group in passage_groups(hub.catalog, docs, GROUP):
                 hub.index.rewrite_terms(group)
@@ -176,7 +180,7 @@ def upgrade(hub) -> UpgradeReport:  # type: ignore[no-untyped-def]
             hub.index.rewrite_words(passage_groups(hub.catalog, docs, GROUP))
         hub.catalog.set_meta("analysis", str(VERSION))  # last: a crash before it leaves the note
     return UpgradeReport(len(docs), hub.catalog.counts()["passages"], embedded, [p.name for p in old],
-                         time.perf_counter() - started)
+                         time.perf_counter() - started, terms_only)
 
 
 def passage_groups(catalog, docs, limit: int):  # type: ignore[no-untyped-def]
