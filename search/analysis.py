@@ -61,9 +61,9 @@ class SingularFilter(Filter):
     Snowball strips verb endings from a singular that its plural protects: Spanish "mujer"
     gives "muj" and "mujeres" "mujer" (so "joven/jóvenes", "ciudad/ciudades", "taller/talleres",
     "lugar/lugares"); French "usager" gives "usag" and "usagers" "usager", "élu" and "élus" differ.
-    So the plural is made singular first: Spanish "-es" after l, n, r, d or j ("-ones": "-ón"); French "-s" after
-    "er" or "u". English has its irregular plurals ("women", "children"), and its American and
-    British spellings ("neighborhood", "offense", "organize") are made one."""
+    So the plural is made singular first: Spanish "-es" after l, n, r, d or j ("-ones": "-ón");
+    French "-s" after "er" or "u". English has its irregular plurals ("women", "children"), and
+    its American and British spellings ("neighborhood", "offense", "organize") are made one."""
 
     def __init__(self, lang: str) -> None:
         self.lang = lang
