@@ -52,6 +52,10 @@ class Chunk:
     #: Its own language when it differs from its document's (None: the document's).
     language: str | None = None
 
+    def language_in(self, doc: Any) -> str:
+        """The language the passage is written in: its own, else its document's."""
+        return self.language or doc.language
+
     def to_json(self) -> dict[str, Any]:
         return {"chunk_id": self.id, "page": self.page, "heading": self.heading, "text": self.text}
 

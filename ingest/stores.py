@@ -18,7 +18,7 @@ def passage_texts(docs: Sequence[Document], annotate: Callable[[str, str], str] 
     must read the same, or the embedding cache would miss."""
     texts = [embedding_text(d.title, c) for d in docs for c in d.chunks]
     if annotate is not None:
-        languages = [c.language or d.language for d in docs for c in d.chunks]
+        languages = [c.language_in(d) for d in docs for c in d.chunks]
         texts = [annotate(text, lang) for text, lang in zip(texts, languages)]
     return texts
 

@@ -300,6 +300,6 @@ def _rank_score(rank: int | None) -> float:
 
 
 def _reason(chunk, doc, query: str, kind: str) -> Reason:  # type: ignore[no-untyped-def]
-    snip = make_snippet(chunk.text, query, chunk.language or doc.language, width=40)
+    snip = make_snippet(chunk.text, query, chunk.language_in(doc), width=40)
     return Reason(doc_id=doc.id, title=doc.title, source=doc.source, page=chunk.page, chunk_id=chunk.id,
                   snippet=snip.text, snippet_html=snip.html, kind=kind)

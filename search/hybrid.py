@@ -306,7 +306,7 @@ class HybridSearcher:
                 chunk = chunks.get(chunk_id)
                 if chunk is None:  # in the indexes but no longer in the catalog: `hub check` says so
                     continue
-                snip = make_snippet(chunk.text, snippet_query, chunk.language or doc.language)
+                snip = make_snippet(chunk.text, snippet_query, chunk.language_in(doc))
                 passages.append(Passage(chunk.id, chunk.page, chunk.heading, score, snip.text,
                                         snip.html, snip.highlights))
             if not passages:

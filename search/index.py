@@ -29,14 +29,14 @@ log = logging.getLogger(__name__)
 
 def passage_payload(doc: Any, chunk: Any) -> dict[str, Any]:
     """The fields a passage carries in Qdrant, for filters and for grouping results."""
-    return {"doc_id": doc.id, "doc_type": doc.doc_type, "language": chunk.language or doc.language,
+    return {"doc_id": doc.id, "doc_type": doc.doc_type, "language": chunk.language_in(doc),
             "tags": [t.lower() for t in doc.tags], "page": chunk.page, "year": doc.year}
 
 
 def passage_words(doc: Any, chunk: Any) -> dict[str, Any]:
     """What the keyword index takes of a passage: its filter fields and its three texts."""
     return {"chunk_id": chunk.id, "doc_id": doc.id, "doc_type": doc.doc_type,
-            "language": chunk.language or doc.language, "tags": doc.tags, "year": doc.year,
+            "language": chunk.language_in(doc), "tags": doc.tags, "year": doc.year,
             "title": doc.title, "heading": chunk.heading, "body": chunk.text}
 
 
@@ -133,7 +133,7 @@ class PassageIndex:
             return
         embedder = self._embedder()
         dense = dict(zip(embedder.parts, embedder.split(np.asarray(vectors, dtype=np.float32))))
-        sparse = [passage_vector(d.title, c.heading, c.text, c.language or d.language, tokens.get(c.id))
+        sparse = [passage_vector(d.title, c.heading, c.text, c.language_in(d), tokens.get(c.id))
                   for d, c in pairs]
         self.store.upsert([c.id for _, c in pairs], dense, sparse, [passage_payload(d, c) for d, c in pairs])
 
@@ -143,7 +143,7 @@ class PassageIndex:
         Returns how many passages the index lacked: skipped, ``hub check --repair`` puts them back."""
         pairs = {c.id: (d, c) for d in docs for c in d.chunks}
         found, parts = self.store.vectors(list(pairs))
-        sparse = [passage_vector(d.title, c.heading, c.text, c.language or d.language)
+        sparse = [passage_vector(d.title, c.heading, c.text, c.language_in(d))
                   for d, c in map(pairs.get, found)]
         if found:
             self.store.upsert(found, parts, sparse, [passage_payload(*pairs[c]) for c in found])
