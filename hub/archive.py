@@ -22,6 +22,8 @@ _SQLITE = ("catalog.sqlite", "embeddings.sqlite", "community.sqlite")
 _FOLDERS = ("whoosh", "originals", "submissions")
 #: Replaced by an import too: the passage index the import rebuilds.
 _INDEX = ("edge",)
+#: Counted from the catalog again after an import: the word counts and the lexicon.
+_DERIVED = ("speller.json", "lexicon.npz")
 
 
 def export_hub(settings: Settings, target: Path) -> Path:
@@ -61,7 +63,7 @@ def import_hub(settings: Settings, archive: Path, force: bool = False) -> None:
         for member in tar.getmembers():
             if member.name.startswith(("/", "..")) or ".." in Path(member.name).parts or member.issym() or member.islnk():
                 raise HubError(f"{archive}: refuses unsafe path {member.name!r}")
-        for name in (*_SQLITE, *_FOLDERS, *_INDEX):
+        for name in (*_SQLITE, *_FOLDERS, *_INDEX, *_DERIVED):
             path = home / name
             if path.is_dir():
                 shutil.rmtree(path)

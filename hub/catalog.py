@@ -129,6 +129,15 @@ class Catalog:
         for row in self._query("SELECT text FROM chunks"):
             yield row[0]
 
+    def passage_texts(self) -> Iterator[tuple[str, str]]:
+        """(language, text) of every passage (its heading with it) and every title: the
+        lexicon counts their words per language (search/lexicon.py)."""
+        for row in self._query("SELECT COALESCE(NULLIF(c.language, ''), d.language), COALESCE(c.heading, '') || ' ' || c.text "
+                               "FROM chunks c JOIN documents d ON d.id = c.doc_id"):
+            yield row[0], row[1]
+        for row in self._query("SELECT language, title FROM documents"):
+            yield row[0], row[1]
+
     def document(self, doc_id: str, with_chunks: bool = False) -> Document | None:
         rows = self._query("SELECT * FROM documents WHERE id = ?", (doc_id,))
         if not rows:

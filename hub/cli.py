@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year", help="a year or a range: 2015, 2010..2020, 2018..")
     p.add_argument("--mode", choices=("hybrid", "dense", "keyword"), default="hybrid")
     p.add_argument("--diversify", action="store_true", help="spread results over different evidence (MMR)")
-    p.add_argument("--no-expand", action="store_true", help="do not expand the query with the thesaurus")
+    p.add_argument("--no-expand", action="store_true", help="keep to the question's own words: no thesaurus labels, no lexicon")
     p.add_argument("--json", action="store_true", help="print a JSON array, best first")
 
     p = sub.add_parser("documents", help="list what the hub holds")

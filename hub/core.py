@@ -35,6 +35,7 @@ class Hub:
         self._index = None
         self._thesaurus = None
         self._speller = None
+        self._lexicon = None
         self._forums = None
         self._cache = None
         self._community = None
@@ -110,6 +111,7 @@ class Hub:
         langid.start()
         self.speller.start()
         embedder = self.embedder()
+        self.lexicon.start()
         # The encoders load in a thread while the shard opens (search/embedder.py ``warm``).
         warm = getattr(embedder, "warm", None) or (lambda: embedder.embed_query("warm up the question encoder"))
         encoder = threading.Thread(target=warm, daemon=True)
@@ -148,9 +150,14 @@ class Hub:
                overrides: dict[Path, dict] | None = None):  # type: ignore[no-untyped-def]
         with self._write_lock:
             try:
-                return self._ingest(paths, on_reject, force, overrides)
+                report = self._ingest(paths, on_reject, force, overrides)
             finally:
                 self.flush()
+            if report.added or report.updated:
+                # The new words are counted and embedded here, once, and kept in the home, rather
+                # than by the first search after the ingest (a server only reads them back).
+                self.lexicon.refresh()
+            return report
 
     @property
     def parser(self):  # type: ignore[no-untyped-def]
@@ -312,7 +319,7 @@ class Hub:
         """Ranked practices for an advisory question; see practices/recommender.py."""
         from practices.recommender import recommend
 
-        searcher = self.index.searcher(self.embedder)
+        searcher = self.index.searcher(self.embedder, lexicon=self.lexicon)
         return recommend(searcher, self.catalog, self.practices(), self.catalog.practice_links(), self.forums,
                          question, limit=limit, context=context, thesaurus=self.thesaurus)
 
@@ -379,6 +386,20 @@ class Hub:
             self._speller = Speller(self.catalog, self.settings.speller_path)
         return self._speller
 
+    @property
+    def lexicon(self):  # type: ignore[no-untyped-def]
+        """The library's words per language, for carrying a question's words across languages
+        (search/lexicon.py); its vectors come from the model's multilingual encoder, if it has one."""
+        if self._lexicon is None:
+            from search.lexicon import Lexicon
+
+            embedder = self.embedder()
+            part = embedder.multilingual()
+            embed = (lambda words: embedder.encoder(part).encode(words, batch_size=256)) if part else None
+            self._lexicon = Lexicon(self.catalog, embed, self.settings.lexicon_path, model=part or "",
+                                    max_words=self.settings.lexicon_words, threshold=self.settings.lexicon_threshold)
+        return self._lexicon
+
     def migrate(self, dest: Any, shards: int = 1, replicas: int = 1, force: bool = False, batch: int = 512):  # type: ignore[no-untyped-def]
         """Copy this hub's passage index to ``dest`` (a Qdrant server, or an embedded shard: see
         search/migration.py ``destination``) and verify the copy."""
@@ -399,7 +420,8 @@ class Hub:
         :class:`search.request.SearchRequest` as the web app and the CLI build it. See
         :class:`search.hybrid.SearchResults` for what comes back."""
         request = query if isinstance(query, SearchRequest) else SearchRequest(query, **options)
-        searcher = self.index.searcher(self.embedder, thesaurus=self.thesaurus, speller=self.speller)
+        searcher = self.index.searcher(self.embedder, thesaurus=self.thesaurus, speller=self.speller,
+                                       lexicon=self.lexicon)
         return searcher.search(request)
 
     def document(self, doc_id: str) -> Document:

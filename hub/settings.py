@@ -87,6 +87,16 @@ class Settings:
     #: With two encoders: the keyword ranking's weight shrinks with the share of the best dense
     #: passages written in another language than the question (search/hybrid.py).
     keyword_confidence: bool = True
+    #: The lexicon (search/lexicon.py): a question's words carried into the other languages for
+    #: the keyword ranking. ``lexicon_words``: the most frequent words kept per language (0: no
+    #: lexicon); ``lexicon_threshold``: the least cosine between a word and its translation.
+    lexicon_words: int = 20_000
+    lexicon_threshold: float = 0.7
+    #: Where the lexicon carried a question's words over, the share of the keyword ranking's weight
+    #: it keeps even when the best dense passages are in other languages (``keyword_confidence``
+    #: would otherwise take it away): those words now find such passages too. Tuned on the tuning
+    #: half only (bench/tune.py; README, "The lexicon").
+    lexicon_reach: float = 0.75
     #: With two encoders: level the dense scores of each passage language among a question's
     #: candidates, removing the encoder's bias towards the question's own language
     #: (search/dense.py center_by_language). Search only; advice keeps raw scores.
@@ -199,6 +209,10 @@ class Settings:
         return self.home / "speller.json"
 
     @property
+    def lexicon_path(self) -> Path:
+        return self.home / "lexicon.npz"
+
+    @property
     def community_path(self) -> Path:
         return self.home / "community.sqlite"
 
@@ -237,6 +251,9 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "ingest_group_passages": (1, 1_000_000),
     "feedback_passages": (0, 100),
     "feedback_same_language": (0.0, 1.0),
+    "lexicon_words": (0, 1_000_000),
+    "lexicon_threshold": (-1.0, 1.0),
+    "lexicon_reach": (0.0, 1.0),
     "max_file_mb": (0.001, 1_000_000),
     "max_upload_mb": (0.001, 1_000_000),
     "phrase_time_limit_s": (0.0, 3600.0),

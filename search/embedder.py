@@ -224,6 +224,10 @@ class Embedder:
         """The languages an encoder reads (None: all)."""
         return _READS.get(part) if part in _DIMS else self.encoder(part).languages
 
+    def multilingual(self) -> str | None:
+        """The first encoder that reads every language (the lexicon's: search/lexicon.py), or None."""
+        return next((p for p in self.parts if self.languages(p) is None), None)
+
     def join(self, parts: Sequence[np.ndarray]) -> np.ndarray:
         """Each encoder's unit vectors joined into one vector per row, as passages are embedded."""
         if len(parts) == 1:

@@ -118,8 +118,10 @@ def query_language(text: str) -> str:
 
 class HybridSearcher:
     def __init__(self, settings: Settings, catalog, index, embedder: Callable[[], Any],  # type: ignore[no-untyped-def]
-                 thesaurus=None, speller=None) -> None:  # type: ignore[no-untyped-def]
+                 thesaurus=None, speller=None, lexicon=None) -> None:  # type: ignore[no-untyped-def]
         self.settings = settings
+        #: Carries a question's words into the other languages for the keyword ranking (search/lexicon.py).
+        self.lexicon = lexicon
         self.catalog = catalog
         self.index = index
         self._embedder = embedder
@@ -127,6 +129,8 @@ class HybridSearcher:
         self.speller = speller
         #: Each candidate passage's document and language, as the retrievers found them.
         self.found: dict[str, Found] = {}
+        #: The words the lexicon carried into other languages for the last question.
+        self.carried: list[str] = []
 
     # --- retrieval ---------------------------------------------------------------------------
     def passages(self, parsed: ParsedQuery, mode: str, filters: dict[str, Any], depth: int,
@@ -139,8 +143,11 @@ class HybridSearcher:
 
     def rankings(self, parsed: ParsedQuery, mode: str, filters: dict[str, Any], depth: int,
                  expansions: dict[str, list[str]] | None = None, share: float | None = None,
-                 center: bool | None = None) -> tuple[dict[str, float], dict[str, list[tuple[str, float]]]]:
-        """Fused passage scores, and the retrievers' own rankings they came from."""
+                 center: bool | None = None, carry: bool = True
+                 ) -> tuple[dict[str, float], dict[str, list[tuple[str, float]]]]:
+        """Fused passage scores, and the retrievers' own rankings they came from. ``carry``: let
+        the lexicon carry the question's words into the other languages (a search asked not to
+        expand keeps to the question's own words)."""
         expansions = expansions or {}
         found: dict[str, list[Found]] = {}
         language = query_language(parsed.text)
@@ -156,6 +163,10 @@ class HybridSearcher:
             dense = DenseRetriever(self.index.store, self._embedder(), self.settings.center_languages)
             question, later = dense.start(text, language, share)
             asks = dense.asks(question, max(depth, FEEDBACK_POOL), filters)
+        carried: list[str] = []
+        if carry and mode in ("hybrid", "keyword") and self.lexicon is not None:
+            carried = self.carried = self.lexicon.translations(" ".join(parsed.words), language)
+            expansions = {**expansions, "keyword": [*expansions.get("keyword", []), *carried]}
         keyword = self._keyword_ask(parsed, expansions, depth, filters) if mode in ("hybrid", "keyword") else None
         # Both retrievers in one call to the engine; the keyword answer comes last. An English
         # question's MiniLM vector is computed meanwhile on another thread, and its neighbours
@@ -193,7 +204,10 @@ class HybridSearcher:
             # multilingual encoder finds best are written in other languages, those words cannot
             # be in them, and the keyword ranking is a guess. Its weight follows the share of
             # the best dense passages written in the question's language.
-            w = 1.0 - (1.0 - w) * same
+            # Where the lexicon carried the question's words into the other languages, the keyword
+            # ranking reaches passages in them too, and keeps part of its weight.
+            reach = self.settings.lexicon_reach if carried else 0.0
+            w = 1.0 - (1.0 - w) * (same + (1.0 - same) * reach)
         weights = {"dense": w, "keyword": 1.0 - w}
         fused = fuse(rankings, self.settings.fusion, weights)
         k = self.settings.feedback_passages
@@ -263,7 +277,7 @@ class HybridSearcher:
             expansions = self.thesaurus.expansions(found, parsed.text)
 
         depth = self.settings.candidates
-        scores, rankings = self.rankings(parsed, mode, flt, depth, expansions)
+        scores, rankings = self.rankings(parsed, mode, flt, depth, expansions, carry=expand)
         syntax = bool(parsed.phrases or parsed.excluded or parsed.title)
         candidates = {c for r in rankings.values() for c, _ in r}
         chunks: dict[str, Any] = {}
@@ -294,7 +308,7 @@ class HybridSearcher:
             ranked = self._mmr(ranked, by_doc)
 
         facets = _facets([docs_meta[d] for d in ranked])
-        snippet_query = " ".join([parsed.text, *expansions.get("keyword", [])])
+        snippet_query = " ".join([parsed.text, *expansions.get("keyword", []), *self.carried])
         if not syntax:  # the texts of the passages shown, now that they are known
             shown = [c for d in ranked[offset:offset + limit] for _, c in by_doc[d][:PASSAGES_PER_HIT]]
             chunks.update(self.catalog.chunks_by_ids(shown))

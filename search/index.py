@@ -87,12 +87,13 @@ class PassageIndex:
             self._keyword = KeywordIndex(self.settings.whoosh_path)
         return self._keyword
 
-    def searcher(self, embedder: Callable[[], Any] | None = None, thesaurus: Any = None, speller: Any = None) -> Any:
+    def searcher(self, embedder: Callable[[], Any] | None = None, thesaurus: Any = None, speller: Any = None,
+                 lexicon: Any = None) -> Any:
         """A hybrid searcher over both retrievers (search/hybrid.py)."""
         from search.hybrid import HybridSearcher
 
         return HybridSearcher(self.settings, self.catalog, self, embedder or self._embedder,
-                              thesaurus=thesaurus, speller=speller)
+                              thesaurus=thesaurus, speller=speller, lexicon=lexicon)
 
     def vectors(self, chunk_ids: Sequence[str]) -> np.ndarray:
         """The stored vectors of these passages, each encoder's joined as the embedder joins them

@@ -38,7 +38,7 @@ class SearchRequest:
     mode: str = "hybrid"
     #: Spread the results over different evidence (MMR).
     diversify: bool = False
-    #: Expand the query with the thesaurus (across languages).
+    #: Expand the query across languages: the thesaurus, and the lexicon (search/lexicon.py).
     expand: bool = True
 
     def __post_init__(self) -> None:

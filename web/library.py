@@ -36,7 +36,9 @@ def search_request(question_required: bool) -> Callable[..., SearchRequest]:
              year: str = Query("", description="a year or a range: 2015, 2010..2020, 2018.."),
              mode: str = Query("hybrid", pattern=_MODE_PATTERN),
              diversify: bool = Query(False, description="spread results over different evidence (MMR)"),
-             expand: bool = Query(True, description="expand the query with the thesaurus")) -> SearchRequest:
+             expand: bool = Query(True, description="expand the query with the thesaurus, and carry its "
+                                                   "words into the library's other languages (the lexicon)")
+             ) -> SearchRequest:
         return SearchRequest(q, limit=limit, offset=offset, mode=mode, diversify=diversify, expand=expand,
                              filters={"doc_type": doc_type, "language": language, "tags": tag, "year": year})
 

@@ -1,0 +1,97 @@
+"""The lexicon: a question's words carried into the library's other languages for the keyword
+ranking (search/lexicon.py), with the real multilingual encoder and the real stores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hub.core import Hub
+from search.request import SearchRequest
+from tests.conftest import settings_for
+
+#: Texts whose words the thesaurus does not name (no concept of bakeries, dogs or bins), so only
+#: the lexicon can carry a question's words across.
+TEXTS = {
+    "bakery.md": "# The night bakery\n\nThe bakery on the corner keeps its lights on until dawn. Bakers talk with "
+                 "the people waiting for the first tram, and the owner knows every regular customer by name.\n",
+    "dogs.md": "# Dog walkers\n\nDog walkers cross the park every evening. Owners of dogs say the paths feel "
+               "busy and friendly when many walkers are about, even after dark.\n",
+    "bins.fr.md": "# Les poubelles de la rue\n\nLes poubelles débordent chaque lundi dans la rue commerçante. Les "
+                  "commerçants demandent une collecte supplémentaire avant le marché du mardi.\n",
+    "huerto.es.md": "# El huerto comunitario\n\nLos vecinos cultivan tomates y lechugas en el huerto comunitario. Cada "
+                    "sábado reparten la cosecha entre las familias de la manzana.\n",
+}
+
+
+@pytest.fixture
+def mixed_library(tmp_path: Path) -> Path:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    for name, text in TEXTS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def _sources(results) -> list[str]:  # type: ignore[no-untyped-def]
+    return [Path(h.source).name for h in results.hits]
+
+
+def test_a_question_in_one_language_finds_a_text_in_another_by_its_words(make_hub, mixed_library) -> None:
+    """In keyword mode a French question about the bakery finds the English text, and a Spanish
+    one about dogs the English text too: their words were carried into English. Without the
+    lexicon the keyword index has no French or Spanish word of theirs to match."""
+    hub = make_hub()
+    hub.ingest([mixed_library])
+    assert _sources(hub.search("Une boulangerie et ses clients", mode="keyword"))[:1] == ["bakery.md"]
+    assert _sources(hub.search("perros y paseadores en el parque", mode="keyword"))[:1] == ["dogs.md"]
+    # ... and the other way: an English question finds the Spanish garden and the French bins.
+    assert _sources(hub.search("community garden tomatoes", mode="keyword"))[:1] == ["huerto.es.md"]
+    assert _sources(hub.search("overflowing rubbish bins", mode="keyword"))[:1] == ["bins.fr.md"]
+    # The carried words are marked in the passage shown.
+    hit = hub.search("Une boulangerie et ses clients", mode="keyword").hits[0]
+    assert "bakery" in {hit.snippet[a:b].lower() for a, b in hit.highlights}
+
+    without = make_hub(lexicon_words=0)
+    without.ingest([mixed_library])
+    assert "bakery.md" not in _sources(without.search("Une boulangerie et ses clients", mode="keyword"))
+    # Asking for no expansion asks for the question's own words only.
+    literal = hub.search(SearchRequest("Une boulangerie et ses clients", mode="keyword", expand=False))
+    assert "bakery.md" not in _sources(literal)
+
+
+def test_the_lexicon_learns_the_words_of_new_documents_and_is_kept(make_hub, embedder, mixed_library, tmp_path,
+                                                                   request) -> None:
+    """A document ingested later brings its words: a question in another language then finds
+    it. The words and their vectors are kept in the home, and a new hub on it reads them back
+    rather than embedding them again."""
+    hub = make_hub()
+    hub.ingest([mixed_library])
+    assert "skate.md" not in _sources(hub.search("¿Dónde se juntan los patinadores?", mode="keyword"))
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "skate.md").write_text("# Skaters\n\nSkaters gather under the bridge; the skaters asked for "
+                                    "a ramp and a bench.\n", encoding="utf-8")
+    hub.ingest([extra])
+    assert _sources(hub.search("¿Dónde se juntan los patinadores?", mode="keyword"))[:1] == ["skate.md"]
+    assert hub.settings.lexicon_path.exists()
+
+    embedded: list[int] = []
+    hub.close()
+    again = Hub(settings_for(hub.settings.home, collection=hub.settings.collection), embedder=embedder)
+    request.addfinalizer(again.close)
+    encode = again.lexicon.embed
+    again.lexicon.embed = lambda words: embedded.append(len(words)) or encode(words)
+    assert _sources(again.search("¿Dónde se juntan los patinadores?", mode="keyword"))[:1] == ["skate.md"]
+    # "juntan" and "patinadores", which no Spanish text of the library holds: nothing else.
+    assert embedded == [2], embedded
+
+
+def test_an_english_only_model_carries_nothing(mixed_library, tmp_path, request) -> None:
+    """MiniLM reads English only: with it alone there are no translations, and no error."""
+    hub = Hub(settings_for(tmp_path / "minilm-home", model="minilm"))
+    request.addfinalizer(hub.close)
+    hub.ingest([mixed_library])
+    assert not hub.lexicon.enabled
+    assert "bakery.md" not in _sources(hub.search("Une boulangerie et ses clients", mode="keyword"))
