@@ -111,7 +111,7 @@ class Hub:
         langid.start()
         self.speller.start()
         embedder = self.embedder()
-        self.lexicon.start()
+        self.lexicon.warm()
         # The encoders load in a thread while the shard opens (search/embedder.py ``warm``).
         warm = getattr(embedder, "warm", None) or (lambda: embedder.embed_query("warm up the question encoder"))
         encoder = threading.Thread(target=warm, daemon=True)
@@ -136,6 +136,8 @@ class Hub:
             self._community.close()
         if self._parser is not None:
             self._parser.close()
+        if self._lexicon is not None:
+            self._lexicon.close()
         self.catalog.close()
 
     def __enter__(self) -> "Hub":

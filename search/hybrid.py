@@ -151,6 +151,11 @@ class HybridSearcher:
         expansions = expansions or {}
         found: dict[str, list[Found]] = {}
         language = query_language(parsed.text)
+        wants_keyword = mode in ("hybrid", "keyword")
+        # The lexicon carries the question's words into the other languages on its own thread,
+        # while the encoders and the engine find the dense neighbours (search/lexicon.py).
+        carrying = (self.lexicon.translate_later(" ".join(parsed.words), language)
+                    if carry and wants_keyword and self.lexicon is not None else None)
         dense = question = None
         later: dict[str, Any] = {}
         asks: list[Ask] = []
@@ -163,26 +168,33 @@ class HybridSearcher:
             dense = DenseRetriever(self.index.store, self._embedder(), self.settings.center_languages)
             question, later = dense.start(text, language, share)
             asks = dense.asks(question, max(depth, FEEDBACK_POOL), filters)
-        carried: list[str] = []
-        if carry and mode in ("hybrid", "keyword") and self.lexicon is not None:
-            carried = self.carried = self.lexicon.translations(" ".join(parsed.words), language)
-            expansions = {**expansions, "keyword": [*expansions.get("keyword", []), *carried]}
-        keyword = self._keyword_ask(parsed, expansions, depth, filters) if mode in ("hybrid", "keyword") else None
-        # Both retrievers in one call to the engine; the keyword answer comes last. An English
-        # question's MiniLM vector is computed meanwhile on another thread, and its neighbours
-        # asked for next: p50 1.6 to 4.3 ms lower than waiting for both vectors at 100,000
-        # passages, the same results (README, "Where a search's time goes").
+        keyword = self._keyword_ask(parsed, expansions, depth, filters) if wants_keyword and not carrying else None
+        # The retrievers ready in one call to the engine; the keyword answer comes last. An
+        # English question's MiniLM vector is computed meanwhile on another thread, and its
+        # neighbours asked for next: p50 1.6 to 4.3 ms lower than waiting for both vectors at
+        # 100,000 passages, the same results (README, "Where a search's time goes"); so is the
+        # keyword question the lexicon was carrying.
         answers = self.index.store.search(asks + ([keyword] if isinstance(keyword, Ask) else []))
+        answers, keyword_answer = answers[:len(asks)], answers[len(asks):]
+        late: list[Ask] = []
         if dense is not None and later:
             question = dense.complete(question, later)
             late = dense.asks(question, max(depth, FEEDBACK_POOL), filters, parts=list(later))
-            answers = answers[:len(asks)] + self.index.store.search(late) + answers[len(asks):]
+        carried: list[str] = []
+        if carrying:
+            carried = self.carried = carrying()
+            expansions = {**expansions, "keyword": [*expansions.get("keyword", []), *carried]}
+            keyword = self._keyword_ask(parsed, expansions, depth, filters)
+        rest = late + ([keyword] if carrying and isinstance(keyword, Ask) else [])
+        if rest:
+            answered = self.index.store.search(rest)
+            answers += answered[:len(late)]
+            keyword_answer = answered[len(late):] if carrying else keyword_answer
             asks += late
         if dense is not None and question is not None:
-            found["dense"] = dense.collect(question, asks, answers[:len(asks)], max(depth, FEEDBACK_POOL),
-                                           filters, center)
+            found["dense"] = dense.collect(question, asks, answers, max(depth, FEEDBACK_POOL), filters, center)
         if isinstance(keyword, Ask):
-            found["keyword"] = answers[-1]
+            found["keyword"] = keyword_answer[0]
         elif keyword is not None or mode == "keyword":
             found["keyword"] = keyword or []
         for ranking in found.values():
