@@ -32,6 +32,10 @@ from search.store import KEYWORD, Ask, Found
 #: graph search and payload reads for 300 points per encoder cost 12 ms more at 100,000.
 FEEDBACK_POOL = 100
 PASSAGES_PER_HIT = 3
+#: A word the lexicon carried into another language weighs as the question's own word: it is that
+#: word, in the language of the passages it can match (a thesaurus label weighs 0.5). Tuning half
+#: (bench/tune.py): 0.968 at 0.5, 0.978 at 1.0 and at 1.5 (README, "The lexicon").
+CARRIED_WEIGHT = 1.0
 #: A ``title:`` word's weight in the keyword question, against 1 for a free word: enough that a
 #: passage whose title has it outranks any that has only the free words.
 TITLE_WEIGHT = 100.0
@@ -183,7 +187,7 @@ class HybridSearcher:
         carried: list[str] = []
         if carrying:
             carried = self.carried = carrying()
-            expansions = {**expansions, "keyword": [*expansions.get("keyword", []), *carried]}
+            expansions = {**expansions, "carried": carried}
             keyword = self._keyword_ask(parsed, expansions, depth, filters)
         rest = late + ([keyword] if carrying and isinstance(keyword, Ask) else [])
         if rest:
@@ -251,7 +255,8 @@ class HybridSearcher:
         expanded = [clean_words(e) for e in expansions.get("keyword", [])]
         if (parsed.phrases or parsed.title) and self.index.keeps_words:
             keyword = self.index.keyword
-            query = keyword.build_query(parsed.words, parsed.phrases, parsed.title, expansions.get("keyword", []))
+            query = keyword.build_query(parsed.words, parsed.phrases, parsed.title,
+                                        [*expansions.get("keyword", []), *expansions.get("carried", [])])
             # Whoosh matches phrases position by position in Python: a phrase of common words
             # ("boundary layer") took 0.5 to 1.2 s at 100,000 passages. Past the time limit the
             # sparse vectors answer, as with a server (25 ms).
@@ -260,6 +265,7 @@ class HybridSearcher:
                 return [Found(c, s, "", "") for c, s in hits]
         words = query_words([clean_words(w) for w in parsed.words], expanded)
         words += [(clean_words(p), 1.0, True) for p in parsed.phrases if clean_words(p)]
+        words += [(clean_words(c), CARRIED_WEIGHT, False) for c in expansions.get("carried", []) if clean_words(c)]
         indices, values = query_vector(words)
         if parsed.title:
             title = query_vector([(clean_words(t), TITLE_WEIGHT, False) for t in parsed.title if clean_words(t)],
