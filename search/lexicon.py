@@ -64,9 +64,10 @@ class Lexicon:
         self._worker_pid = 0
         self._seen: object = None
         self._version: list | None = None
-        #: language -> (its words, their unit vectors as rows), and each word's row: replaced
-        #: together, so that a question read while the words are counted again sees one or the other.
-        self._state: tuple[dict[str, tuple[list[str], np.ndarray]], dict[str, dict[str, int]]] = ({}, {})
+        #: Each language's vocabulary and the projection on the lexicon's main directions:
+        #: replaced together, so that a question read while the words are counted again sees
+        #: one or the other.
+        self._state: tuple[dict[str, Vocabulary], np.ndarray] = ({}, np.zeros((0, 0), np.float32))
         #: The last questions' translations: advice asks for the same question twice.
         self._recent: dict[tuple[str, str], list[str]] = {}
 
@@ -88,10 +89,13 @@ class Lexicon:
                                         run["id"] if run else None)]
             if version != self._version:
                 known = self._load()
-                if known.pop("version", None) != version:
+                projection = known.pop("projection", None)
+                if known.pop("version", None) != version or projection is None:
                     known = self._count_and_embed(known)
-                    self._save(version, known)
-                self._state = (known, {lang: {w: i for i, w in enumerate(words)} for lang, (words, _) in known.items()})
+                    projection = _main_directions([vectors for _, vectors in known.values()])
+                    self._save(version, known, projection)
+                self._state = ({lang: Vocabulary(words, vectors, projection) for lang, (words, vectors) in known.items()},
+                               projection)
                 self._version = version
                 self._recent.clear()
             self._seen = marker
@@ -118,7 +122,7 @@ class Lexicon:
             return {}
         try:
             with np.load(self.path, allow_pickle=False) as data:
-                out: dict[str, Any] = {"version": data["version"].tolist()}
+                out: dict[str, Any] = {"version": data["version"].tolist(), "projection": data["projection"]}
                 for lang in LANGUAGES:
                     if f"{lang}_words" in data:
                         out[lang] = (data[f"{lang}_words"].tolist(), data[f"{lang}_vectors"].astype(np.float32))
@@ -129,10 +133,11 @@ class Lexicon:
             log.warning("the lexicon in %s could not be read (%s): counting again", self.path, exc)
             return {}
 
-    def _save(self, version: list, words: dict[str, tuple[list[str], np.ndarray]]) -> None:
+    def _save(self, version: list, words: dict[str, tuple[list[str], np.ndarray]], projection: np.ndarray) -> None:
         if self.path is None:
             return
-        arrays: dict[str, np.ndarray] = {"version": np.array(version), "model": np.array(self.model)}
+        arrays: dict[str, np.ndarray] = {"version": np.array(version), "model": np.array(self.model),
+                                         "projection": projection}
         for lang, (w, vectors) in words.items():
             arrays[f"{lang}_words"] = np.array(w, dtype=str)
             arrays[f"{lang}_vectors"] = vectors.astype(np.float16)  # half the file; cosines move < 0.001
@@ -187,27 +192,70 @@ class Lexicon:
 
     @property
     def words(self) -> dict[str, tuple[list[str], np.ndarray]]:
-        """Each language's words and their unit vectors."""
-        return self._state[0]
+        """Each language's words and their unit vectors (half precision)."""
+        return {lang: (v.words, v.vectors) for lang, v in self._state[0].items()}
 
     def _translate(self, words: list[str], language: str) -> list[str]:
-        known, rows_of = self._state
-        if not words or not any(vocabulary for lang, (vocabulary, _) in known.items() if lang != language):
+        vocabularies, projection = self._state
+        if not words or not any(v.words for lang, v in vocabularies.items() if lang != language):
             return []  # no other language to carry them into: nothing is embedded
-        rows = rows_of.get(language, {})
+        own = vocabularies.get(language)
+        rows = own.rows if own is not None else {}
         missing = [w for w in words if w not in rows]
         fresh = dict(zip(missing, _unit(self.embed(missing)))) if missing else {}
-        question = np.stack([known[language][1][rows[w]] if w in rows else fresh[w] for w in words])
+        question = np.stack([own.vectors[rows[w]].astype(np.float32) if own is not None and w in rows else fresh[w]
+                             for w in words])
+        reduced = question @ projection
         out: list[str] = []
-        for other, (vocabulary, vectors) in known.items():
-            if other == language or not vocabulary:
+        for other, vocabulary in vocabularies.items():
+            if other == language or not vocabulary.words:
                 continue
-            cosines = vectors @ question.T
-            best = cosines.argmax(axis=0)
-            for j, i in enumerate(best):
-                if cosines[i, j] >= self.threshold and fold(vocabulary[i]) != fold(words[j]):
-                    out.append(vocabulary[i])
+            for j, i, cosine in vocabulary.nearest(question, reduced):
+                if cosine >= self.threshold and fold(vocabulary.words[i]) != fold(words[j]):
+                    out.append(vocabulary.words[i])
         return list(dict.fromkeys(out))
+
+
+#: The words whose projected cosine is highest are scored exactly: against the exact nearest word
+#: over the 18,600 words of bench/scale.py's home, the best of 8 shortlisted by 128 directions
+#: missed it 0.7% of the time (64 directions: 5.2%; 192: 0.1%), for a quarter of the work.
+SHORTLIST = 8
+DIRECTIONS = 128
+
+
+class Vocabulary:
+    """One language's words: their unit vectors in half precision, and the same projected on the
+    lexicon's main directions, in which a question's word finds its shortlist."""
+
+    def __init__(self, words: list[str], vectors: np.ndarray, projection: np.ndarray) -> None:
+        self.words = words
+        self.rows = {w: i for i, w in enumerate(words)}
+        self.vectors = vectors.astype(np.float16)
+        self.reduced = (vectors @ projection).astype(np.float32) if len(words) else np.zeros((0, 0), np.float32)
+
+    def nearest(self, question: np.ndarray, reduced: np.ndarray) -> list[tuple[int, int, float]]:
+        """For each row j of ``question`` (its projection: ``reduced``): (j, the nearest word's
+        row, their exact cosine)."""
+        scores = self.reduced @ reduced.T
+        m = min(SHORTLIST, len(self.words))
+        shortlist = np.argpartition(-scores, m - 1, axis=0)[:m] if m < len(self.words) else \
+            np.repeat(np.arange(len(self.words))[:, None], len(question), axis=1)
+        out = []
+        for j in range(len(question)):
+            rows = shortlist[:, j]
+            exact = self.vectors[rows].astype(np.float32) @ question[j]
+            best = int(exact.argmax())
+            out.append((j, int(rows[best]), float(exact[best])))
+        return out
+
+
+def _main_directions(matrices: list[np.ndarray]) -> np.ndarray:
+    """The ``DIRECTIONS`` main directions of all the lexicon's vectors, as columns."""
+    stacked = [m for m in matrices if m.size]
+    if not stacked:
+        return np.zeros((0, 0), np.float32)
+    _, _, vt = np.linalg.svd(np.vstack(stacked).astype(np.float32), full_matrices=False)
+    return np.ascontiguousarray(vt[:DIRECTIONS].T, dtype=np.float32)
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
