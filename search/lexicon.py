@@ -113,8 +113,8 @@ class Lexicon:
             old = {w: i for i, w in enumerate(old_words)}
             new = [w for w in words if w not in old]
             fresh = dict(zip(new, _unit(self.embed(new)))) if new else {}
-            vectors = [old_vectors[old[w]] if w in old else fresh[w] for w in words]
-            out[lang] = (words, np.stack(vectors).astype(np.float32) if words else np.zeros((0, 0), np.float32))
+            vectors = [old_vectors[old[w]].astype(np.float32) if w in old else fresh[w] for w in words]
+            out[lang] = (words, np.stack(vectors).astype(np.float16) if words else np.zeros((0, 0), np.float16))
         return out
 
     def _load(self) -> dict[str, Any]:
@@ -125,7 +125,7 @@ class Lexicon:
                 out: dict[str, Any] = {"version": data["version"].tolist(), "projection": data["projection"]}
                 for lang in LANGUAGES:
                     if f"{lang}_words" in data:
-                        out[lang] = (data[f"{lang}_words"].tolist(), data[f"{lang}_vectors"].astype(np.float32))
+                        out[lang] = (data[f"{lang}_words"].tolist(), data[f"{lang}_vectors"])
                 if data["model"].item() != self.model:  # another encoder's vectors: none reusable
                     return {"version": None}
                 return out
@@ -140,7 +140,7 @@ class Lexicon:
                                          "projection": projection}
         for lang, (w, vectors) in words.items():
             arrays[f"{lang}_words"] = np.array(w, dtype=str)
-            arrays[f"{lang}_vectors"] = vectors.astype(np.float16)  # half the file; cosines move < 0.001
+            arrays[f"{lang}_vectors"] = vectors  # half precision: half the file; cosines move < 0.001
         tmp = self.path.with_name(self.path.name + ".tmp.npz")
         try:
             np.savez(tmp, **arrays)
@@ -230,8 +230,10 @@ class Vocabulary:
     def __init__(self, words: list[str], vectors: np.ndarray, projection: np.ndarray) -> None:
         self.words = words
         self.rows = {w: i for i, w in enumerate(words)}
-        self.vectors = vectors.astype(np.float16)
-        self.reduced = (vectors @ projection).astype(np.float32) if len(words) else np.zeros((0, 0), np.float32)
+        self.vectors = vectors.astype(np.float16, copy=False)
+        # In blocks, so that a server's start-up never holds the vectors in full precision.
+        self.reduced = (np.vstack([self.vectors[i:i + 4096].astype(np.float32) @ projection
+                                   for i in range(0, len(words), 4096)]) if len(words) else np.zeros((0, 0), np.float32))
 
     def nearest(self, question: np.ndarray, reduced: np.ndarray) -> list[tuple[int, int, float]]:
         """For each row j of ``question`` (its projection: ``reduced``): (j, the nearest word's
