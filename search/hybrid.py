@@ -103,12 +103,14 @@ class SearchResults:
     #: Thesaurus concepts found in the query, with their labels and related concepts.
     concepts: list[dict[str, Any]] = field(default_factory=list)
     offset: int = 0
+    #: The question's words as the lexicon carried them into the library's other languages.
+    carried: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"query": self.query, "mode": self.mode, "total": self.total, "offset": self.offset,
                 "took_ms": round(self.took_ms, 1), "filters": self.filters,
                 "facets": {k: [{"value": v, "count": c} for v, c in vs] for k, vs in self.facets.items()},
-                "suggestion": self.suggestion, "concepts": self.concepts,
+                "suggestion": self.suggestion, "concepts": self.concepts, "carried": self.carried,
                 "hits": [h.to_json() for h in self.hits]}
 
 
@@ -354,7 +356,7 @@ class HybridSearcher:
         took = (time.perf_counter() - started) * 1000
         return SearchResults(query=query, hits=hits, total=len(ranked), mode=mode, took_ms=took,
                              filters=flt, facets=facets, suggestion=suggestion, concepts=concepts,
-                             offset=offset)
+                             offset=offset, carried=list(self.carried))
 
     def _mmr(self, ranked: list[str], by_doc: dict[str, list[tuple[float, str]]],
              pool: int = 50, lam: float = 0.7) -> list[str]:

@@ -116,7 +116,8 @@ def register(app: FastAPI, hub: Hub, pages: Pages) -> None:
     @app.get("/api/search/full", summary="Hybrid search with facets, suggestion and concepts")
     def api_search_full(asked: SearchRequest = Depends(api_request)) -> dict[str, Any]:
         """An object: total, facets (doc_type, language, tags, year, with counts), suggestion
-        ("did you mean"), thesaurus concepts found in the query, and hits as in /api/search."""
+        ("did you mean"), thesaurus concepts found in the query, the question's words as carried
+        into the library's other languages (carried), and hits as in /api/search."""
         return hub.search(asked).to_json()
 
     @app.get("/api/documents", summary="Every document in the catalog")

@@ -49,9 +49,11 @@ def test_a_question_in_one_language_finds_a_text_in_another_by_its_words(make_hu
     # ... and the other way: an English question finds the Spanish garden and the French bins.
     assert _sources(hub.search("community garden tomatoes", mode="keyword"))[:1] == ["huerto.es.md"]
     assert _sources(hub.search("overflowing rubbish bins", mode="keyword"))[:1] == ["bins.fr.md"]
-    # The carried words are marked in the passage shown.
-    hit = hub.search("Une boulangerie et ses clients", mode="keyword").hits[0]
+    # The carried words are marked in the passage shown, and named in the results.
+    results = hub.search("Une boulangerie et ses clients", mode="keyword")
+    hit = results.hits[0]
     assert "bakery" in {hit.snippet[a:b].lower() for a, b in hit.highlights}
+    assert "bakery" in results.to_json()["carried"]
 
     without = make_hub(lexicon_words=0)
     without.ingest([mixed_library])

@@ -178,6 +178,17 @@ def test_api_search_modes_keyword_dense_and_hybrid(live_server) -> None:
     assert r.status_code == 422 and "mode" in r.json()["error"]
 
 
+def test_a_french_question_is_told_which_words_were_searched_in_the_other_languages(live_server) -> None:
+    """The lexicon carries "lampadaires" to the English texts' "lamps": the API names the carried
+    words, and the search page shows them under the question."""
+    r = httpx.get(f"{live_server}/api/search/full", params={"q": "Les lampadaires du parc sont éteints", "limit": 3})
+    assert r.status_code == 200 and "lamps" in r.json()["carried"], r.json()["carried"]
+    page = httpx.get(f"{live_server}/", params={"q": "Les lampadaires du parc sont éteints"})
+    assert page.status_code == 200
+    line = page.text.split('class="carried">', 1)[1].split("</p>", 1)[0]
+    assert "other languages:" in line and "lamps" in line, line
+
+
 def test_api_search_json_carries_highlights_of_the_matched_words(live_server) -> None:
     hits = search(live_server, q="street lighting", mode="keyword", limit=3)
     assert hits
