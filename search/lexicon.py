@@ -129,7 +129,7 @@ class Lexicon:
                 if data["model"].item() != self.model:  # another encoder's vectors: none reusable
                     return {"version": None}
                 return out
-        except (OSError, ValueError, KeyError) as exc:
+        except Exception as exc:  # noqa: BLE001 - a damaged file (a bad zip, a missing array) is counted again
             log.warning("the lexicon in %s could not be read (%s): counting again", self.path, exc)
             return {}
 
@@ -141,7 +141,7 @@ class Lexicon:
         for lang, (w, vectors) in words.items():
             arrays[f"{lang}_words"] = np.array(w, dtype=str)
             arrays[f"{lang}_vectors"] = vectors  # half precision: half the file; cosines move < 0.001
-        tmp = self.path.with_name(self.path.name + ".tmp.npz")
+        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp.npz")  # two writers never share one
         try:
             np.savez(tmp, **arrays)
             os.replace(tmp, self.path)
@@ -152,8 +152,15 @@ class Lexicon:
         """Read the words back, or count and embed them, in the background (a server calls this
         at start-up): the first questions go without translations rather than wait."""
         if self.enabled:
-            self._thread = threading.Thread(target=self.refresh, name="lexicon", daemon=True)
+            self._thread = threading.Thread(target=self._refresh_quietly, name="lexicon", daemon=True)
             self._thread.start()
+
+    def _refresh_quietly(self) -> None:
+        try:
+            self.refresh()
+        except Exception as exc:  # noqa: BLE001 - a server starts without translations, and says why
+            log.warning("the lexicon could not be read or counted (%s): questions are not carried "
+                        "into other languages until the next ingest", exc)
 
     def close(self) -> None:
         """Let the worker thread go (a translation under way finishes first)."""

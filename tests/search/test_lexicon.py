@@ -97,3 +97,19 @@ def test_an_english_only_model_carries_nothing(mixed_library, tmp_path, request)
     hub.ingest([mixed_library])
     assert not hub.lexicon.enabled
     assert "bakery.md" not in _sources(hub.search("Une boulangerie et ses clients", mode="keyword"))
+
+
+def test_a_damaged_lexicon_file_is_counted_again(make_hub, mixed_library, caplog) -> None:
+    """A lexicon file cut short (a full disk, a copy interrupted) is not an error: the words are
+    counted and embedded again, with one line in the log, and the question is carried over."""
+    hub = make_hub()
+    hub.ingest([mixed_library])
+    path = hub.settings.lexicon_path
+    path.write_bytes(path.read_bytes()[:1000])
+    from search.lexicon import Lexicon
+
+    fresh = Lexicon(hub.catalog, hub.lexicon.embed, path, model=hub.lexicon.model)
+    with caplog.at_level("WARNING"):
+        assert "bakery" in fresh.translations("Une boulangerie et ses clients", "fr")
+    assert "could not be read" in caplog.text
+    assert path.stat().st_size > 1000
