@@ -158,9 +158,10 @@ class Lexicon:
     def _refresh_quietly(self) -> None:
         try:
             self.refresh()
-        except Exception as exc:  # noqa: BLE001 - a server starts without translations, and says why
+        except Exception as exc:  # noqa: BLE001 - searches go on without translations, and say why once
+            self._seen = self.catalog.changes()  # not tried again until the catalog changes
             log.warning("the lexicon could not be read or counted (%s): questions are not carried "
-                        "into other languages until the next ingest", exc)
+                        "into other languages until the library changes", exc)
 
     def close(self) -> None:
         """Let the worker thread go (a translation under way finishes first)."""
@@ -189,7 +190,7 @@ class Lexicon:
             return []
         if self._thread is not None and self._thread.is_alive():
             return []  # still counting
-        self.refresh()
+        self._refresh_quietly()
         key = (text, language)
         if key not in self._recent:
             if len(self._recent) >= 256:
