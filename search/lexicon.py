@@ -24,6 +24,7 @@ import logging
 import os
 import re
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 _WORD = re.compile(r"[^\W\d_]{3,}")
 #: Words of one question carried over, at most: a pasted paragraph must not cost more.
 MAX_QUESTION_WORDS = 16
+#: Seconds between two counts in the background while another process changes the catalog.
+REFRESH_EVERY_S = 60.0
 
 
 def words_of(text: str, language: str) -> list[str]:
@@ -58,8 +61,10 @@ class Lexicon:
         self.model = model
         self.max_words = max_words
         self.threshold = threshold
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one count at a time
+        self._worker_lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._last_background = float("-inf")
         self._worker: ThreadPoolExecutor | None = None  # started at the first question, again in a forked child
         self._worker_pid = 0
         self._seen: object = None
@@ -163,6 +168,22 @@ class Lexicon:
             log.warning("the lexicon could not be read or counted (%s): questions are not carried "
                         "into other languages until the library changes", exc)
 
+    def _keep_current(self) -> None:
+        """At the first question (a command), read or count the words now. After that a question
+        never waits for a count: when the catalog has changed (another process ingesting), the
+        words are counted again in the background, at most once a minute, and questions use them
+        as they were meanwhile. Counting 100,000 passages takes 6 s; the ingest that changed
+        them has usually kept its count in the file, which is then only read."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        if self._version is None:
+            if not self._lock.locked() and self.catalog.changes() != self._seen:  # not again after a failure
+                self._refresh_quietly()
+            return
+        if self.catalog.changes() != self._seen and time.monotonic() - self._last_background >= REFRESH_EVERY_S:
+            self._last_background = time.monotonic()
+            self.warm()
+
     def close(self) -> None:
         """Let the worker thread go (a translation under way finishes first)."""
         if self._worker is not None:
@@ -177,7 +198,7 @@ class Lexicon:
         the product with the English words' vectors, which lets go of the interpreter."""
         if not self.enabled or language not in LANGUAGES:
             return None
-        with self._lock:
+        with self._worker_lock:  # not the count's lock: a question never waits for a count
             if self._worker is None or self._worker_pid != os.getpid():
                 self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lexicon")
                 self._worker_pid = os.getpid()
@@ -188,9 +209,9 @@ class Lexicon:
         language's vocabulary, where the two are close enough; best first per word."""
         if not self.enabled or language not in LANGUAGES:
             return []
-        if self._thread is not None and self._thread.is_alive():
-            return []  # still counting
-        self._refresh_quietly()
+        self._keep_current()
+        if self._version is None:
+            return []  # nothing counted yet: the first count is under way, or failed
         key = (text, language)
         if key not in self._recent:
             if len(self._recent) >= 256:

@@ -3,6 +3,8 @@ ranking (search/lexicon.py), with the real multilingual encoder and the real sto
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -113,3 +115,36 @@ def test_a_damaged_lexicon_file_is_counted_again(make_hub, mixed_library, caplog
         assert "bakery" in fresh.translations("Une boulangerie et ses clients", "fr")
     assert "could not be read" in caplog.text
     assert path.stat().st_size > 1000
+
+
+def test_a_question_does_not_wait_while_the_words_are_counted_again(make_hub, mixed_library, tmp_path) -> None:
+    """While an ingest counts the library's words again (6 s at 100,000 passages), questions are
+    carried with the words as they were, at once; the new words count from the next question
+    after the count."""
+    hub = make_hub()
+    hub.ingest([mixed_library])
+    lexicon = hub.lexicon
+    release = threading.Event()
+    count = lexicon._count_and_embed
+    lexicon._count_and_embed = lambda known: (release.wait(120), count(known))[1]
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "skate.md").write_text("# Skaters\n\nSkaters gather under the bridge; the skaters asked for "
+                                    "a ramp and a bench.\n", encoding="utf-8")
+    ingest = threading.Thread(target=hub.ingest, args=([extra],))
+    ingest.start()
+    try:
+        deadline = time.monotonic() + 120
+        while hub.catalog.counts()["documents"] < len(TEXTS) + 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        answers: list[list[str]] = []
+        asking = threading.Thread(target=lambda: answers.append(
+            lexicon.translations("Une boulangerie et ses clients", "fr")))
+        asking.start()
+        asking.join(60)
+        assert not asking.is_alive(), "the question waited for the count"
+        assert "bakery" in answers[0]
+    finally:
+        release.set()
+        ingest.join()
+    assert any(w.startswith("skater") for w in lexicon.translations("¿Dónde se juntan los patinadores?", "es"))
