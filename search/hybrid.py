@@ -162,6 +162,7 @@ class HybridSearcher:
         # while the encoders and the engine find the dense neighbours (search/lexicon.py).
         carrying = (self.lexicon.translate_later(" ".join(parsed.words), language)
                     if carry and wants_keyword and self.lexicon is not None else None)
+        self.carried = []
         dense = question = None
         later: dict[str, Any] = {}
         asks: list[Ask] = []
