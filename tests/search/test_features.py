@@ -120,6 +120,34 @@ def test_did_you_mean(feature_hub) -> None:
     assert feature_hub.search("lighting").suggestion is None
 
 
+def test_a_suggestion_does_not_wait_while_the_words_are_counted_again(feature_hub, tmp_path) -> None:
+    """After another ingest, "did you mean" keeps the earlier word counts until the new count is
+    done in the background: a search never waits for it."""
+    import threading
+
+    speller = feature_hub.speller
+    assert feature_hub.search("ligthing").suggestion == "lighting"
+    release = threading.Event()
+    count = speller._count
+    speller._count = lambda: (release.wait(120), count())[1]
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    _md(extra, "skate.md", "Skateboarders", "en", "Skateboarders gather under the bridge.",
+        doc_type="case study", tags="[youth]", year=2020)
+    try:
+        feature_hub.ingest([extra])
+        answers: list = []
+        asking = threading.Thread(target=lambda: answers.append(feature_hub.search("ligthing").suggestion))
+        asking.start()
+        asking.join(60)
+        assert not asking.is_alive(), "the search waited for the count"
+        assert answers == ["lighting"]
+    finally:
+        release.set()
+    speller._thread.join(60)
+    assert feature_hub.search("skateboardres").suggestion == "skateboarders"
+
+
 def test_diversify_keeps_the_same_documents(feature_hub) -> None:
     plain = feature_hub.search("lighting at bus stops at night")
     diverse = feature_hub.search("lighting at bus stops at night", diversify=True)
