@@ -36,6 +36,7 @@ class Hub:
         self._thesaurus = None
         self._speller = None
         self._lexicon = None
+        self._serving = False  # set by warm_up: this hub answers requests
         self._forums = None
         self._cache = None
         self._community = None
@@ -97,6 +98,7 @@ class Hub:
         ``requests``: also send one question down the search and advice paths, which load more
         lazily (thesaurus, practice profiles, forums): without it the first visitors of a
         server waited up to 2 s (bench/load.py)."""
+        self._serving = True
         from ingest import language
 
         def languages() -> None:
@@ -156,9 +158,14 @@ class Hub:
             finally:
                 self.flush()
             if report.added or report.updated:
-                # The new words are counted and embedded here, once, and kept in the home, rather
-                # than by the first search after the ingest (a server only reads them back).
-                self.lexicon.refresh()
+                # The new words are counted and embedded here, once, and kept in the home: a
+                # server that did not ingest only reads them back. A serving hub (a moderator
+                # approving a case study) counts in the background instead: 6 s at 100,000
+                # passages, which the approval would otherwise wait for.
+                if self._serving:
+                    self.lexicon.warm()
+                else:
+                    self.lexicon.refresh()
             return report
 
     @property
