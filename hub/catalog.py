@@ -124,14 +124,10 @@ class Catalog:
         with self._lock:
             return self._db.execute(sql, tuple(params)).fetchall()
 
-    def chunk_texts(self) -> Iterator[str]:
-        """Every passage's text (the spelling dictionary counts their words)."""
-        for row in self._query("SELECT text FROM chunks"):
-            yield row[0]
-
     def passage_texts(self) -> Iterator[tuple[str, str]]:
         """(language, text) of every passage (its heading with it) and every title: the
-        lexicon counts their words per language (search/lexicon.py)."""
+        lexicon counts their words per language (search/lexicon.py), the spelling dictionary
+        all of them (search/spelling.py)."""
         for row in self._query("SELECT COALESCE(NULLIF(c.language, ''), d.language), COALESCE(c.heading, '') || ' ' || c.text "
                                "FROM chunks c JOIN documents d ON d.id = c.doc_id"):
             yield row[0], row[1]

@@ -219,11 +219,6 @@ class Lexicon:
             self._recent[key] = self._translate(words_of(text, language)[:MAX_QUESTION_WORDS], language)
         return list(self._recent[key])
 
-    @property
-    def words(self) -> dict[str, tuple[list[str], np.ndarray]]:
-        """Each language's words and their unit vectors (half precision)."""
-        return {lang: (v.words, v.vectors) for lang, v in self._state[0].items()}
-
     def _translate(self, words: list[str], language: str) -> list[str]:
         vocabularies, projection = self._state
         if not words or not any(v.words for lang, v in vocabularies.items() if lang != language):

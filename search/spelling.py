@@ -79,10 +79,8 @@ class Speller:
         # Count the words as written, then fold each distinct word once: folding every text
         # character by character took a minute at 50,000 passages.
         raw: Counter[str] = Counter()
-        for text in self.catalog.chunk_texts():
+        for _, text in self.catalog.passage_texts():  # passages, their headings and the titles
             raw.update(_LETTERS.findall(text.lower()))
-        for doc in self.catalog.documents():
-            raw.update(_LETTERS.findall(doc.title.lower()))
         counts: Counter[str] = Counter()
         for word, n in raw.items():
             for folded in _WORD.findall(fold(word)):
