@@ -22,7 +22,8 @@ _SQLITE = ("catalog.sqlite", "embeddings.sqlite", "community.sqlite")
 _FOLDERS = ("whoosh", "originals", "submissions")
 #: Replaced by an import too: the passage index the import rebuilds.
 _INDEX = ("edge",)
-#: Counted from the catalog again after an import: the word counts and the lexicon.
+#: Made from the catalog again after an import: the lexicon (and an earlier hub's word counts,
+#: which the catalog now keeps).
 _DERIVED = ("speller.json", "lexicon.npz")
 
 

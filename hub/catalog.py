@@ -10,11 +10,13 @@ import json
 import sqlite3
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from hub.sqlite import open_db
 from ingest.records import Chunk, Document
+from search.analysis import words
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -64,6 +66,12 @@ CREATE TABLE IF NOT EXISTS meta (  -- facts about the whole home, e.g. the model
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS words (  -- each word's occurrences per language, in passages and titles
+    language TEXT NOT NULL,
+    word TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (language, word)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ingest_runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     started_at REAL NOT NULL,
@@ -95,6 +103,27 @@ class Catalog:
         self._writes = 0
         self._docs: dict[str, Document] = {}
         self._docs_mark: tuple[int, int] | None = None
+        self._count_words_once()
+
+    def _count_words_once(self) -> None:
+        """A catalog from before the word counts: count its passages' words once (6 s at 100,000
+        passages). Another process opening it meanwhile waits, then finds them counted."""
+        if self.meta("words") == "1":
+            return
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                if not self._db.execute("SELECT 1 FROM meta WHERE key = 'words'").fetchone():
+                    self._db.execute("DELETE FROM words")
+                    rows = self._db.execute(f"SELECT {_PASSAGE_LANGUAGE}, {_PASSAGE_TEXT} FROM chunks c "
+                                            "JOIN documents d ON d.id = c.doc_id UNION ALL "
+                                            "SELECT language, title FROM documents")
+                    self._add_words(_count(rows))
+                    self._db.execute("INSERT INTO meta (key, value) VALUES ('words', '1')")
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     def changes(self) -> tuple[int, int]:
         """A marker that moves whenever the catalog changes, from this connection or another
@@ -124,15 +153,14 @@ class Catalog:
         with self._lock:
             return self._db.execute(sql, tuple(params)).fetchall()
 
-    def passage_texts(self) -> Iterator[tuple[str, str]]:
-        """(language, text) of every passage (its heading with it) and every title: the
-        lexicon counts their words per language (search/lexicon.py), the spelling dictionary
-        all of them (search/spelling.py)."""
-        for row in self._query("SELECT COALESCE(NULLIF(c.language, ''), d.language), COALESCE(c.heading, '') || ' ' || c.text "
-                               "FROM chunks c JOIN documents d ON d.id = c.doc_id"):
-            yield row[0], row[1]
-        for row in self._query("SELECT language, title FROM documents"):
-            yield row[0], row[1]
+    def word_counts(self, language: str | None = None) -> Iterator[tuple[str, str, int]]:
+        """(language, word, occurrences) of every word of the passages (their headings with them)
+        and titles, most frequent first: "did you mean" (search/spelling.py) and the lexicon
+        (search/lexicon.py) draw on them. Kept with every write, so they never need counting
+        again."""
+        where, params = ("WHERE language = ?", (language,)) if language is not None else ("", ())
+        for row in self._query(f"SELECT language, word, n FROM words {where} ORDER BY n DESC, word", params):
+            yield row[0], row[1], row[2]
 
     def document(self, doc_id: str, with_chunks: bool = False) -> Document | None:
         rows = self._query("SELECT * FROM documents WHERE id = ?", (doc_id,))
@@ -296,6 +324,10 @@ class Catalog:
             self._writes += 1
             self._db.execute("BEGIN IMMEDIATE")
             try:
+                delta = _count([(doc.language, doc.title)] + [
+                    (c.language or doc.language, f"{c.heading or ''} {c.text}") for c in doc.chunks])
+                delta.subtract(self._words_of(doc.id))  # the version it replaces
+                self._add_words(delta)
                 self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc.id,))
                 self._db.execute(
                     f"INSERT OR REPLACE INTO documents ({','.join(_DOC_COLUMNS)}) "
@@ -310,6 +342,21 @@ class Catalog:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+
+    def _words_of(self, doc_id: str) -> Counter[tuple[str, str]]:
+        """The word counts a document holds now (none if it is new)."""
+        return _count(self._db.execute(
+            f"SELECT {_PASSAGE_LANGUAGE}, {_PASSAGE_TEXT} FROM chunks c JOIN documents d ON d.id = c.doc_id "
+            "WHERE c.doc_id = ? UNION ALL SELECT language, title FROM documents WHERE id = ?", (doc_id, doc_id)))
+
+    def _add_words(self, delta: Counter[tuple[str, str]]) -> None:
+        """Move the word counts by ``delta`` (negative for words taken away), within the caller's
+        transaction."""
+        self._db.executemany("INSERT INTO words (language, word, n) VALUES (?, ?, ?) "
+                             "ON CONFLICT (language, word) DO UPDATE SET n = n + excluded.n",
+                             [(lang, word, n) for (lang, word), n in delta.items() if n])
+        self._db.executemany("DELETE FROM words WHERE language = ? AND word = ? AND n <= 0",
+                             [key for key, n in delta.items() if n < 0])
 
     def add_copy(self, path: str, source: str, doc_id: str) -> None:
         with self._lock:
@@ -330,11 +377,16 @@ class Catalog:
         with self._lock:
             self._writes += 1
             self._db.execute("BEGIN IMMEDIATE")
-            self._db.execute("DELETE FROM copies WHERE doc_id = ?", (doc_id,))
-            self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
-            self._db.execute("DELETE FROM practice_links WHERE doc_id = ?", (doc_id,))
-            self._db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
-            self._db.execute("COMMIT")
+            try:
+                self._add_words(Counter({key: -n for key, n in self._words_of(doc_id).items()}))
+                self._db.execute("DELETE FROM copies WHERE doc_id = ?", (doc_id,))
+                self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+                self._db.execute("DELETE FROM practice_links WHERE doc_id = ?", (doc_id,))
+                self._db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     def start_run(self) -> int:
         with self._lock:
@@ -351,6 +403,18 @@ class Catalog:
                 "rejections=? WHERE id=?",
                 (time.time(), added, updated, unchanged, len(rejections), json.dumps(rejections), run_id),
             )
+
+
+#: A passage's language (its own, or its document's) and the text whose words are counted.
+_PASSAGE_LANGUAGE = "COALESCE(NULLIF(c.language, ''), d.language)"
+_PASSAGE_TEXT = "COALESCE(c.heading, '') || ' ' || c.text"
+
+
+def _count(texts: Iterable[tuple[str, str]]) -> Counter[tuple[str, str]]:
+    counts: Counter[tuple[str, str]] = Counter()
+    for language, text in texts:
+        counts.update((language, w) for w in words(text))
+    return counts
 
 
 def _doc_to_row(doc: Document) -> dict[str, Any]:

@@ -392,7 +392,7 @@ class Hub:
         if self._speller is None:
             from search.spelling import Speller
 
-            self._speller = Speller(self.catalog, self.settings.speller_path)
+            self._speller = Speller(self.catalog)
         return self._speller
 
     @property

@@ -205,10 +205,6 @@ class Settings:
         return self.home / "edge"
 
     @property
-    def speller_path(self) -> Path:
-        return self.home / "speller.json"
-
-    @property
     def lexicon_path(self) -> Path:
         return self.home / "lexicon.npz"
 

@@ -134,6 +134,15 @@ def query_terms(text: str, lang: str) -> tuple[str, ...]:
     return tuple(terms(text, lang))
 
 
+_WORD = re.compile(r"[^\W\d_]{3,}")
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text`` as the library's word counts keep them (hub/catalog.py): lower case,
+    three letters or more, accents kept, every occurrence."""
+    return _WORD.findall(text.lower())
+
+
 def fold(text: str) -> str:
     """Strip accents: "sécurité" -> "securite" (for matching, never for display).
 

@@ -1,22 +1,19 @@
 """"Did you mean": corrections drawn from the words the library actually contains.
 
-The vocabulary is every word of the catalog's passages and titles (accents folded), counted;
+The vocabulary is every word of the catalog's passages and titles (accents folded), with the
+counts the catalog keeps;
 an unknown query word is replaced by the most frequent known word within one edit (two for long
 words). Lookups use a deletion index (the SymSpell idea), so they cost microseconds.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import threading
 from collections import Counter
-from pathlib import Path
 
 from search.analysis import fold
 
-_LETTERS = re.compile(r"[^\W\d_]+")
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 
 
@@ -45,10 +42,8 @@ def _distance(a: str, b: str) -> int:
 
 
 class Speller:
-    def __init__(self, catalog, path: Path | None = None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, catalog) -> None:  # type: ignore[no-untyped-def]
         self.catalog = catalog
-        #: Where the word counts are kept between runs (counting 100,000 passages takes ~10 s).
-        self.path = path
         self._lock = threading.Lock()
         self._version: object = None
         self._seen: object = None
@@ -65,10 +60,7 @@ class Speller:
             if version == self._version:
                 self._seen = marker
                 return
-            counts = self._saved(version)
-            if counts is None:
-                counts = self._count()
-                self._save(version, counts)
+            counts = self._count()
             index: dict[str, list[str]] = {}
             for word in counts:
                 for d in _deletes(word) | {word}:
@@ -76,35 +68,12 @@ class Speller:
             self.counts, self._index, self._version, self._seen = counts, index, version, marker
 
     def _count(self) -> Counter[str]:
-        # Count the words as written, then fold each distinct word once: folding every text
-        # character by character took a minute at 50,000 passages.
-        raw: Counter[str] = Counter()
-        for _, text in self.catalog.passage_texts():  # passages, their headings and the titles
-            raw.update(_LETTERS.findall(text.lower()))
+        # The catalog counts words as written, in each language; fold each distinct word once.
         counts: Counter[str] = Counter()
-        for word, n in raw.items():
+        for _, word, n in self.catalog.word_counts():
             for folded in _WORD.findall(fold(word)):
                 counts[folded] += n
         return counts
-
-    def _saved(self, version: tuple) -> Counter[str] | None:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8")) if self.path else None
-        except (OSError, ValueError):
-            return None
-        if not isinstance(data, dict) or data.get("version") != list(version):
-            return None
-        return Counter(data.get("counts") or {})
-
-    def _save(self, version: tuple, counts: Counter[str]) -> None:
-        if self.path is None:
-            return
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        try:
-            tmp.write_text(json.dumps({"version": list(version), "counts": counts}), encoding="utf-8")
-            os.replace(tmp, self.path)
-        except OSError:
-            pass  # a read-only home counts again next time
 
     def correct(self, word: str) -> str | None:
         """The best known word near ``word``, or None if it is known or nothing is close."""
@@ -125,16 +94,15 @@ class Speller:
         return best[0]
 
     def start(self) -> None:
-        """Build the word list in the background (a server calls this at start-up): counting the
-        words of 100,000 passages takes seconds, and "did you mean" can wait for it."""
+        """Build the word list in the background (a server calls this at start-up): reading the
+        counts and indexing 100,000 passages' words takes seconds, and "did you mean" can wait."""
         self._thread = threading.Thread(target=self._refresh, name="speller", daemon=True)
         self._thread.start()
 
     def _keep_current(self) -> None:
-        """At the first question (a command), count now. After that a question never waits for a
-        count: when another process has changed the catalog (an ingest), the words are counted
-        again in the background and the suggestions use the earlier counts meanwhile (counting
-        100,000 passages takes about 10 s, which a search used to wait for)."""
+        """At the first question (a command), read the counts now. After that a question never
+        waits: when another process has changed the catalog (an ingest), the words are read and
+        indexed again in the background, and the suggestions use the earlier ones meanwhile."""
         thread = getattr(self, "_thread", None)
         if thread is not None and thread.is_alive():
             return

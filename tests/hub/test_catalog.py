@@ -34,3 +34,38 @@ def test_remembered_documents_follow_every_change(tmp_path) -> None:
     assert set(found) == {"a", "c"} and found["c"].title == "Exploratory walks"
     assert catalog.doc_types() == ["evaluation"]
     catalog.close()
+
+
+def _counts(catalog: Catalog) -> dict[tuple[str, str], int]:
+    return {(lang, word): n for lang, word, n in catalog.word_counts()}
+
+
+def test_word_counts_follow_every_write_and_an_older_catalog_is_counted_once(tmp_path) -> None:
+    """'Did you mean' and the lexicon read the library's words from these counts: an ingest, a
+    re-ingest or a removal moves them, and they end where counting the passages again would."""
+    import sqlite3
+
+    path = tmp_path / "catalog.sqlite"
+    catalog = Catalog(path)
+    catalog.put_document(_doc("a", "Street lighting in Lyon"))
+    catalog.put_document(_doc("b", "Bus stops at night"))
+    counts = _counts(catalog)
+    # the title, and the passage that repeats it: twice each; words under three letters are not kept
+    assert counts[("en", "lighting")] == 2 and counts[("en", "bus")] == 2 and ("en", "in") not in counts
+    assert [w for _, w, _ in catalog.word_counts("en")][:2] == ["bus", "lighting"]  # most frequent first
+
+    catalog.put_document(_doc("a", "Street lamps in Lyon"))  # re-ingested: "lighting" is gone
+    assert ("en", "lighting") not in _counts(catalog) and _counts(catalog)[("en", "lamps")] == 2
+    catalog.delete_document("b")
+    assert set(_counts(catalog)) == {("en", w) for w in ("street", "lamps", "lyon", "text")}
+    catalog.close()
+
+    # a catalog written before the counts: they are made once, when it is opened
+    db = sqlite3.connect(path)
+    db.execute("DELETE FROM words")
+    db.execute("DELETE FROM meta WHERE key = 'words'")
+    db.commit()
+    db.close()
+    reopened = Catalog(path)
+    assert _counts(reopened) == {("en", w): 2 for w in ("street", "lamps", "lyon")} | {("en", "text"): 1}
+    reopened.close()
