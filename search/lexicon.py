@@ -24,7 +24,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 from pathlib import Path
@@ -33,6 +32,7 @@ from typing import Any, Callable
 import numpy as np
 
 from search.analysis import LANGUAGES, fold, stop_words, words
+from search.follow import Follower
 
 log = logging.getLogger(__name__)
 
@@ -60,13 +60,10 @@ class Lexicon:
         self.model = model
         self.max_words = max_words
         self.threshold = threshold
-        self._lock = threading.Lock()  # one count at a time
+        self.follower = Follower(catalog, self._make, "lexicon", REFRESH_EVERY_S)
         self._worker_lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._last_background = float("-inf")
         self._worker: ThreadPoolExecutor | None = None  # started at the first question, again in a forked child
         self._worker_pid = 0
-        self._seen: object = None
         self._version: list | None = None
         #: Each language's vocabulary and the projection on the lexicon's main directions:
         #: replaced together, so that a question read while the words are counted again sees
@@ -81,28 +78,26 @@ class Lexicon:
 
     # --- the vocabulary ------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Count the words again if the catalog changed since, embedding those not yet known."""
-        if not self.enabled:
+        """Read the words again if the catalog changed since, embedding those not yet known."""
+        if self.enabled:
+            self.follower.refresh()
+
+    def _make(self) -> None:
+        run = self.catalog.last_run()
+        version = [str(v) for v in (self.model, self.max_words, self.catalog.counts()["passages"],
+                                    run["id"] if run else None)]
+        if version == self._version:
             return
-        marker = self.catalog.changes()
-        if marker == self._seen:
-            return
-        with self._lock:
-            run = self.catalog.last_run()
-            version = [str(v) for v in (self.model, self.max_words, self.catalog.counts()["passages"],
-                                        run["id"] if run else None)]
-            if version != self._version:
-                known = self._load()
-                projection = known.pop("projection", None)
-                if known.pop("version", None) != version or projection is None:
-                    known = self._count_and_embed(known)
-                    projection = _main_directions([vectors for _, vectors in known.values()])
-                    self._save(version, known, projection)
-                self._state = ({lang: Vocabulary(words, vectors, projection) for lang, (words, vectors) in known.items()},
-                               projection)
-                self._version = version
-                self._recent.clear()
-            self._seen = marker
+        known = self._load()
+        projection = known.pop("projection", None)
+        if known.pop("version", None) != version or projection is None:
+            known = self._count_and_embed(known)
+            projection = _main_directions([vectors for _, vectors in known.values()])
+            self._save(version, known, projection)
+        self._state = ({lang: Vocabulary(words, vectors, projection) for lang, (words, vectors) in known.items()},
+                       projection)
+        self._version = version
+        self._recent.clear()
 
     def _count_and_embed(self, known: dict[str, Any]) -> dict[str, tuple[list[str], np.ndarray]]:
         out = {}
@@ -152,32 +147,7 @@ class Lexicon:
         """Read the words back, or count and embed them, in the background (a server calls this
         at start-up): the first questions go without translations rather than wait."""
         if self.enabled:
-            self._thread = threading.Thread(target=self._refresh_quietly, name="lexicon", daemon=True)
-            self._thread.start()
-
-    def _refresh_quietly(self) -> None:
-        try:
-            self.refresh()
-        except Exception as exc:  # noqa: BLE001 - searches go on without translations, and say why once
-            self._seen = self.catalog.changes()  # not tried again until the catalog changes
-            log.warning("the lexicon could not be read or counted (%s): questions are not carried "
-                        "into other languages until the library changes", exc)
-
-    def _keep_current(self) -> None:
-        """At the first question (a command), read the words now. After that a question never
-        waits: when the catalog has changed (another process ingesting), the words are read
-        again in the background, at most once a minute, and the new ones embedded, and questions
-        use them as they were meanwhile. Reading the counts of 100,000 passages takes 0.1 s, but
-        an ingest of a new field may bring thousands of words to embed."""
-        if self._thread is not None and self._thread.is_alive():
-            return
-        if self._version is None:
-            if not self._lock.locked() and self.catalog.changes() != self._seen:  # not again after a failure
-                self._refresh_quietly()
-            return
-        if self.catalog.changes() != self._seen and time.monotonic() - self._last_background >= REFRESH_EVERY_S:
-            self._last_background = time.monotonic()
-            self.warm()
+            self.follower.start()
 
     def close(self) -> None:
         """Let the worker thread go (a translation under way finishes first)."""
@@ -204,7 +174,7 @@ class Lexicon:
         language's vocabulary, where the two are close enough; best first per word."""
         if not self.enabled or language not in LANGUAGES:
             return []
-        self._keep_current()
+        self.follower.keep_current()  # a question never waits, but a command's first (search/follow.py)
         if self._version is None:
             return []  # nothing counted yet: the first count is under way, or failed
         key = (text, language)

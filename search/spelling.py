@@ -9,10 +9,10 @@ words). Lookups use a deletion index (the SymSpell idea), so they cost microseco
 from __future__ import annotations
 
 import re
-import threading
 from collections import Counter
 
 from search.analysis import fold
+from search.follow import Follower
 
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 
@@ -44,28 +44,22 @@ def _distance(a: str, b: str) -> int:
 class Speller:
     def __init__(self, catalog) -> None:  # type: ignore[no-untyped-def]
         self.catalog = catalog
-        self._lock = threading.Lock()
+        self.follower = Follower(catalog, self._make, "spelling dictionary")
         self._version: object = None
-        self._seen: object = None
         self.counts: Counter[str] = Counter()
         self._index: dict[str, list[str]] = {}
 
-    def _refresh(self) -> None:
-        marker = self.catalog.changes()
-        if marker == self._seen:
-            return
+    def _make(self) -> None:
         run = self.catalog.last_run()
         version = (self.catalog.counts()["passages"], run["id"] if run else None)
-        with self._lock:
-            if version == self._version:
-                self._seen = marker
-                return
-            counts = self._count()
-            index: dict[str, list[str]] = {}
-            for word in counts:
-                for d in _deletes(word) | {word}:
-                    index.setdefault(d, []).append(word)
-            self.counts, self._index, self._version, self._seen = counts, index, version, marker
+        if version == self._version:
+            return
+        counts = self._count()
+        index: dict[str, list[str]] = {}
+        for word in counts:
+            for d in _deletes(word) | {word}:
+                index.setdefault(d, []).append(word)
+        self.counts, self._index, self._version = counts, index, version  # swapped in together
 
     def _count(self) -> Counter[str]:
         # The catalog counts words as written, in each language; fold each distinct word once.
@@ -94,26 +88,13 @@ class Speller:
         return best[0]
 
     def start(self) -> None:
-        """Build the word list in the background (a server calls this at start-up): reading the
-        counts and indexing 100,000 passages' words takes seconds, and "did you mean" can wait."""
-        self._thread = threading.Thread(target=self._refresh, name="speller", daemon=True)
-        self._thread.start()
-
-    def _keep_current(self) -> None:
-        """At the first question (a command), read the counts now. After that a question never
-        waits: when another process has changed the catalog (an ingest), the words are read and
-        indexed again in the background, and the suggestions use the earlier ones meanwhile."""
-        thread = getattr(self, "_thread", None)
-        if thread is not None and thread.is_alive():
-            return
-        if self._version is None:
-            self._refresh()
-        elif self.catalog.changes() != self._seen:
-            self.start()
+        """Build the word list in the background (a server calls this at start-up): indexing
+        100,000 passages' words takes a second or two, and "did you mean" can wait."""
+        self.follower.start()
 
     def suggest(self, query: str) -> str | None:
         """The query with unknown words corrected, or None when there is nothing to correct."""
-        self._keep_current()
+        self.follower.keep_current()  # a question never waits, but a command's first (search/follow.py)
         if not self.counts:
             return None  # still counting for the first time: no suggestion rather than a slow answer
         changed = False

@@ -144,7 +144,7 @@ def test_a_suggestion_does_not_wait_while_the_words_are_counted_again(feature_hu
         assert answers == ["lighting"]
     finally:
         release.set()
-    speller._thread.join(60)
+    speller.follower.join(60)
     assert feature_hub.search("skateboardres").suggestion == "skateboarders"
 
 
