@@ -81,3 +81,27 @@ def test_a_refused_update_keeps_the_previous_version_in_every_store(hub, tmp_pat
     assert set(hub.index.store.passages()) == before
     hits = hub.search("benches", mode="keyword").hits
     assert hits and hits[0].doc_id == doc.id
+
+
+def test_a_batch_of_many_groups_lands_around_a_refused_one(make_hub, tmp_path: Path) -> None:
+    """A large batch is embedded and written in groups. Every document lands in every store,
+    in whichever group, and the one an index refuses, in a group between others, is the only
+    one missing."""
+    hub = make_hub(ingest_group_passages=2)
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    names = [f"{i:02d}" for i in range(9)]
+    for name in names:
+        (folder / f"{name}.txt").write_text(TEXT.format(title=f"Report {name}", body=f"Block {name} was audited."))
+    refused = {(folder / "04.txt").resolve(): {"year": 10**12}}
+
+    report = hub.ingest([folder], overrides=refused)
+
+    assert sorted(Path(s).name for s in report.added) == [f"{n}.txt" for n in names if n != "04"]
+    assert [Path(r.source).name for r in report.rejected] == ["04.txt"]
+    assert report.embedded == len(names)  # each passage read by the encoders once
+    assert _doc_ids_in_indexes(hub) == {d.id for d in hub.documents()}
+    check = hub.check()
+    assert check.ok, check.problems
+    first, last = (hub.search(f"Report {n}", mode="keyword", limit=1).hits[0].title for n in ("00", "08"))
+    assert (first, last) == ("Report 00", "Report 08")
