@@ -103,6 +103,7 @@ class Catalog:
         self._writes = 0
         self._docs: dict[str, Document] = {}
         self._docs_mark: tuple[int, int] | None = None
+        self._sizes: tuple[tuple[int, int] | None, dict[str, int]] = (None, {})
         self._count_words_once()
 
     def _count_words_once(self) -> None:
@@ -161,6 +162,29 @@ class Catalog:
         where, params = ("WHERE language = ?", (language,)) if language is not None else ("", ())
         for row in self._query(f"SELECT language, word, n FROM words {where} ORDER BY n DESC, word", params):
             yield row[0], row[1], row[2]
+
+    def word_languages(self, words: Iterable[str], languages: Iterable[str]) -> dict[str, dict[str, int]]:
+        """How often each of ``words`` occurs in each of ``languages`` (word -> language -> n;
+        words met in none left out)."""
+        words, languages = list(set(words)), list(languages)
+        if not words or not languages:
+            return {}
+        out: dict[str, dict[str, int]] = {}
+        rows = self._query(f"SELECT word, language, n FROM words WHERE language IN ({','.join('?' * len(languages))}) "
+                           f"AND word IN ({','.join('?' * len(words))})", [*languages, *words])
+        for word, language, n in rows:
+            out.setdefault(word, {})[language] = n
+        return out
+
+    def language_sizes(self) -> dict[str, int]:
+        """The number of words (occurrences) each language has in the library; remembered until
+        the catalog changes."""
+        with self._lock:
+            mark = self.changes()
+            if self._sizes[0] != mark:
+                rows = self._db.execute("SELECT language, SUM(n) FROM words GROUP BY language").fetchall()
+                self._sizes = (mark, {r[0]: int(r[1]) for r in rows})
+            return dict(self._sizes[1])
 
     def document(self, doc_id: str, with_chunks: bool = False) -> Document | None:
         rows = self._query("SELECT * FROM documents WHERE id = ?", (doc_id,))

@@ -12,11 +12,12 @@ it is sure of (Portuguese, German...) is ``OTHER``; and where it is unsure, or t
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from array import array
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 SUPPORTED = ("en", "fr", "es")
 #: A language the hub has no analyser for (search/analysis.py indexes it as OTHER, unstemmed).
@@ -120,6 +121,28 @@ def detect(text: str, default: str = "en") -> str:
     if lang in SUPPORTED and not table:
         return lang
     return default
+
+
+#: How many times likelier a short text's words must be in another language than in the default
+#: for that language to be chosen: "police", "mobile" or "contact" are words of all three.
+LIKELIER = 4.0
+
+
+def likeliest(words: Sequence[str], counts: Mapping[str, Mapping[str, int]], sizes: Mapping[str, int],
+              default: str = "en") -> str:
+    """For a text too short for the identifier (a search of a word or two): the language in
+    whose part of the library its words are likeliest, each word's occurrences there over the
+    language's size. ``counts``: word -> language -> occurrences; words the library lacks in
+    every language say nothing, and with none known ``default`` stands."""
+    known = [w for w in words if counts.get(w)]
+    scores = {lang: sum(math.log((counts[w].get(lang, 0) + 0.5) / sizes[lang]) for w in known)
+              for lang in SUPPORTED if sizes.get(lang)}
+    if not known or not scores:
+        return default
+    best = max(scores, key=scores.__getitem__)
+    if default in scores and scores[best] - scores[default] < math.log(LIKELIER):
+        return default
+    return best
 
 
 def _mostly_non_latin(text: str) -> bool:

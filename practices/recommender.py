@@ -149,7 +149,7 @@ def recommend(searcher, catalog, practices: list[Practice], links: list[dict], f
     # typical situations exist in all three): its notes and body, written in one language only,
     # would favour the profiles written in the question's language. A profile without such
     # passages is matched on all of its own.
-    own = _language_headings(query_language(parsed.text))
+    own = _language_headings(query_language(parsed.text, catalog))
     best_profile: dict[str, float] = {}
     best_profile_chunk: dict[str, str] = {}
     speaks = {chunks[cid].doc_id for cid in profile_scores if cid in chunks and chunks[cid].heading in own}

@@ -17,7 +17,7 @@ import numpy as np
 
 from hub.errors import InvalidQuery
 from hub.settings import Settings
-from search.analysis import fold
+from search.analysis import LANGUAGES, fold, words
 from search.dense import DenseRetriever
 from search.fusion import fuse
 from search.query import ParsedQuery, clean_words, parse_query
@@ -114,11 +114,16 @@ class SearchResults:
                 "hits": [h.to_json() for h in self.hits]}
 
 
-def query_language(text: str) -> str:
-    """en, fr or es: which share the dense model gets depends on it."""
-    from ingest.language import detect
+def query_language(text: str, catalog: Any = None) -> str:
+    """en, fr or es: which encoders read the question, and which way the lexicon carries its
+    words. The identifier cannot tell a text of a word or two ("alumbrado", "éclairage public"):
+    with a ``catalog``, the library's own word counts decide then, else English."""
+    from ingest.language import detect, likeliest
 
-    lang = detect(text)
+    lang = detect(text, default="")
+    if not lang and catalog is not None:
+        asked = words(text)
+        lang = likeliest(asked, catalog.word_languages(asked, LANGUAGES), catalog.language_sizes())
     return lang if lang in ("fr", "es") else "en"
 
 
@@ -156,7 +161,7 @@ class HybridSearcher:
         expand keeps to the question's own words)."""
         expansions = expansions or {}
         found: dict[str, list[Found]] = {}
-        language = query_language(parsed.text)
+        language = query_language(parsed.text, self.catalog)
         wants_keyword = mode in ("hybrid", "keyword")
         # The lexicon carries the question's words into the other languages on its own thread,
         # while the encoders and the engine find the dense neighbours (search/lexicon.py).

@@ -148,3 +148,23 @@ def test_a_question_does_not_wait_while_the_words_are_counted_again(make_hub, mi
         release.set()
         ingest.join()
     assert any(w.startswith("skater") for w in lexicon.translations("¿Dónde se juntan los patinadores?", "es"))
+
+
+def test_a_one_word_search_is_read_in_the_language_the_library_uses_it_in(make_hub, tmp_path) -> None:
+    """Too short for the language identifier, "perros" used to be read as English, and was carried
+    into French and Spanish only. The library's word counts say it is Spanish: it is carried into
+    English, and the English text about dogs is found by its words."""
+    from search.hybrid import query_language
+
+    folder = tmp_path / "pets"
+    folder.mkdir()
+    (folder / "dogs.md").write_text(TEXTS["dogs.md"], encoding="utf-8")
+    (folder / "perros.es.md").write_text(
+        "# Perros en la plaza\n\nLos vecinos pasean a sus perros por la plaza cada tarde; los perros juegan "
+        "cerca de la fuente mientras los dueños conversan.\n", encoding="utf-8")
+    hub = make_hub()
+    hub.ingest([folder])
+    assert [query_language(q, hub.catalog) for q in ("perros", "dogs", "walkers")] == ["es", "en", "en"]
+    results = hub.search("perros", mode="keyword")
+    assert "dogs" in results.carried
+    assert sorted(_sources(results)[:2]) == ["dogs.md", "perros.es.md"]
