@@ -46,7 +46,6 @@ def supports(folder: Path) -> bool:
 class BertEncoder:
     def __init__(self, folder: Path, cache: Path | None = None) -> None:
         """``cache``: the model cache, where the question graph is kept (hub/unpacked.py)."""
-        from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
         self.folder, self.cache = folder, cache
@@ -58,8 +57,12 @@ class BertEncoder:
         self.heads = int(config["num_attention_heads"])
         self.layers = int(config["num_hidden_layers"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))
-        weights = load_file(str(folder / "model.safetensors"))
-        self.arrays = {k.removeprefix("bert."): np.ascontiguousarray(v, dtype=np.float32) for k, v in weights.items()}
+        #: The token, position and type embeddings, which a question reads in NumPy. The layers'
+        #: arrays are read for batches (ingest), or once to write the question graph: a server
+        #: holds them in the graph alone, 43 MB less.
+        self.embeddings = self._read(lambda key: key.startswith("embeddings."))
+        self._arrays: dict[str, np.ndarray] | None = None
+        self._arrays_lock = threading.Lock()
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(self.max_tokens)
         self.tokenizer.no_padding()
@@ -67,6 +70,21 @@ class BertEncoder:
         self.w: dict[str, Any] = {}  # the arrays as PyTorch tensors (shared memory), at the first batch
         self._graph: Any = None  # the question layers (search/question_graph.py), at the first question
         self._graph_lock = threading.Lock()
+
+    def _read(self, wanted: Any) -> dict[str, np.ndarray]:
+        from safetensors import safe_open
+
+        with safe_open(str(self.folder / "model.safetensors"), framework="numpy") as weights:
+            return {k.removeprefix("bert."): np.ascontiguousarray(weights.get_tensor(k), dtype=np.float32)
+                    for k in weights.keys() if wanted(k.removeprefix("bert."))}
+
+    @property
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Every weight, read at the first use."""
+        with self._arrays_lock:
+            if self._arrays is None:
+                self._arrays = {**self._read(lambda key: not key.startswith("embeddings.")), **self.embeddings}
+            return self._arrays
 
     def _torch(self) -> Any:
         with self._graph_lock:
@@ -139,7 +157,7 @@ class BertEncoder:
         """One text, the way a search needs it: no padding, so no mask; the embeddings in NumPy,
         the layers in ONNX Runtime (search/question_graph.py)."""
         encoding = self.tokenizer.encode(text)
-        ids, types, a = encoding.ids, encoding.type_ids, self.arrays
+        ids, types, a = encoding.ids, encoding.type_ids, self.embeddings
         x = (a["embeddings.word_embeddings.weight"][ids] + a["embeddings.position_embeddings.weight"][:len(ids)]
              + a["embeddings.token_type_embeddings.weight"][types])
         x = x - x.mean(axis=-1, keepdims=True)
@@ -153,7 +171,7 @@ class BertEncoder:
             if self._graph is None:
                 from search.question_graph import BERT_GRAPH, QuestionGraph, bert_graph
 
-                a, layers, heads, eps = self.arrays, self.layers, self.heads, self.eps
-                self._graph = QuestionGraph(lambda: bert_graph(a, layers, heads, eps),
+                layers, heads, eps = self.layers, self.heads, self.eps
+                self._graph = QuestionGraph(lambda: bert_graph(self.arrays, layers, heads, eps),
                                             self.folder / "model.safetensors", BERT_GRAPH, self.cache)
             return self._graph

