@@ -163,11 +163,17 @@ class HybridSearcher:
         found: dict[str, list[Found]] = {}
         language = query_language(parsed.text, self.catalog)
         wants_keyword = mode in ("hybrid", "keyword")
-        # The lexicon carries the question's words into the other languages on its own thread,
-        # while the encoders and the engine find the dense neighbours (search/lexicon.py).
-        carrying = (self.lexicon.translate_later(" ".join(parsed.words), language)
-                    if carry and wants_keyword and self.lexicon is not None else None)
-        self.carried = []
+        # The lexicon carries the question's words into the other languages (search/lexicon.py):
+        # at once when the library has them all, their nearest words looked up; otherwise on its
+        # own thread, while the encoders and the engine find the dense neighbours.
+        carrying = carried = None
+        if carry and wants_keyword and self.lexicon is not None:
+            carried = self.lexicon.known_translations(" ".join(parsed.words), language)
+            if carried is None:
+                carrying = self.lexicon.translate_later(" ".join(parsed.words), language)
+            elif carried:
+                expansions = {**expansions, "carried": carried}
+        self.carried = carried or []
         dense = question = None
         later: dict[str, Any] = {}
         asks: list[Ask] = []
@@ -192,7 +198,6 @@ class HybridSearcher:
         if dense is not None and later:
             question = dense.complete(question, later)
             late = dense.asks(question, max(depth, FEEDBACK_POOL), filters, parts=list(later))
-        carried: list[str] = []
         if carrying:
             carried = self.carried = carrying()
             expansions = {**expansions, "carried": carried}

@@ -7,6 +7,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from hub.core import Hub
@@ -168,3 +169,36 @@ def test_a_one_word_search_is_read_in_the_language_the_library_uses_it_in(make_h
     results = hub.search("perros", mode="keyword")
     assert "dogs" in results.carried
     assert sorted(_sources(results)[:2]) == ["dogs.md", "perros.es.md"]
+
+
+def test_after_an_ingest_each_word_is_carried_as_a_fresh_count_would_carry_it(make_hub, mixed_library, tmp_path) -> None:
+    """Each word's nearest words in the other languages are kept in the lexicon's file, so that a
+    question looks them up rather than searching for them. An ingest compares only the words it
+    brings with the others: what it finds is what counting the whole library afresh finds."""
+    from search.analysis import LANGUAGES
+    from search.lexicon import Lexicon
+
+    hub = make_hub()
+    hub.ingest([mixed_library])
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "skate.md").write_text("# Skaters\n\nSkaters gather under the bridge at night; the skaters asked "
+                                    "for a ramp, a bench and a lamp.\n", encoding="utf-8")
+    (extra / "patines.es.md").write_text("# Patinadores\n\nLos patinadores se reúnen bajo el puente; piden una "
+                                         "rampa, un banco y una farola.\n", encoding="utf-8")
+    hub.ingest([extra])
+    kept, _ = hub.lexicon._state
+    fresh = Lexicon(hub.catalog, hub.lexicon.embed, None, model=hub.lexicon.model)
+    fresh.refresh()
+    again, _ = fresh._state
+    for a in LANGUAGES:
+        for b in LANGUAGES:
+            if a != b:
+                assert kept[a].words == again[a].words
+                rows, cosines = kept[a].nearest_in[b]
+                assert list(rows) == list(again[a].nearest_in[b][0]), (a, b)
+                assert np.allclose(cosines, again[a].nearest_in[b][1], atol=1e-3)
+    assert "skaters" in fresh.translations("¿Dónde se juntan los patinadores?", "es")
+    # words the library has are looked up at once; a word it lacks ("juntan") is embedded first
+    assert "skaters" in hub.lexicon.known_translations("los patinadores bajo el puente", "es")
+    assert hub.lexicon.known_translations("¿Dónde se juntan los patinadores?", "es") is None
