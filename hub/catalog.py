@@ -12,7 +12,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 from hub.sqlite import open_db
 from ingest.records import Chunk, Document
@@ -343,29 +343,51 @@ class Catalog:
 
     def put_document(self, doc: Document) -> None:
         """Replace a document and all its passages in one transaction."""
-        row = _doc_to_row(doc)
+        refused = self.put_documents([doc])
+        if refused:
+            raise refused[doc.id]
+
+    def put_documents(self, docs: Sequence[Document]) -> dict[str, Exception]:
+        """Replace these documents and their passages in one transaction: an ingest's group is
+        one commit, and the word counts move once (per document, the commits took 0.5 s of a
+        Cranfield ingest and the counts 0.3). A document the catalog refuses (a constraint, a
+        trigger) is left out and returned with why; the others are written."""
+        refused: dict[str, Exception] = {}
         with self._lock:
             self._writes += 1
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                delta = _count([(doc.language, doc.title)] + [
-                    (c.language or doc.language, f"{c.heading or ''} {c.text}") for c in doc.chunks])
-                delta.subtract(self._words_of(doc.id))  # the version it replaces
+                delta: Counter[tuple[str, str]] = Counter()
+                for doc in docs:
+                    self._db.execute("SAVEPOINT document")
+                    try:
+                        words = self._replace(doc)
+                    except Exception as exc:  # noqa: BLE001 - sqlite and json raise several types
+                        self._db.execute("ROLLBACK TO document")
+                        refused[doc.id] = exc
+                    else:
+                        delta.update(words)
+                    self._db.execute("RELEASE document")
                 self._add_words(delta)
-                self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc.id,))
-                self._db.execute(
-                    f"INSERT OR REPLACE INTO documents ({','.join(_DOC_COLUMNS)}) "
-                    f"VALUES ({','.join('?' * len(_DOC_COLUMNS))})",
-                    [row[c] for c in _DOC_COLUMNS],
-                )
-                self._db.executemany(
-                    "INSERT INTO chunks (id, doc_id, ordinal, page, heading, text, language) VALUES (?,?,?,?,?,?,?)",
-                    [(c.id, c.doc_id, c.ordinal, c.page, c.heading, c.text, c.language) for c in doc.chunks],
-                )
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+        return refused
+
+    def _replace(self, doc: Document) -> Counter[tuple[str, str]]:
+        """Within the caller's transaction; returns how the document moves the word counts."""
+        row = _doc_to_row(doc)
+        delta = _count([(doc.language, doc.title)] + [
+            (c.language or doc.language, f"{c.heading or ''} {c.text}") for c in doc.chunks])
+        delta.subtract(self._words_of(doc.id))  # the version it replaces
+        self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc.id,))
+        self._db.execute(f"INSERT OR REPLACE INTO documents ({','.join(_DOC_COLUMNS)}) "
+                         f"VALUES ({','.join('?' * len(_DOC_COLUMNS))})", [row[c] for c in _DOC_COLUMNS])
+        self._db.executemany(
+            "INSERT INTO chunks (id, doc_id, ordinal, page, heading, text, language) VALUES (?,?,?,?,?,?,?)",
+            [(c.id, c.doc_id, c.ordinal, c.page, c.heading, c.text, c.language) for c in doc.chunks])
+        return delta
 
     def _words_of(self, doc_id: str) -> Counter[tuple[str, str]]:
         """The word counts a document holds now (none if it is new)."""

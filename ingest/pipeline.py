@@ -328,18 +328,26 @@ class Ingester:
             return
         originals = self.settings.originals_path
         originals.mkdir(parents=True, exist_ok=True)
+        final = {p.doc.id: originals / f"{p.doc.id}{_suffix(p.doc)}" for p in ready}
+        part = {doc_id: path.with_name(path.name + ".part") for doc_id, path in final.items()}
+        refused: dict[str, Exception] = {}
         for p in ready:
-            final = originals / f"{p.doc.id}{_suffix(p.doc)}"
-            part = final.with_name(final.name + ".part")
             try:
-                part.write_bytes(p.data)
-                self.catalog.put_document(p.doc)
-            except Exception as exc:  # noqa: BLE001 - a full disk, a locked or refusing catalog
-                part.unlink(missing_ok=True)
+                part[p.doc.id].write_bytes(p.data)
+            except OSError as exc:  # a full disk
+                refused[p.doc.id] = exc
+        written = [p.doc for p in ready if p.doc.id not in refused]
+        try:  # the group in one transaction; a document the catalog refuses is left out
+            refused.update(self.catalog.put_documents(written))
+        except Exception as exc:  # noqa: BLE001 - a locked or full catalog: none of the group lands
+            refused.update({d.id: exc for d in written})
+        for p in ready:
+            if p.doc.id in refused:
+                part[p.doc.id].unlink(missing_ok=True)
                 self._take_out([p])
-                reject(RejectedDocument(p.doc.source, f"cannot be catalogued ({_short(exc)})"))
+                reject(RejectedDocument(p.doc.source, f"cannot be catalogued ({_short(refused[p.doc.id])})"))
                 continue
-            os.replace(part, final)
+            os.replace(part[p.doc.id], final[p.doc.id])
             if p.is_update and p.changed:
                 self.catalog.remove_copies(doc_id=p.doc.id)
             (report.updated if p.is_update else report.added).append(p.doc.source)
