@@ -115,9 +115,11 @@ class Settings:
     forums: Path | None = None
     #: Passages each retriever hands to fusion.
     candidates: int = 100
-    #: Seconds Whoosh gets for a question with a quoted phrase or ``title:`` words (embedded
-    #: mode); past them, the keyword sparse vectors answer it, as with a Qdrant server. 0: no limit.
-    phrase_time_limit_s: float = 0.1
+    #: Postings Whoosh reads at most for a question with a quoted phrase or ``title:`` words
+    #: (embedded mode: the documents holding each of its terms, summed); past them, the keyword
+    #: sparse vectors answer it, as with a Qdrant server. A count, not a time, so that the same
+    #: question gets the same answer however busy the machine. 0: no limit.
+    phrase_max_postings: int = 20_000
     progress: bool = True
     #: Signs session cookies and CSRF tokens. Empty: a random key kept in ``home/secret.key``.
     secret_key: str = ""
@@ -252,7 +254,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "lexicon_reach": (0.0, 1.0),
     "max_file_mb": (0.001, 1_000_000),
     "max_upload_mb": (0.001, 1_000_000),
-    "phrase_time_limit_s": (0.0, 3600.0),
+    "phrase_max_postings": (0, 1_000_000_000),
 }
 
 

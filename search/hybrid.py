@@ -271,9 +271,9 @@ class HybridSearcher:
             query = keyword.build_query(parsed.words, parsed.phrases, parsed.title,
                                         [*expansions.get("keyword", []), *expansions.get("carried", [])])
             # Whoosh matches phrases position by position in Python: a phrase of common words
-            # ("boundary layer") took 0.5 to 1.2 s at 100,000 passages. Past the time limit the
-            # sparse vectors answer, as with a server (25 ms).
-            hits = keyword.search(query, depth, filters, time_limit=self.settings.phrase_time_limit_s or None)
+            # ("boundary layer") took 0.5 to 1.2 s at 100,000 passages. Past a number of postings
+            # the sparse vectors answer, as with a server (25 ms).
+            hits = keyword.search(query, depth, filters, max_postings=self.settings.phrase_max_postings or None)
             if hits is not None:
                 return [Found(c, s, "", "") for c, s in hits]
         words = query_words([clean_words(w) for w in parsed.words], expanded)
