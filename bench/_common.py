@@ -104,6 +104,13 @@ def judged_library(split: str | None = None) -> list[dict]:
     return [j for j in items if split is None or j.get("split") == split]
 
 
+def short_searches() -> list[dict]:
+    """Searches of a word or two (judged/short.yaml): reported by bench/quality.py, never tuned on."""
+    import yaml
+
+    return yaml.safe_load(JUDGED.with_name("short.yaml").read_text(encoding="utf-8"))
+
+
 def table(rows: list[list[str]], header: list[str]) -> str:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     line = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731

@@ -14,7 +14,7 @@ import argparse
 import statistics
 from pathlib import Path
 
-from _common import (BENCHMARKS, DOCUMENTS, bench_hub, beir_files, judged_library, load_beir, ndcg_at,
+from _common import (BENCHMARKS, DOCUMENTS, bench_hub, beir_files, judged_library, load_beir, ndcg_at, short_searches,
                      recall_at, table)
 
 MODES = ("keyword", "dense", "hybrid")
@@ -48,7 +48,7 @@ def run_beir(folder: Path) -> dict:
 
 def run_library(show_failures: bool) -> tuple[dict, dict]:
     hub, report = bench_hub("library-documents", [DOCUMENTS])
-    judged = judged_library()
+    judged = judged_library() + short_searches()
     queries = {str(i): j["query"] for i, j in enumerate(judged)}
     qrels = {str(i): {name: int(g) for name, g in j["relevant"].items()} for i, j in enumerate(judged)}
     try:
@@ -64,10 +64,11 @@ def run_library(show_failures: bool) -> tuple[dict, dict]:
 
 
 def library_rows(res: dict, judged: dict) -> list[list[str]]:
-    """The judged library by split (tune, validation), whole and cross-lingual."""
+    """The judged library by split (tune, validation, and the short searches), whole and
+    cross-lingual."""
     rows = []
     cross = {qid for qid, j in judged.items() if j["language"] != _lang_of_best(j)}
-    for split in ("tune", "validation"):
+    for split in ("tune", "validation", "short tune", "short validation"):
         ids = {qid for qid, j in judged.items() if j.get("split") == split}
         for label, subset in ((f"library {split}", ids), (f"library {split} cross-lingual", ids & cross)):
             if not subset:

@@ -81,6 +81,10 @@ class Settings:
     #: The same for French and Spanish questions, whose answers are more often in another
     #: language, where the keyword index cannot follow.
     dense_weight_other: float = 0.7
+    #: At most this share for a search of one or two words ("hot spots", "alumbrado público"):
+    #: an encoder reads too little in them, where the keyword ranking matches them exactly
+    #: (bench/quality.py, "library short").
+    dense_weight_short: float = 0.2
     #: Add the English labels of the thesaurus concepts a question names to the text the dense
     #: encoders read (the keyword index always gets every language's labels).
     dense_expansion: bool = False
@@ -241,6 +245,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
 BOUNDS: dict[str, tuple[float, float]] = {
     "dense_weight": (0.0, 1.0),
     "dense_weight_other": (0.0, 1.0),
+    "dense_weight_short": (0.0, 1.0),
     "model_share": (0.0, 1.0),
     "advice_model_share": (0.0, 1.0),
     "port": (1, 65535),

@@ -228,6 +228,8 @@ class HybridSearcher:
         # ranking (and feedback, which follows the fused top) can be trusted for this question.
         same = _same_language(found["dense"][:10], language)
         w = self.settings.dense_weight if english else self.settings.dense_weight_other
+        if len(words(parsed.text)) <= 2:  # a subject looked up, not a question asked
+            w = min(w, self.settings.dense_weight_short)
         if len(self._embedder().parts) > 1 and self.settings.keyword_confidence:
             # The keyword index matches the question's own words: when the passages that the
             # multilingual encoder finds best are written in other languages, those words cannot
