@@ -240,3 +240,13 @@ def test_a_spanish_question_finds_the_english_evaluation_before_spanish_texts_on
     question = "El alcalde quiere llenar el centro de cámaras. ¿Reducen de verdad la delincuencia?"
     hits = documents_hub.search(question, limit=3).hits
     assert Path(hits[0].source).name == "situational-prevention-public-space.en.pdf", [h.source for h in hits]
+
+
+@pytest.mark.parametrize("query", ["juvenile delinquency", "délinquance juvénile", "delincuencia juvenil"])
+def test_a_subject_looked_up_in_two_words_finds_its_document_first(library_hub, query: str) -> None:
+    """Two words say little to an encoder, and the keyword ranking matches them exactly: a search
+    of one or two words gives the dense ranking at most a fifth of the weight
+    (HUB_DENSE_WEIGHT_SHORT). In any of the three languages, the review of juvenile delinquency
+    comes first, not a practice profile that the encoders find near the words."""
+    hits = library_hub.search(query, limit=3).hits
+    assert Path(hits[0].source).name == "prevencion-juvenil.es.pdf", [Path(h.source).name for h in hits]
