@@ -270,18 +270,19 @@ class HybridSearcher:
         expanded = [clean_words(e) for e in expansions.get("keyword", [])]
         if (parsed.phrases or parsed.title) and self.index.keeps_words:
             keyword = self.index.keyword
-            query = keyword.build_query(parsed.words, parsed.phrases, parsed.title,
-                                        [*expansions.get("keyword", []), *expansions.get("carried", [])])
+            # The carried words are asked as the question's own, as in the sparse question below.
+            query = keyword.build_query([*parsed.words, *expansions.get("carried", [])], parsed.phrases,
+                                        parsed.title, expansions.get("keyword", []))
             # Whoosh matches phrases position by position in Python: a phrase of common words
             # ("boundary layer") took 0.5 to 1.2 s at 100,000 passages. Past a number of postings
             # the sparse vectors answer, as with a server (25 ms).
             hits = keyword.search(query, depth, filters, max_postings=self.settings.phrase_max_postings or None)
             if hits is not None:
                 return [Found(c, s, "", "") for c, s in hits]
-        words = query_words([clean_words(w) for w in parsed.words], expanded)
-        words += [(clean_words(p), 1.0, True) for p in parsed.phrases if clean_words(p)]
-        words += [(clean_words(c), CARRIED_WEIGHT, False) for c in expansions.get("carried", []) if clean_words(c)]
-        indices, values = query_vector(words)
+        asked = query_words([clean_words(w) for w in parsed.words], expanded)
+        asked += [(clean_words(p), 1.0, True) for p in parsed.phrases if clean_words(p)]
+        asked += [(clean_words(c), CARRIED_WEIGHT, False) for c in expansions.get("carried", []) if clean_words(c)]
+        indices, values = query_vector(asked)
         if parsed.title:
             title = query_vector([(clean_words(t), TITLE_WEIGHT, False) for t in parsed.title if clean_words(t)],
                                  fields=("title",))

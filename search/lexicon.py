@@ -91,18 +91,17 @@ class Lexicon:
         known = self._load()
         projection = known.pop("projection", None)
         tables = known.pop("nearest", {})
-        if known.pop("version", None) != version or projection is None:
+        before: dict[str, list[str]] = {}  # the words the kept tables were made for
+        counted = known.pop("version", None) == version and projection is not None
+        if not counted:
             before = {lang: words for lang, (words, _) in known.items()}
             known = self._count_and_embed(known)
             projection = _main_directions([vectors for _, vectors in known.values()])
-            vocabularies = {lang: Vocabulary(words, vectors, projection) for lang, (words, vectors) in known.items()}
+        vocabularies = {lang: Vocabulary(words, vectors, projection) for lang, (words, vectors) in known.items()}
+        if not counted or (not tables and sum(bool(v.words) for v in vocabularies.values()) > 1):
+            # new words, or a file from before the tables
             tables = _nearest_tables(vocabularies, before, tables)
             self._save(version, known, projection, tables)
-        else:
-            vocabularies = {lang: Vocabulary(words, vectors, projection) for lang, (words, vectors) in known.items()}
-            if not tables and sum(bool(v.words) for v in vocabularies.values()) > 1:  # a file from before the tables
-                tables = _nearest_tables(vocabularies, {}, {})
-                self._save(version, known, projection, tables)
         for (a, b), table in tables.items():
             vocabularies[a].nearest_in[b] = table
         self._state = (vocabularies, projection)
@@ -213,32 +212,31 @@ class Lexicon:
 
     def _translate(self, words: list[str], language: str) -> list[str]:
         vocabularies, projection = self._state
-        if not words or not any(v.words for lang, v in vocabularies.items() if lang != language):
-            return []  # no other language to carry them into: nothing is embedded
         own = vocabularies.get(language)
-        rows = own.rows if own is not None else {}
+        others = {lang: v for lang, v in vocabularies.items() if lang != language and v.words}
+        if not words or not others:
+            return []  # no other language to carry them into: nothing is embedded
         # The library's own words have their nearest words looked up (``_nearest_tables``); the
-        # others are embedded and searched for.
-        missing = [w for w in words if w not in rows or _tables_incomplete(own, vocabularies, language)]
-        fresh = dict(zip(missing, _unit(self.embed(missing)))) if missing else {}
-        found: dict[str, list[tuple[int, float]]] = {}
-        if fresh:
-            question = np.stack([fresh[w] for w in missing])
+        # others are embedded and searched for, the same way.
+        looked_up = own is not None and all(lang in own.nearest_in for lang in others)
+        missing = [w for w in words if not (looked_up and w in own.rows)]  # type: ignore[union-attr]
+        found: dict[tuple[str, str], tuple[int, float]] = {}
+        if missing:
+            question = _unit(self.embed(missing))
             reduced = question @ projection
-            for other, vocabulary in vocabularies.items():
-                if other != language and vocabulary.words:
-                    for w, candidates in zip(missing, vocabulary.nearest(question, reduced)):
-                        found[f"{other}:{w}"] = candidates[:1]
+            for other, vocabulary in others.items():
+                rows, cosines = np.full(len(missing), -1, np.int32), np.full(len(missing), -np.inf, np.float32)
+                _nearest_into(question, reduced, vocabulary, np.arange(len(missing)),
+                              np.arange(len(vocabulary.words)), rows, cosines)
+                found.update(((other, w), (int(i), float(c))) for w, i, c in zip(missing, rows, cosines))
         out: list[str] = []
-        for other, vocabulary in vocabularies.items():
-            if other == language or not vocabulary.words:
-                continue
+        for other, vocabulary in others.items():
             for w in words:
-                if f"{other}:{w}" in found:
-                    [(i, cosine)] = found[f"{other}:{w}"]
+                if (other, w) in found:
+                    i, cosine = found[(other, w)]
                 else:
-                    table_rows, cosines = own.nearest_in[other]  # type: ignore[union-attr]
-                    i, cosine = int(table_rows[rows[w]]), float(cosines[rows[w]])
+                    table_rows, table_cosines = own.nearest_in[other]  # type: ignore[union-attr]
+                    i, cosine = int(table_rows[own.rows[w]]), float(table_cosines[own.rows[w]])  # type: ignore[union-attr]
                 # The nearest word, unless it is the question's own as written (a French word
                 # quoted in an English text), which the keyword question already asks for. Taking
                 # the next one instead raised the tuning half (0.978 to 0.981) and lowered the
@@ -269,26 +267,6 @@ class Vocabulary:
         self.reduced = (np.vstack([self.vectors[i:i + 4096].astype(np.float32) @ projection
                                    for i in range(0, len(words), 4096)]) if len(words) else np.zeros((0, 0), np.float32))
 
-    def nearest(self, question: np.ndarray, reduced: np.ndarray) -> list[list[tuple[int, float]]]:
-        """For each row of ``question`` (its projection: ``reduced``): the shortlisted words'
-        rows with their exact cosines, nearest first."""
-        scores = self.reduced @ reduced.T
-        m = min(SHORTLIST, len(self.words))
-        shortlist = np.argpartition(-scores, m - 1, axis=0)[:m] if m < len(self.words) else \
-            np.repeat(np.arange(len(self.words))[:, None], len(question), axis=1)
-        out = []
-        for j in range(len(question)):
-            rows = shortlist[:, j]
-            exact = self.vectors[rows].astype(np.float32) @ question[j]
-            out.append([(int(rows[k]), float(exact[k])) for k in np.argsort(-exact)])
-        return out
-
-
-def _tables_incomplete(own: Vocabulary | None, vocabularies: dict[str, Vocabulary], language: str) -> bool:
-    """True when some other language's nearest words are not in ``own``'s tables."""
-    return own is None or any(other not in own.nearest_in for other, v in vocabularies.items()
-                              if other != language and v.words)
-
 
 def _nearest_tables(vocabularies: dict[str, Vocabulary], before: dict[str, list[str]],
                     old: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]
@@ -315,26 +293,29 @@ def _nearest_tables(vocabularies: dict[str, Vocabulary], before: dict[str, list[
                         rows[i], cosines[i], kept[i] = k, old_cosines[j], True
                 known = set(before[b])
                 added = np.array([k for k, w in enumerate(vb.words) if w not in known], dtype=np.int64)
-            _nearest_into(va, vb, np.flatnonzero(kept), added, rows, cosines)
-            _nearest_into(va, vb, np.flatnonzero(~kept), np.arange(len(vb.words)), rows, cosines)
+            for which, among in ((np.flatnonzero(kept), added), (np.flatnonzero(~kept), np.arange(len(vb.words)))):
+                _nearest_into(va.vectors, va.reduced, vb, which, among, rows, cosines)
             tables[(a, b)] = (rows, cosines.astype(np.float16))
     return tables
 
 
-def _nearest_into(va: Vocabulary, vb: Vocabulary, which: np.ndarray, among: np.ndarray,
+def _nearest_into(vectors: np.ndarray, reduced: np.ndarray, vb: Vocabulary, which: np.ndarray, among: np.ndarray,
                   rows: np.ndarray, cosines: np.ndarray, block: int = 512) -> None:
-    """For ``va``'s words ``which``: ``vb``'s nearest word among ``among``, where nearer than
-    the one in ``rows`` and ``cosines``."""
+    """For the words ``which`` (rows of ``vectors``, unit, and of ``reduced``, their projection on
+    the main directions): ``vb``'s nearest word among its words ``among``, where nearer than the
+    one in ``rows`` and ``cosines``. The ``SHORTLIST`` words nearest on the main directions are
+    scored exactly. A vocabulary's tables and a question's words it lacks are found this way."""
     if not len(which) or not len(among):
         return
-    reduced, vectors = vb.reduced[among], vb.vectors[among]
+    candidates, candidate_vectors = vb.reduced[among], vb.vectors[among]
     m = min(SHORTLIST, len(among))
     for start in range(0, len(which), block):
         part = which[start:start + block]
-        scores = reduced @ va.reduced[part].T
+        scores = candidates @ reduced[part].T
         shortlist = np.argpartition(-scores, m - 1, axis=0)[:m] if m < len(among) else \
             np.repeat(np.arange(len(among))[:, None], len(part), axis=1)
-        exact = np.einsum("kpd,pd->kp", vectors[shortlist].astype(np.float32), va.vectors[part].astype(np.float32))
+        exact = np.einsum("kpd,pd->kp", candidate_vectors[shortlist].astype(np.float32),
+                          vectors[part].astype(np.float32))
         best = exact.argmax(axis=0)
         columns = np.arange(len(part))
         pick, cosine = among[shortlist[best, columns]], exact[best, columns]

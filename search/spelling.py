@@ -11,10 +11,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from search.analysis import fold
+from search.analysis import fold, words
 from search.follow import Follower
 
-_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 
 
 #: Longer words are not corrected: few words of the three languages are this long, and the
@@ -65,7 +64,7 @@ class Speller:
         # The catalog counts words as written, in each language; fold each distinct word once.
         counts: Counter[str] = Counter()
         for _, word, n in self.catalog.word_counts():
-            for folded in _WORD.findall(fold(word)):
+            for folded in words(fold(word)):
                 counts[folded] += n
         return counts
 
