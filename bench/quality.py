@@ -70,7 +70,10 @@ def library_rows(res: dict, judged: dict) -> list[list[str]]:
     cross = {qid for qid, j in judged.items() if j["language"] != _lang_of_best(j)}
     for split in ("tune", "validation", "short tune", "short validation"):
         ids = {qid for qid, j in judged.items() if j.get("split") == split}
-        for label, subset in ((f"library {split}", ids), (f"library {split} cross-lingual", ids & cross)):
+        # The situations written after the tuning (`set: fresh`): what a stranger's questions get.
+        fresh = {qid for qid in ids if judged[qid].get("set") == "fresh"}
+        for label, subset in ((f"library {split}", ids), (f"library {split} cross-lingual", ids & cross),
+                              (f"library {split}, fresh situations", fresh)):
             if not subset:
                 continue
             for mode in MODES:
