@@ -67,6 +67,10 @@ def main() -> None:
             emb = hub.embedder()
             emb.share = hub.settings.model_share
             emb._queries.clear()
+            # The lexicon keeps the threshold it was made with, and its recent questions' words:
+            # without this, the first setting's threshold served the whole grid.
+            hub.lexicon.threshold = hub.settings.lexicon_threshold
+            hub.lexicon._recent.clear()
         lib = score(library, lib_q, lib_rel, key=lambda h: Path(h.source).name)
         line = (f"{changes} | {statistics.mean(lib.values()):.3f} | "
                 f"{statistics.mean(lib[q] for q in cross):.3f}")
