@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -32,6 +33,8 @@ import numpy as np
 
 from hub.errors import StoreUnavailable
 from hub.settings import Settings
+
+log = logging.getLogger(__name__)
 
 _NAMESPACE = b"urban-safety-hub/passage/"
 KEYWORD = "keyword"
@@ -260,6 +263,11 @@ class EdgeDriver(_Driver):
         self._shard: Any = None
         self._dims = {}
         if (path / "edge_config.json").exists():
+            # Listed before the shard is ours: what is there then was left by a process that died
+            # while the engine built a segment (`kill -9` during ingest), since a live one holds
+            # the shard and the load below would fail. The engine never removes it (1.8 GB at
+            # 500,000 passages, README "Crash safety").
+            leftovers = list((path / "temp_segments").glob("*"))
             try:
                 self._shard = qdrant_edge.EdgeShard.load(str(path))
             except Exception as exc:  # noqa: BLE001 - the engine raises a bare Exception
@@ -270,6 +278,7 @@ class EdgeDriver(_Driver):
                 raise StoreUnavailable(f"cannot open the passage index in {path}: {exc}") from None
             config = json.loads((path / "edge_config.json").read_text())
             self._dims = {n: int(v["size"]) for n, v in (config.get("vectors") or {}).items()}
+            _remove(leftovers)
 
     def create(self, dims: dict[str, int], shards: int = 1, replicas: int = 1) -> None:
         """``shards``, ``replicas``: a server's; an embedded index is one shard."""
@@ -340,6 +349,18 @@ class EdgeDriver(_Driver):
         if self._shard is not None:
             self._shard.close()
             self._shard = None
+
+
+def _remove(paths: Sequence[Path]) -> None:
+    """A dead process's temporary segments, now that the shard is this process's."""
+    import shutil
+
+    for leftover in paths:
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
+        log.info("removed %s, a temporary segment left by a process that stopped", leftover)
 
 
 class ServerDriver(_Driver):
