@@ -129,12 +129,16 @@ def clean_sections(sections: list[Section]) -> list[Section]:
     """The one cleaning pass for every format: normalise, repair hyphens, drop number headings."""
     texts = [normalise(s.text) for s in sections]
     headings = [normalise(s.heading).strip() if s.heading else None for s in sections]
-    words, compounds = vocabulary(texts)
+    # The vocabulary only serves to repair words broken at a line end: a document with none
+    # (every text file, most web pages) skips it, a sixth of the cleaning's time.
+    broken = any(_HYPHEN_BREAK.search(t) for t in texts)
+    words, compounds = vocabulary(texts) if broken else (set(), set())
     out = []
     for section, text, heading in zip(sections, texts, headings):
         if heading is not None and (is_page_number(heading) or not re.search(r"[^\W\d_]{2}", heading)):
             heading = None
-        out.append(replace(section, text=repair_hyphens(text, words, compounds), heading=heading))
+        out.append(replace(section, text=repair_hyphens(text, words, compounds) if broken else text,
+                           heading=heading))
     return out
 
 

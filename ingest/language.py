@@ -146,12 +146,28 @@ def likeliest(words: Sequence[str], counts: Mapping[str, Mapping[str, int]], siz
 
 
 def _mostly_non_latin(text: str) -> bool:
-    """Most letters outside the Latin script (a few letters do not decide)."""
-    letters = [c for c in text if c.isalpha()]
-    if len(letters) < 4:
+    """Most letters outside the Latin script (a few letters do not decide).
+
+    The letters of Latin's first blocks (below U+0250) are counted by a regular expression and
+    only the others looked at one by one: checking every character in Python took 0.2 ms a
+    document, a third of detecting its language."""
+    if text.isascii():
         return False
-    latin = sum(1 for c in letters if c < "\u0250" or unicodedata.name(c, "").startswith("LATIN"))
-    return latin < 0.5 * len(letters)
+    rest = [c for c in _PAST_EARLY_LATIN.findall(text) if c.isalpha()]
+    if not rest:
+        return False
+    early = len(_EARLY_LATIN_LETTER.findall(text))
+    letters = early + len(rest)
+    if letters < 4:
+        return False
+    latin = early + sum(1 for c in rest if unicodedata.name(c, "").startswith("LATIN"))
+    return latin < 0.5 * letters
+
+
+_PAST_EARLY_LATIN = re.compile(r"[^\x00-\u024f]")
+#: The characters below U+0250 that are letters (str.isalpha): word characters that are neither
+#: digits, "_", superscripts nor fractions.
+_EARLY_LATIN_LETTER = re.compile(r"[^\W\d_\u00b2\u00b3\u00b9\u00bc-\u00be\u0250-\U0010ffff]")
 
 
 def _table_like(text: str, words: int) -> bool:
