@@ -266,7 +266,7 @@ class EdgeDriver(_Driver):
             # Listed before the shard is ours: what is there then was left by a process that died
             # while the engine built a segment (`kill -9` during ingest), since a live one holds
             # the shard and the load below would fail. The engine never removes it (1.8 GB at
-            # 500,000 passages, README "Crash safety").
+            # 500,000 passages: README, "Ingest is safe to interrupt").
             leftovers = list((path / "temp_segments").glob("*"))
             try:
                 self._shard = qdrant_edge.EdgeShard.load(str(path))
