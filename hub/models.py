@@ -104,6 +104,10 @@ def reindex(hub, progress: bool = True, on_group: Callable[[int], Any] | None = 
         # Pass 2: swap. Every vector now comes from the cache.
         hub.reset_embedder(embedder)  # it names the new dense vectors; `reindex_to` guards a crash
         rebuild_index(hub, embedder, docs, group_passages)
+        # The index was written with today's keyword terms: Whoosh is made with them too, where an
+        # earlier analysis made it, and the catalog says so (else `hub check` still asked for
+        # `hub upgrade`, which would have written them all a second time).
+        current_words(hub, docs, group_passages)
         catalog.set_meta("model", target)
         catalog.set_meta("model_versions", json.dumps(embedder.versions, sort_keys=True))
         catalog.set_meta("reindex_to", None)
@@ -176,11 +180,23 @@ def upgrade(hub) -> UpgradeReport:  # type: ignore[no-untyped-def]
             for group in passage_groups(hub.catalog, docs, GROUP):
                 hub.index.rewrite_terms(group)
             hub.flush()
-        if words and hub.index.keeps_words:
-            hub.index.rewrite_words(passage_groups(hub.catalog, docs, GROUP))
-        hub.catalog.set_meta("analysis", str(VERSION))  # last: a crash before it leaves the note
+        current_words(hub, docs)
+        hub.catalog.set_meta("analysis", str(VERSION))
     return UpgradeReport(len(docs), hub.catalog.counts()["passages"], embedded, [p.name for p in old],
                          time.perf_counter() - started, terms_only)
+
+
+def current_words(hub, docs, group_passages: int = GROUP) -> None:  # type: ignore[no-untyped-def]
+    """After the passage index was written with today's keyword terms: Whoosh made with them
+    too when an earlier analysis made it, and the catalog's record of the analysis set (last: a
+    crash before it leaves the note, and `hub upgrade` finishes)."""
+    from search.analysis import VERSION
+
+    if not outdated_words(hub.catalog):
+        return
+    if hub.index.keeps_words:
+        hub.index.rewrite_words(passage_groups(hub.catalog, docs, group_passages))
+    hub.catalog.set_meta("analysis", str(VERSION))
 
 
 def passage_groups(catalog, docs, limit: int):  # type: ignore[no-untyped-def]

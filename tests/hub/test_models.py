@@ -63,3 +63,20 @@ def test_another_model_is_refused_until_reindexed(make_hub, tmp_path, capsys) ->
     with Hub(settings_for(home)) as hub:
         assert hub.catalog.meta("reindex_to") is None and hub.index.store.dims == {"use-m3": 512, "minilm": 384}
         assert hub.search("acoso a mujeres en el autobús").hits
+
+
+def test_reindexing_a_home_of_an_earlier_analysis_leaves_its_keyword_terms_current(tmp_path, embedder,
+                                                                                   monkeypatch) -> None:
+    """`hub reindex` writes the passage index with today's keyword terms: Whoosh is made with them
+    too, and `hub check` no longer asks for `hub upgrade`."""
+    from tests.hub.test_cli import hub_cli
+    from tests.hub.test_upgrade import home_of_the_first_analysis
+
+    home = home_of_the_first_analysis(tmp_path, embedder, monkeypatch)
+    with Hub(settings_for(home, model="minilm")) as hub:
+        reindex(hub, progress=False)
+    assert "note:" not in hub_cli(home, "check", HUB_MODEL="minilm").stdout
+    with Hub(settings_for(home, model="minilm")) as hub:
+        assert hub.check().ok
+        for question in ("mujeres", '"las mujeres que esperan"'):  # the sparse vectors, and Whoosh
+            assert [h.title for h in hub.search(question, mode="keyword").hits] == ["Paradas nocturnas"], question

@@ -91,10 +91,9 @@ def test_a_shard_of_the_earlier_float32_layout_answers_and_upgrades_to_half_the_
         assert [h.doc_id for h in hub.search("street lighting and crime at night", limit=8).hits] == before
 
 
-def test_keyword_terms_of_an_earlier_analysis_are_noted_and_made_again(tmp_path: Path, embedder, monkeypatch) -> None:
-    """A home whose terms were made by the first analysis ("mujeres" kept as "mujer", where today
-    it is "muj" like "mujer") misses today's keyword questions on those words; `hub check` notes
-    it, and `hub upgrade` makes the terms again (Whoosh's too): then they match."""
+def home_of_the_first_analysis(tmp_path: Path, embedder, monkeypatch) -> Path:  # type: ignore[no-untyped-def]
+    """A home whose keyword terms were made by the first analysis, which kept "mujeres" as
+    "mujer" (today it is "muj", like "mujer"), as the catalog records."""
     from search import analysis, sparse
 
     def forget() -> None:
@@ -112,7 +111,14 @@ def test_keyword_terms_of_an_earlier_analysis_are_noted_and_made_again(tmp_path:
         hub.catalog.set_meta("analysis", "1")
     monkeypatch.undo()
     forget()
+    return home
 
+
+def test_keyword_terms_of_an_earlier_analysis_are_noted_and_made_again(tmp_path: Path, embedder, monkeypatch) -> None:
+    """A home whose terms were made by the first analysis misses today's keyword questions on
+    those words; `hub check` notes it, and `hub upgrade` makes the terms again (Whoosh's too):
+    then they match."""
+    home = home_of_the_first_analysis(tmp_path, embedder, monkeypatch)
     with Hub(settings_for(home), embedder=embedder) as hub:
         assert hub.search("mujeres", mode="keyword").hits == []
         assert hub.search('"las mujeres que esperan"', mode="keyword").hits == []
