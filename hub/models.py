@@ -161,7 +161,6 @@ def upgrade(hub) -> UpgradeReport:  # type: ignore[no-untyped-def]
     import shutil
     import time
 
-    from search.analysis import VERSION
     from search.upgrade import old_layout, outdated_shard
 
     started = time.perf_counter()
@@ -181,20 +180,17 @@ def upgrade(hub) -> UpgradeReport:  # type: ignore[no-untyped-def]
                 hub.index.rewrite_terms(group)
             hub.flush()
         current_words(hub, docs)
-        hub.catalog.set_meta("analysis", str(VERSION))
     return UpgradeReport(len(docs), hub.catalog.counts()["passages"], embedded, [p.name for p in old],
                          time.perf_counter() - started, terms_only)
 
 
 def current_words(hub, docs, group_passages: int = GROUP) -> None:  # type: ignore[no-untyped-def]
     """After the passage index was written with today's keyword terms: Whoosh made with them
-    too when an earlier analysis made it, and the catalog's record of the analysis set (last: a
+    too when an earlier analysis made it, then the catalog's record of the analysis set (last: a
     crash before it leaves the note, and `hub upgrade` finishes)."""
     from search.analysis import VERSION
 
-    if not outdated_words(hub.catalog):
-        return
-    if hub.index.keeps_words:
+    if outdated_words(hub.catalog) and hub.index.keeps_words:
         hub.index.rewrite_words(passage_groups(hub.catalog, docs, group_passages))
     hub.catalog.set_meta("analysis", str(VERSION))
 
