@@ -36,8 +36,6 @@ from ingest.worker import ParseWorker
 log = logging.getLogger(__name__)
 
 
-DOC_TYPES = ("document", "review", "evaluation", "case study", "guide", "tool guide", "diagnosis",
-             "policy", "report", "practice", "dataset")
 _DOC_TYPE_ALIASES = {
     "case-study": "case study", "case_study": "case study", "casestudy": "case study",
     "tool-guide": "tool guide", "toolkit": "tool guide", "systematic review": "review",

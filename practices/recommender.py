@@ -109,10 +109,6 @@ def context_fit(practice: Practice, context: dict[str, str]) -> float:
     return fit
 
 
-def matches_context(practice: Practice, context: dict[str, str]) -> bool:
-    return context_fit(practice, context) > 0
-
-
 def recommend(searcher, catalog, practices: list[Practice], links: list[dict], forums: list[Forum],  # type: ignore[no-untyped-def]
               question: str, limit: int = 5, context: dict[str, str] | None = None,
               thesaurus=None) -> Advice:  # type: ignore[no-untyped-def]
