@@ -134,6 +134,11 @@ class MeanOfSentences:
     def embed_cached(self, texts: list[str], cache, batch_size: int = 32):  # type: ignore[no-untyped-def]
         return self.embed(texts, batch_size), len(texts)
 
+    def multilingual(self) -> None:
+        """No encoder for the lexicon's words while building: the real one embeds them once the
+        home is built (``build``), as an ingest with the real model would have."""
+        return None
+
     def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         out = np.zeros((len(texts), self.vectors.shape[1]), dtype=np.float32)
         for t, text in enumerate(texts):
@@ -174,6 +179,8 @@ def build(size: int, pool, vectors, docs_per_passage: float = 1 / 20) -> Path:
         hub.ingest(files[start:start + 500])
     counts = hub.catalog.counts()
     hub.close()
+    with Hub(Settings.from_env({}, home=home, progress=False)) as hub:
+        hub.lexicon.refresh()  # the library's words, by the real multilingual encoder
     (home / ".complete").write_text(json.dumps(counts))
     print(f"built {size}: {counts['passages']} passages in {time.perf_counter() - started:.0f}s", file=sys.stderr)
     return home
