@@ -1,6 +1,7 @@
 """The passage store (search/store.py): an embedded index in use by another process is refused
 with one line saying what to do; vectors of another model are refused before anything is
-written; deletes by document go through the payload index and leave the other documents."""
+written; deletes by document go through the payload index and leave the other documents; what a
+killed process half-built is removed; opening an index does not read its vectors in whole."""
 
 from __future__ import annotations
 
@@ -149,6 +150,6 @@ def test_opening_an_index_does_not_read_its_new_points_storage_in_whole(tmp_path
     store.flush()
     store.close()
     root = Path(__file__).resolve().parents[2]
-    grown = subprocess.run([sys.executable, "-c", _OPEN_AND_SEARCH, str(home)], cwd=root, capture_output=True,
-                           text=True, env={**os.environ, "PYTHONPATH": str(root)}, check=True)
-    assert float(grown.stdout.strip()) < 32, grown.stdout
+    resident = subprocess.run([sys.executable, "-c", _OPEN_AND_SEARCH, str(home)], cwd=root, capture_output=True,
+                              text=True, env={**os.environ, "PYTHONPATH": str(root)}, check=True)
+    assert float(resident.stdout.strip()) < 32, resident.stdout
