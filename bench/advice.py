@@ -61,13 +61,17 @@ def main() -> None:
             rows.append([split, language, str(r["questions"]), f"{r['top1']:.0%}", f"{r['top3']:.0%}",
                          str(r["harmful_recommended"]), r["avoid_shown"],
                          r["same_first"] if language == "all" else "", f"{r['p50_ms']:.0f} ms"])
-    # The situations written after the tuning (`set: fresh`), apart: what a stranger's questions get.
+    # Each batch of situations written after the tuning (`set: fresh`, `fresh-2`...), apart: the
+    # nearest this team has to a stranger's questions.
+    batches = sorted({j["set"] for j in judged if j.get("set")})
     for split in ([args.split] if args.split else ["tune", "validation"]):
-        fresh = [j for j in judged if j.get("split") == split and j.get("set") == "fresh"]
-        if fresh:
-            r = evaluate(hub, fresh)
-            rows.append([f"{split}, fresh", "all", str(r["questions"]), f"{r['top1']:.0%}", f"{r['top3']:.0%}",
-                         str(r["harmful_recommended"]), r["avoid_shown"], r["same_first"], f"{r['p50_ms']:.0f} ms"])
+        for batch in batches:
+            fresh = [j for j in judged if j.get("split") == split and j.get("set") == batch]
+            if fresh:
+                r = evaluate(hub, fresh)
+                rows.append([f"{split}, {batch}", "all", str(r["questions"]), f"{r['top1']:.0%}", f"{r['top3']:.0%}",
+                             str(r["harmful_recommended"]), r["avoid_shown"], r["same_first"],
+                             f"{r['p50_ms']:.0f} ms"])
     hub.close()
     print(table(rows, ["split", "language", "questions", "top-1", "top-3", "harmful/no-effect recommended",
                        "avoid shown", "same first practice in en/fr/es", "recommend p50"]))

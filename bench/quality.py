@@ -70,10 +70,13 @@ def library_rows(res: dict, judged: dict) -> list[list[str]]:
     cross = {qid for qid, j in judged.items() if j["language"] != _lang_of_best(j)}
     for split in ("tune", "validation", "short tune", "short validation"):
         ids = {qid for qid, j in judged.items() if j.get("split") == split}
-        # The situations written after the tuning (`set: fresh`): what a stranger's questions get.
-        fresh = {qid for qid in ids if judged[qid].get("set") == "fresh"}
-        for label, subset in ((f"library {split}", ids), (f"library {split} cross-lingual", ids & cross),
-                              (f"library {split}, fresh situations", fresh)):
+        # Each batch of situations written after the tuning (`set: fresh`, `fresh-2`...), apart:
+        # the nearest this team has to a stranger's questions.
+        batches = sorted({j["set"] for qid, j in judged.items() if qid in ids and j.get("set")})
+        subsets = [(f"library {split}", ids), (f"library {split} cross-lingual", ids & cross)]
+        subsets += [(f"library {split}, {'fresh situations' if b == 'fresh' else b}",
+                     {qid for qid in ids if judged[qid].get("set") == b}) for b in batches]
+        for label, subset in subsets:
             if not subset:
                 continue
             for mode in MODES:
