@@ -96,6 +96,35 @@ def bench_hub(name: str, paths: Iterable[Path], **settings) -> tuple[Hub, object
     return hub, report
 
 
+def configure(hub: Hub, base: Settings, **changes) -> None:
+    """Give an open hub other query-time settings (``dense_weight=0.8``...), as a fresh hub with
+    them would have, without opening its stores again."""
+    import dataclasses
+
+    # The passage indexes read their own reference to the settings (search/index.py).
+    hub.settings = hub.index.settings = dataclasses.replace(base, home=hub.settings.home, **changes)
+    emb = hub.embedder()
+    emb.share = hub.settings.model_share
+    emb._queries.clear()
+    # The lexicon keeps the threshold it was made with, and its recent questions' words: without
+    # this, the first setting's threshold would serve every later one.
+    hub.lexicon.threshold = hub.settings.lexicon_threshold
+    hub.lexicon._recent.clear()
+
+
+def paired_interval(diffs: list[float], rounds: int = 10_000, seed: int = 13) -> tuple[float, float]:
+    """95% bootstrap interval of the mean of per-question differences (the same questions
+    resampled for both settings): a change whose interval straddles 0 is within noise."""
+    import random
+
+    if not diffs:
+        return 0.0, 0.0
+    rng = random.Random(seed)
+    n = len(diffs)
+    means = sorted(sum(rng.choices(diffs, k=n)) / n for _ in range(rounds))
+    return means[int(0.025 * rounds)], means[int(0.975 * rounds) - 1]
+
+
 def judged_library(split: str | None = None) -> list[dict]:
     """The judged search questions; ``split``: only the 'tune' or the 'validation' half."""
     import yaml

@@ -10,12 +10,11 @@ here: bench/quality.py reports them for the chosen setting.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import itertools
 import statistics
 from pathlib import Path
 
-from _common import BENCHMARKS, DOCUMENTS, bench_hub, beir_files, judged_library, load_beir, ndcg_at
+from _common import BENCHMARKS, DOCUMENTS, bench_hub, beir_files, configure, judged_library, load_beir, ndcg_at
 from quality import _lang_of_best
 
 DEFAULT_GRID = ["model_share=0.3,0.5,0.7", "dense_weight=0.5,0.6", "dense_weight_other=0.5,0.7"]
@@ -44,9 +43,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--grid", nargs="*", default=DEFAULT_GRID)
     parser.add_argument("--no-cranfield", action="store_true")
+    parser.add_argument("--sets", help="only the library questions of these sets, comma-separated "
+                                       "(e.g. fresh,fresh-2: the situations written after the tuning)")
     args = parser.parse_args()
     grid = {k: [_value(v) for v in vs.split(",")] for k, vs in (g.split("=") for g in args.grid)}
     judged = judged_library("tune")
+    if args.sets:
+        judged = [j for j in judged if j.get("set") in args.sets.split(",")]
     lib_q = {str(i): j["query"] for i, j in enumerate(judged)}
     lib_rel = {str(i): {n: int(g) for n, g in j["relevant"].items()} for i, j in enumerate(judged)}
     cross = {str(i) for i, j in enumerate(judged) if j["language"] != _lang_of_best(j)}
@@ -60,17 +63,8 @@ def main() -> None:
     for values in itertools.product(*grid.values()):
         changes = dict(zip(grid, values))
         for hub in (library, cranfield):
-            if hub is None:
-                continue
-            # The passage indexes read their own reference to the settings (search/index.py).
-            hub.settings = hub.index.settings = dataclasses.replace(base, home=hub.settings.home, **changes)
-            emb = hub.embedder()
-            emb.share = hub.settings.model_share
-            emb._queries.clear()
-            # The lexicon keeps the threshold it was made with, and its recent questions' words:
-            # without this, the first setting's threshold served the whole grid.
-            hub.lexicon.threshold = hub.settings.lexicon_threshold
-            hub.lexicon._recent.clear()
+            if hub is not None:
+                configure(hub, base, **changes)
         lib = score(library, lib_q, lib_rel, key=lambda h: Path(h.source).name)
         line = (f"{changes} | {statistics.mean(lib.values()):.3f} | "
                 f"{statistics.mean(lib[q] for q in cross):.3f}")
