@@ -85,6 +85,11 @@ class Settings:
     #: an encoder reads too little in them, where the keyword ranking matches them exactly
     #: (bench/quality.py, "library short").
     dense_weight_short: float = 0.2
+    #: At least this share for a question of ``long_question_words`` words or more: a situation
+    #: described at length, whose meaning the encoders read and whose many incidental words the
+    #: keyword ranking matches (bench/quality.py, by question length).
+    dense_weight_long: float = 0.85
+    long_question_words: int = 20
     #: Add the English labels of the thesaurus concepts a question names to the text the dense
     #: encoders read (the keyword index always gets every language's labels).
     dense_expansion: bool = False
@@ -246,6 +251,8 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "dense_weight": (0.0, 1.0),
     "dense_weight_other": (0.0, 1.0),
     "dense_weight_short": (0.0, 1.0),
+    "dense_weight_long": (0.0, 1.0),
+    "long_question_words": (3, 10_000),
     "model_share": (0.0, 1.0),
     "advice_model_share": (0.0, 1.0),
     "port": (1, 65535),

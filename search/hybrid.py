@@ -146,15 +146,18 @@ class HybridSearcher:
     # --- retrieval ---------------------------------------------------------------------------
     def passages(self, parsed: ParsedQuery, mode: str, filters: dict[str, Any], depth: int,
                  expansions: dict[str, list[str]] | None = None, share: float | None = None,
-                 center: bool | None = None) -> dict[str, float]:
+                 center: bool | None = None, long_questions: bool = True) -> dict[str, float]:
         """Fused passage scores (chunk id -> score) for one understood query. ``share``: the
         first encoder's share where two read (None: the setting); ``center``: level the dense
-        scores of each passage language (None: the setting)."""
-        return self.rankings(parsed, mode, filters, depth, expansions, share, center)[0]
+        scores of each passage language (None: the setting); ``long_questions``: a question of
+        ``long_question_words`` words or more gives the dense ranking at least
+        ``dense_weight_long``."""
+        return self.rankings(parsed, mode, filters, depth, expansions, share, center,
+                             long_questions=long_questions)[0]
 
     def rankings(self, parsed: ParsedQuery, mode: str, filters: dict[str, Any], depth: int,
                  expansions: dict[str, list[str]] | None = None, share: float | None = None,
-                 center: bool | None = None, carry: bool = True
+                 center: bool | None = None, carry: bool = True, long_questions: bool = True
                  ) -> tuple[dict[str, float], dict[str, list[tuple[str, float]]]]:
         """Fused passage scores, and the retrievers' own rankings they came from. ``carry``: let
         the lexicon carry the question's words into the other languages (a search asked not to
@@ -228,8 +231,11 @@ class HybridSearcher:
         # ranking (and feedback, which follows the fused top) can be trusted for this question.
         same = _same_language(found["dense"][:10], language)
         w = self.settings.dense_weight if english else self.settings.dense_weight_other
-        if len(words(parsed.text)) <= 2:  # a subject looked up, not a question asked
+        length = len(words(parsed.text))
+        if length <= 2:  # a subject looked up, not a question asked
             w = min(w, self.settings.dense_weight_short)
+        elif long_questions and length >= self.settings.long_question_words:
+            w = max(w, self.settings.dense_weight_long)
         if len(self._embedder().parts) > 1 and self.settings.keyword_confidence:
             # The keyword index matches the question's own words: when the passages that the
             # multilingual encoder finds best are written in other languages, those words cannot
