@@ -238,9 +238,6 @@ class Moderation:
             raise NotFound(f"no submission {sub_id}")
         return sub
 
-    def file_path(self, sub: Submission) -> Path | None:
-        return self._folder(sub.id) / sub.file_name if sub.file_name else None
-
     # --- internals -----------------------------------------------------------------------------
     def _clean(self, fields: dict[str, Any]) -> dict[str, Any]:
         values: dict[str, Any] = clean_text(fields, _LIMITS)

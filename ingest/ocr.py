@@ -77,14 +77,6 @@ def _tesseract() -> tuple[str, str]:
     return program, "+".join(langs)
 
 
-def available() -> bool:
-    try:
-        _tesseract()
-    except OcrUnavailable:
-        return False
-    return True
-
-
 def _env() -> dict[str, str]:
     # One OpenMP thread: on 2 cores shared with the embedder, Tesseract's threads took 45 s
     # for a page that one thread reads in 7 s.

@@ -120,10 +120,6 @@ class _SentencePiece:
                    for ids in out]
         return out[0] if single else out
 
-    @property
-    def vocab_size(self) -> int:
-        return self._sp.get_piece_size()
-
 
 class UniversalSentenceEncoder:
     """USE multilingual v3: a deep averaging network over SentencePiece pieces and their
