@@ -87,7 +87,8 @@ class Settings:
     dense_weight_short: float = 0.2
     #: At least this share for a question of ``long_question_words`` words or more: a situation
     #: described at length, whose meaning the encoders read and whose many incidental words the
-    #: keyword ranking matches (bench/quality.py, by question length).
+    #: keyword ranking matches (README, "Long questions lean on the dense ranking"). Search only:
+    #: advice ranks practices with the weights tuned for it.
     dense_weight_long: float = 0.85
     long_question_words: int = 20
     #: Add the English labels of the thesaurus concepts a question names to the text the dense
