@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import threading
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
@@ -240,8 +241,10 @@ class PassageIndex:
     def warm(self) -> None:
         """Open the engine's shard now. Whoosh opens at its first use: it answers only quoted
         phrases and ``title:`` words, and opening it reads its term dictionaries, 0.2 s and
-        about 220 MB of a server's memory at 100,000 passages (bench/scale.py)."""
+        about 220 MB of a server's memory at 100,000 passages (bench/scale.py). The dense vectors'
+        files are read into the page cache on a thread of their own meanwhile (``warm_cache``)."""
         _ = self.store.dims
+        threading.Thread(target=self.store.warm_cache, name="warm-page-cache", daemon=True).start()
 
     def flush(self) -> None:
         """After a change: persist, and build the engine's indexes for new segments now, by the

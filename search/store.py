@@ -103,6 +103,11 @@ class PassageStore:
         """The dense vectors' names and sizes ({} before the first write)."""
         return self.driver.dims()
 
+    def warm_cache(self) -> int:
+        """Bring the index's files into the system's page cache (embedded mode; a server keeps its
+        own): the bytes read."""
+        return int(self.driver.warm_cache())
+
     def ensure(self, dims: dict[str, int]) -> None:
         """Create the collection on first write; refuse vectors of another model."""
         held = self.dims
@@ -212,6 +217,10 @@ class _Driver:
     def dims(self) -> dict[str, int]:
         return dict(self._dims)
 
+    def warm_cache(self) -> int:
+        """Bring the index's files into the system's page cache; the bytes read (0: nothing to do)."""
+        return 0
+
     def _vector(self, value: Any) -> Any:
         if isinstance(value, tuple):
             return self.models.SparseVector(indices=list(value[0]), values=list(value[1]))
@@ -298,6 +307,25 @@ class EdgeDriver(_Driver):
             self._shard.update(e.UpdateOperation.create_field_index(name, e.KeywordIndexParams()))
         self._shard.update(e.UpdateOperation.create_field_index("year", e.IntegerIndexParams(lookup=True, range=True)))
         self._dims = dict(dims)
+
+    def warm_cache(self) -> int:
+        """Read the dense vectors' files once into the system's page cache, without mapping them.
+        The engine leaves them out of the cache when a shard closes, and maps them without reading
+        (Memory.Cold, ``create``), so a new process read each vector a search touched from the
+        disk: at 100,000 passages its first 300 searches took p95 66 ms against 33 once read
+        (5,800 pages read from disk; README, "Memory"). Read, the pages a search touches are
+        mapped from memory, and the process holds only those. Called on a background thread;
+        a file the engine replaces meanwhile is skipped."""
+        total, buffer = 0, bytearray(1 << 20)  # one buffer, reused: nothing to hold on to
+        for name in self._dims:
+            for file in sorted(self.path.glob(f"segments/*/vector_storage-{name}/**/*")):
+                try:
+                    with file.open("rb", buffering=0) as fh:
+                        while n := fh.readinto(buffer):
+                            total += n
+                except OSError:  # a directory, or a segment the optimiser removed
+                    continue
+        return total
 
     def drop(self) -> None:
         import shutil

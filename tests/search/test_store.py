@@ -1,7 +1,8 @@
 """The passage store (search/store.py): an embedded index in use by another process is refused
 with one line saying what to do; vectors of another model are refused before anything is
 written; deletes by document go through the payload index and leave the other documents; what a
-killed process half-built is removed; opening an index does not read its vectors in whole."""
+killed process half-built is removed; opening an index does not read its vectors in whole, and
+warming reads the dense vectors' files into the page cache."""
 
 from __future__ import annotations
 
@@ -153,3 +154,27 @@ def test_opening_an_index_does_not_read_its_new_points_storage_in_whole(tmp_path
     resident = subprocess.run([sys.executable, "-c", _OPEN_AND_SEARCH, str(home)], cwd=root, capture_output=True,
                               text=True, env={**os.environ, "PYTHONPATH": str(root)}, check=True)
     assert float(resident.stdout.strip()) < 32, resident.stdout
+
+
+@pytest.mark.skipif(bool(QDRANT_URL), reason="embedded mode only: a server keeps its own cache")
+def test_warming_reads_the_dense_vectors_into_the_page_cache_and_not_the_keyword_ones(tmp_path: Path) -> None:
+    """A new process read each vector its first searches touched from the disk, since the engine
+    leaves the files out of the page cache when a shard closes: warming reads them all once
+    (the keyword vectors, which no search reads, stay on disk)."""
+    store = _store(tmp_path)
+    rng = np.random.default_rng(1)
+    vectors = rng.standard_normal((40, 512)).astype(np.float32)
+    store.upsert([f"c{i}" for i in range(40)], {"use-m3": vectors}, [([i], [1.0]) for i in range(40)],
+                 [{"doc_id": f"d{i}", "language": "en", "tags": []} for i in range(40)])
+    store.flush()
+    store.close()
+    store = _store(tmp_path)
+    assert store.dims == {"use-m3": 512}
+    edge = store.settings.edge_path
+
+    def size(name: str) -> int:
+        return sum(f.stat().st_size for f in edge.glob(f"segments/*/vector_storage-{name}/**/*") if f.is_file())
+
+    assert size("use-m3") > 40 * 512 * 2 and size(KEYWORD) > 0
+    assert store.warm_cache() == size("use-m3")
+    store.close()
