@@ -295,7 +295,8 @@ class EdgeDriver(_Driver):
         # Dense vectors mapped, not read in whole at opening (Memory.Cold): the segment that takes
         # new points keeps them in 32 MB chunks, which the default read in full for the few
         # hundred points an ingest leaves there (67 MB for both encoders at 100,000 passages,
-        # peak RSS 1,054 MB against 987; README, "Memory"). The pages searches touch stay cached.
+        # peak RSS 1,054 MB against 987; README, "Memory"). ``warm_cache`` reads them into the
+        # page cache at opening, since the engine drops them from it when a shard closes.
         config = e.EdgeConfig(
             vectors={n: e.EdgeVectorParams(size=d, distance=e.Distance.Cosine, datatype=e.VectorStorageDatatype.Float16,
                                            memory=e.Memory.Cold)
@@ -314,11 +315,17 @@ class EdgeDriver(_Driver):
         (Memory.Cold, ``create``), so a new process read each vector a search touched from the
         disk: at 100,000 passages its first 300 searches took p95 66 ms against 33 once read
         (5,800 pages read from disk; README, "Memory"). Read, the pages a search touches are
-        mapped from memory, and the process holds only those. Called on a background thread;
-        a file the engine replaces meanwhile is skipped."""
+        mapped from memory, and the process holds only those. Not the engine's own ``Memory.Cached``
+        tier, which warms by mapping: its pages count in the process's memory (64.7 MB of the
+        chunks above in `tests/search/test_store.py`'s index, as the old default). Called on a
+        background thread; a file or segment the engine replaces meanwhile is skipped."""
         total, buffer = 0, bytearray(1 << 20)  # one buffer, reused: nothing to hold on to
         for name in self._dims:
-            for file in sorted(self.path.glob(f"segments/*/vector_storage-{name}/**/*")):
+            try:
+                files = sorted(self.path.glob(f"segments/*/vector_storage-{name}/**/*"))
+            except OSError:  # the shard removed meanwhile (`hub reindex`, a test's folder)
+                return total
+            for file in files:
                 try:
                     with file.open("rb", buffering=0) as fh:
                         while n := fh.readinto(buffer):
