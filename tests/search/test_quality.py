@@ -105,3 +105,12 @@ def test_a_situation_told_at_length_is_read_for_its_meaning(documents_hub, quest
     crime review, or the Spanish boards, first."""
     hits = documents_hub.search(question, limit=3).hits
     assert Path(hits[0].source).name == best, [h.source for h in hits]
+
+
+def test_a_subject_looked_up_in_two_words_keeps_to_its_words(documents_hub) -> None:
+    """A search of a word or two gives the dense ranking at most 20% (HUB_DENSE_WEIGHT_SHORT),
+    whatever the languages of its best passages: the share that follows those languages used to
+    raise it again, and the French councils' guide fell out of the first three."""
+    hits = documents_hub.search("juntas locales", limit=3).hits
+    assert {Path(h.source).name for h in hits} >= {"juntas-locales-seguridad.es.html", "clspd-conseils-locaux.fr.html"}, \
+        [h.source for h in hits]
