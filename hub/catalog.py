@@ -62,6 +62,7 @@ CREATE TABLE IF NOT EXISTS copies (  -- files byte for byte the same as a docume
 );
 CREATE INDEX IF NOT EXISTS copies_doc ON copies(doc_id);
 CREATE INDEX IF NOT EXISTS documents_hash ON documents(content_hash);
+CREATE INDEX IF NOT EXISTS documents_source ON documents(source);  -- an ingest looks up what each file became
 CREATE TABLE IF NOT EXISTS meta (  -- facts about the whole home, e.g. the model its vectors come from
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL

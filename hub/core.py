@@ -198,7 +198,8 @@ class Hub:
                           cache=self.embedding_cache, parser=self.parser).ingest(paths, on_reject=on_reject, force=force,
                                                        overrides=overrides)
         if report.added or report.updated or not self.catalog.practice_links():
-            self.relink()
+            self.relink(changed={d.id for source in [*report.added, *report.updated]
+                                 for d in self.catalog.documents_by_source(source)})
         if report.added or report.updated:
             self._check_ingested(report)
         return report
@@ -275,11 +276,13 @@ class Hub:
             return path.read_text().strip().encode()
 
     # --- practices ---------------------------------------------------------------------------
-    def relink(self) -> list:
-        """Rebuild the links between practices and their evidence (see practices/linking.py)."""
+    def relink(self, changed: set[str] | None = None) -> list:
+        """Rebuild the links between practices and their evidence (see practices/linking.py).
+        ``changed``: the documents an ingest added or updated; the others keep their automatic
+        links (None: every document's are computed again)."""
         from practices.linking import relink
 
-        return relink(self.catalog, self.index)
+        return relink(self.catalog, self.index, changed)
 
     def practices(self) -> list:
         from practices.profile import practice_from_document

@@ -8,6 +8,9 @@ listed for curators (``hub practices links``), who can confirm them by declaring
 
 from __future__ import annotations
 
+import hashlib
+from typing import Iterable
+
 import numpy as np
 
 from practices.profile import Practice, document_path, practice_from_document, source_path
@@ -16,9 +19,17 @@ from practices.profile import Practice, document_path, practice_from_document, s
 AUTO_THRESHOLD = 0.6
 #: At most this many automatic links per document: a review of "what works" is not about everything.
 AUTO_PER_DOCUMENT = 2
+#: Catalog meta key: what the automatic links were last computed against (``_fingerprint``).
+AUTO_AGAINST = "auto_links_against"
 
 
-def relink(catalog, index) -> list[tuple[str, str, str, float | None]]:  # type: ignore[no-untyped-def]
+def relink(catalog, index, changed: Iterable[str] | None = None  # type: ignore[no-untyped-def]
+           ) -> list[tuple[str, str, str, float | None]]:
+    """Rebuild the links. ``changed``: the documents an ingest added or updated (None: all).
+    The automatic links of the others are kept while the profiles' summaries, the model and
+    the thresholds are those they were computed against: computing them reads every passage's
+    vectors (16 s at 100,000 passages, README "Ingest"), which an ingest of one file, or a
+    moderator approving a case study, need not wait for."""
     practices = [practice_from_document(d) for d in catalog.documents("practice")]
     by_id = {p.id: p for p in practices}
     docs = [d for d in catalog.documents() if d.doc_type != "practice"]
@@ -38,10 +49,20 @@ def relink(catalog, index) -> list[tuple[str, str, str, float | None]]:  # type:
                 links.setdefault((pid, doc.id), ("declared", None))
 
     undeclared = [d for d in docs if d.id not in declared_docs]
+    fingerprint = None
     if practices and undeclared:
         summaries = _summary_vectors(catalog, index, practices)
         if summaries is not None:
-            for doc in undeclared:
+            fingerprint = _fingerprint(practices, summaries)
+            todo = undeclared
+            if changed is not None and catalog.meta(AUTO_AGAINST) == fingerprint:
+                fresh = set(changed)
+                todo = [d for d in undeclared if d.id in fresh]
+                kept = {d.id for d in undeclared} - fresh
+                for link in catalog.practice_links():
+                    if link["kind"] == "auto" and link["doc_id"] in kept:
+                        links.setdefault((link["practice_id"], link["doc_id"]), ("auto", link["score"]))
+            for doc in todo:
                 chunk_ids = [c.id for c in catalog.chunks_of(doc.id)]
                 vectors = index.vectors(chunk_ids)
                 if not len(vectors):
@@ -53,7 +74,16 @@ def relink(catalog, index) -> list[tuple[str, str, str, float | None]]:  # type:
                         links.setdefault((practices[i].id, doc.id), ("auto", round(float(best[i]), 4)))
     rows = [(pid, did, kind, score) for (pid, did), (kind, score) in links.items()]
     catalog.replace_practice_links(rows)
+    catalog.set_meta(AUTO_AGAINST, fingerprint)
     return rows
+
+
+def _fingerprint(practices: list[Practice], summaries: np.ndarray) -> str:
+    """The practices, their summaries' vectors (which change with the summary and the model)
+    and the thresholds: automatic links computed against the same fingerprint are the same."""
+    digest = hashlib.sha256(f"{AUTO_THRESHOLD} {AUTO_PER_DOCUMENT} {[p.id for p in practices]}".encode())
+    digest.update(np.ascontiguousarray(summaries, dtype=np.float32).tobytes())
+    return digest.hexdigest()
 
 
 def _summary_vectors(catalog, index, practices: list[Practice]):  # type: ignore[no-untyped-def]

@@ -27,6 +27,16 @@ from tests.conftest import DOCUMENTS, LIBRARY, settings_for
 RECOMMEND_Q = "women feel unsafe at bus stops at night"
 
 
+@pytest.fixture(scope="module")
+def library_home(library_home: Path, tmp_path_factory) -> Path:
+    """A copy of the session's library home: the commands open it as a person's shell would,
+    and the session's own hub on the original (``library_hub``, when a test of another package
+    ran first) holds its shard."""
+    home = tmp_path_factory.mktemp("readme") / "home"
+    shutil.copytree(library_home, home, ignore=shutil.ignore_patterns(".lock"))
+    return home
+
+
 @pytest.fixture
 def cli(monkeypatch, capsys, embedder):
     """Run `hub ARGS...` in this process: (exit status, stdout, stderr)."""

@@ -319,3 +319,43 @@ def test_a_source_is_matched_by_its_folder_not_its_file_name(practice_hub, libra
     top = advice.recommendations[0]
     assert top.practice.id == "mentoring"
     assert all(r.doc_id != docs["Parking fees report"].id for r in top.reasons)
+
+
+def test_an_ingest_links_only_the_documents_it_brings(practice_hub, library: Path, tmp_path: Path) -> None:
+    """The automatic links of the documents already held are kept, not computed again: that read
+    every passage's vectors at each ingest, of one file too (16 s at 100,000 passages). They are
+    the links a full relink computes, and a changed profile summary computes them all again."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "towpath.md").write_text(
+        "---\ntitle: Street lighting on the towpath\nlanguage: en\n---\nBetter street lighting in the public "
+        "spaces along the canal towpath reduced crime and fear after dark.\n", encoding="utf-8")
+    assert practice_hub.ingest([notes / "towpath.md"]).exit_code == 0
+    towpath = next(d for d in practice_hub.documents() if d.title == "Street lighting on the towpath")
+
+    def held() -> list[tuple]:
+        return sorted(tuple(link.values()) for link in practice_hub.catalog.practice_links())
+
+    assert ("street-lighting", towpath.id, "auto") in {row[:3] for row in held()}
+
+    read: list[str] = []
+    vectors = practice_hub.index.vectors
+    practice_hub.index.vectors = lambda ids: (read.extend(ids), vectors(ids))[1]
+    (notes / "mentors.md").write_text(
+        "---\ntitle: Volunteers and teenagers\nlanguage: en\n---\nAdult volunteers met young people at risk "
+        "every week for a school year and supported them at school and at home.\n", encoding="utf-8")
+    assert practice_hub.ingest([notes / "mentors.md"]).exit_code == 0
+    mentors = next(d for d in practice_hub.documents() if d.title == "Volunteers and teenagers")
+    summaries = {practice_hub.catalog.chunks_of(p.doc_id)[0].id for p in practice_hub.practices()}
+    assert set(read) - summaries == {c.id for c in practice_hub.catalog.chunks_of(mentors.id)}
+    after_ingest = held()
+    practice_hub.relink()
+    assert held() == after_ingest
+
+    read.clear()
+    lighting = library / "practices" / "street-lighting.md"
+    lighting.write_text(lighting.read_text().replace("to reduce crime and fear after dark",
+                                                     "so that people walk there after dark"))
+    assert practice_hub.ingest([lighting]).exit_code == 0
+    towpath_passages = {c.id for c in practice_hub.catalog.chunks_of(towpath.id)}
+    assert towpath_passages <= set(read)
