@@ -197,20 +197,20 @@ class Hub:
                           validators={"practice": validate}, annotate=self.thesaurus.annotate,
                           cache=self.embedding_cache, parser=self.parser).ingest(paths, on_reject=on_reject, force=force,
                                                        overrides=overrides)
-        if report.added or report.updated or not self.catalog.practice_links():
-            self.relink(changed={d.id for source in [*report.added, *report.updated]
-                                 for d in self.catalog.documents_by_source(source)})
-        if report.added or report.updated:
-            self._check_ingested(report)
+        # What this batch's files became, looked up once for the links and the practice check.
+        brought = [d for source in [*report.added, *report.updated] for d in self.catalog.documents_by_source(source)]
+        if brought or not self.catalog.practice_links():
+            self.relink(changed={d.id for d in brought})
+        if brought:
+            self._check_ingested(report, brought)
         return report
 
-    def _check_ingested(self, report) -> None:  # type: ignore[no-untyped-def]
-        """The practice check (practices/check.py) on the profiles this batch added or updated,
-        or whose cited documents it did: its lines become the report's warnings."""
+    def _check_ingested(self, report, brought: list) -> None:  # type: ignore[no-untyped-def]
+        """The practice check (practices/check.py) on the profiles this batch added or updated
+        (``brought``), or whose cited documents it did: its lines become the report's warnings."""
         from practices.check import OLDER_FORMAT
 
-        changed = {str(Path(d.extra.get("path", d.source)).resolve())
-                   for source in [*report.added, *report.updated] for d in self.catalog.documents_by_source(source)}
+        changed = {str(Path(d.extra.get("path", d.source)).resolve()) for d in brought}
         concerned = []
         for p in self.practices():
             profile = self.catalog.document(p.doc_id)
