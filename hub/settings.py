@@ -130,6 +130,11 @@ class Settings:
     #: sparse vectors answer it, as with a Qdrant server. A count, not a time, so that the same
     #: question gets the same answer however busy the machine. 0: no limit.
     phrase_max_postings: int = 20_000
+    #: Candidates the engine's graph search considers for each dense question (HNSW ``ef``, at
+    #: least the passages asked for): more is closer to an exact search and slower. At 100,000
+    #: passages, 128 instead of 256 took 2 to 3 ms off a search and changed 1.3% of the first
+    #: ten documents (README, "Scale and operations").
+    search_ef: int = 256
     progress: bool = True
     #: Signs session cookies and CSRF tokens. Empty: a random key kept in ``home/secret.key``.
     secret_key: str = ""
@@ -268,6 +273,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "max_file_mb": (0.001, 1_000_000),
     "max_upload_mb": (0.001, 1_000_000),
     "phrase_max_postings": (0, 1_000_000_000),
+    "search_ef": (16, 100_000),
 }
 
 

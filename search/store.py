@@ -41,9 +41,9 @@ KEYWORD = "keyword"
 KEYWORD_FIELDS = ("doc_id", "doc_type", "language", "tags")
 #: What a search reads of each point: enough to group passages by document and weigh languages.
 FOUND_FIELDS = ["chunk_id", "doc_id", "language"]
-#: Candidates an approximate (HNSW) search considers, at least: against an exact search of the
-#: multilingual encoder's vectors at 100,000 passages, recall@100 was 0.92 / 0.95 / 0.98 / 0.99
-#: at 64 / 128 / 256 / 512 (README, "Scale and operations").
+#: Candidates an approximate (HNSW) search considers, at least (``HUB_SEARCH_EF``): against an
+#: exact search of the multilingual encoder's vectors at 100,000 passages, recall@100 was 0.92 /
+#: 0.95 / 0.98 / 0.99 at 64 / 128 / 256 / 512 (README, "Scale and operations").
 HNSW_EF = 256
 
 
@@ -96,6 +96,7 @@ class PassageStore:
                                             self.settings.collection)
             else:
                 self._driver = EdgeDriver(self.settings.edge_path)
+            self._driver.ef = self.settings.search_ef
         return self._driver
 
     @property
@@ -213,6 +214,8 @@ class _Driver:
     models: Any
     range_type: Any
     _dims: dict[str, int]
+    #: The graph search's candidate list (hnsw_ef), at least a question's limit.
+    ef: int = HNSW_EF
 
     def dims(self) -> dict[str, int]:
         return dict(self._dims)
@@ -362,7 +365,7 @@ class EdgeDriver(_Driver):
                                    query=e.Query.Nearest(self._vector(a.vector), using=a.using),
                                    filter=self.filter(a.filters, a.within),
                                    with_payload=FOUND_FIELDS if a.within is None else False,
-                                   with_vector=False, params=e.SearchParams(hnsw_ef=max(HNSW_EF, a.limit)))
+                                   with_vector=False, params=e.SearchParams(hnsw_ef=max(self.ef, a.limit)))
                     for a in asks]
         answers = (self._shard.query_batch(e.QueryBatchRequest(requests)) if len(requests) > 1
                    else [self._shard.query(requests[0])])
@@ -480,7 +483,7 @@ class ServerDriver(_Driver):
                                    filter=self.filter(a.filters, a.within),
                                    with_payload=FOUND_FIELDS if a.within is None else False,
                                    # local mode searches exactly, and warns that it ignores these
-                                   params=m.SearchParams(hnsw_ef=max(HNSW_EF, a.limit)) if self.remote else None)
+                                   params=m.SearchParams(hnsw_ef=max(self.ef, a.limit)) if self.remote else None)
                     for a in asks]
         answers = self.client.query_batch_points(self.collection, requests=requests)
         return [[(p.id, p.score, p.payload) for p in answer.points] for answer in answers]

@@ -18,6 +18,7 @@ from hub.settings import Settings
     ("HUB_OCR", "maybe", "HUB_OCR='maybe' is not yes or no"),
     ("HUB_DENSE_WEIGHT", "2", "HUB_DENSE_WEIGHT=2.0 must be between 0 and 1"),
     ("HUB_PORT", "eighty", "HUB_PORT='eighty' is not a valid int"),
+    ("HUB_SEARCH_EF", "8", "HUB_SEARCH_EF=8 must be between 16 and 100000"),
     ("HUB_CHUNK_WORDS", "50", "HUB_CHUNK_MIN_WORDS (100) <= HUB_CHUNK_WORDS (50)"),
 ])
 def test_a_bad_setting_is_named_with_its_value_and_choices(tmp_path: Path, variable: str, value: str,

@@ -61,6 +61,31 @@ def test_deleting_a_document_leaves_the_others(tmp_path: Path) -> None:
     store.close()
 
 
+@pytest.mark.skipif(bool(QDRANT_URL), reason="the embedded engine's own calls are watched")
+def test_the_graph_search_considers_as_many_candidates_as_the_setting_says(tmp_path: Path) -> None:
+    """HUB_SEARCH_EF trades speed for recall at scale (README, "Scale and operations"): it must
+    reach the engine, and never fall below the passages a question asks for."""
+    store = PassageStore(settings_for(tmp_path / "home", search_ef=64))
+    vector = np.eye(1, 512, dtype=np.float32)
+    store.upsert(["a"], {"use-m3": vector}, [([1], [1.0])], [{"doc_id": "d", "language": "en"}])
+    shard, asked = store.driver._shard, []
+
+    class Watched:  # the real shard, its questions' search parameters noted on the way
+        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+            return getattr(shard, name)
+
+        def query(self, request):  # type: ignore[no-untyped-def]
+            asked.append(request.params.hnsw_ef)
+            return shard.query(request)
+
+    store.driver._shard = Watched()
+    assert [f.chunk_id for f in store.search([Ask("use-m3", vector[0].tolist(), 10)])[0]] == ["a"]
+    assert store.search([Ask("use-m3", vector[0].tolist(), 100)])[0]
+    assert asked == [64, 100]
+    store.driver._shard = shard
+    store.close()
+
+
 _WRITE_THEN_OPTIMISE = """
 import sys
 import numpy as np
