@@ -16,7 +16,7 @@ import hashlib
 import logging
 import os
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 log = logging.getLogger(__name__)
 
@@ -53,3 +53,60 @@ def unpacked(cache: Path | None, source: Path, unpack: Callable[[Path, Path], No
         if older != target:  # an earlier version of the package's file
             older.unlink(missing_ok=True)
     return target
+
+
+
+class Rows:
+    """The rows of a two-dimensional array kept in an ``.npy`` file, read from it when asked for
+    (``rows[ids]``, as with an array): nothing of the table is held by the process.
+
+    Why: an embedding table is read a few rows at a time (a question's tokens), yet held whole it
+    stays resident for good: USE's table is 62 MB, MiniLM's word embeddings 45 MB, of a server's
+    1 GB at 100,000 passages (bench/scale.py). A memory map did not help: the system maps 16
+    neighbouring pages at each fault, and a few hundred questions made both tables resident
+    again. Read with ``pread``, the rows stay in the system's file cache, which it can reclaim."""
+
+    def __init__(self, path: Path) -> None:
+        import numpy as np
+
+        with open(path, "rb") as f:
+            read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                           (2, 0): np.lib.format.read_array_header_2_0}[np.lib.format.read_magic(f)]
+            shape, fortran, dtype = read_header(f)
+            offset = f.tell()
+        if len(shape) != 2 or fortran:
+            raise ValueError(f"{path}: not a table of rows")
+        self.shape, self.dtype, self.ndim = tuple(shape), np.dtype(dtype), 2
+        self._offset, self._width = offset, shape[1] * np.dtype(dtype).itemsize
+        self._fd = os.open(path, os.O_RDONLY)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, ids: Any) -> Any:
+        import numpy as np
+
+        ids = np.asarray(ids, dtype=np.int64)
+        wanted, where = np.unique(ids, return_inverse=True)
+        if wanted.size and (wanted[0] < 0 or wanted[-1] >= self.shape[0]):
+            raise IndexError(f"row out of range 0..{self.shape[0] - 1}")
+        data = b"".join(os.pread(self._fd, self._width, self._offset + int(i) * self._width) for i in wanted)
+        rows = np.frombuffer(data, dtype=self.dtype).reshape(len(wanted), self.shape[1])
+        return rows[where.reshape(ids.shape)]
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            os.close(self._fd)
+
+
+def rows_on_disk(cache: Path | None, source: Path, array: Callable[[], Any], recipe: str) -> Rows | None:
+    """``array()`` (a table made from ``source``) kept in the model cache and read row by row
+    (:class:`Rows`); None without a cache."""
+    import numpy as np
+
+    def write(_: Path, target: Path) -> None:
+        with open(target, "wb") as out:  # np.save on a path would add its own ".npy"
+            np.save(out, np.ascontiguousarray(array()), allow_pickle=False)
+
+    copy = unpacked(cache, source, write, suffix=".npy", recipe=recipe)
+    return Rows(copy) if copy is not None else None

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from hub.unpacked import rows_on_disk
+
 log = logging.getLogger(__name__)
 
 
@@ -61,6 +63,12 @@ class BertEncoder:
         #: arrays are read for batches (ingest), or once to write the question graph: a server
         #: holds them in the graph alone, 43 MB less.
         self.embeddings = self._read(lambda key: key.startswith("embeddings."))
+        # The word embeddings (45 MB) read from the model cache row by row rather than held: a
+        # question reads a few of them (hub/unpacked.py).
+        words = "embeddings.word_embeddings.weight"
+        table = rows_on_disk(cache, folder / "model.safetensors", lambda: self.embeddings[words], recipe="bert-words-1")
+        if table is not None:
+            self.embeddings[words] = table
         self._arrays: dict[str, np.ndarray] | None = None
         self._arrays_lock = threading.Lock()
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
@@ -83,7 +91,9 @@ class BertEncoder:
         """Every weight, read at the first use."""
         with self._arrays_lock:
             if self._arrays is None:
-                self._arrays = {**self._read(lambda key: not key.startswith("embeddings.")), **self.embeddings}
+                # Every array read anew, the embeddings included: PyTorch wants them writable,
+                # and a process that embeds batches reads all of the word embeddings anyway.
+                self._arrays = self._read(lambda key: True)
             return self._arrays
 
     def _torch(self) -> Any:

