@@ -55,7 +55,6 @@ def unpacked(cache: Path | None, source: Path, unpack: Callable[[Path, Path], No
     return target
 
 
-
 class Rows:
     """The rows of a two-dimensional array kept in an ``.npy`` file, read from it when asked for
     (``rows[ids]``, as with an array): nothing of the table is held by the process.
