@@ -62,11 +62,13 @@ class BertEncoder:
         #: The token, position and type embeddings, which a question reads in NumPy. The layers'
         #: arrays are read for batches (ingest), or once to write the question graph: a server
         #: holds them in the graph alone, 43 MB less.
-        self.embeddings = self._read(lambda key: key.startswith("embeddings."))
         # The word embeddings (45 MB) read from the model cache row by row rather than held: a
-        # question reads a few of them (hub/unpacked.py).
+        # question reads a few of them (hub/unpacked.py). They are read from the weights file
+        # only to make that copy, or when there is no model cache.
         words = "embeddings.word_embeddings.weight"
-        table = rows_on_disk(cache, folder / "model.safetensors", lambda: self.embeddings[words], recipe="bert-words-1")
+        table = rows_on_disk(cache, folder / "model.safetensors", lambda: self._read(lambda key: key == words)[words],
+                             recipe="bert-words-1")
+        self.embeddings = self._read(lambda key: key.startswith("embeddings.") and (table is None or key != words))
         if table is not None:
             self.embeddings[words] = table
         self._arrays: dict[str, np.ndarray] | None = None

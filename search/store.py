@@ -41,11 +41,6 @@ KEYWORD = "keyword"
 KEYWORD_FIELDS = ("doc_id", "doc_type", "language", "tags")
 #: What a search reads of each point: enough to group passages by document and weigh languages.
 FOUND_FIELDS = ["chunk_id", "doc_id", "language"]
-#: Candidates an approximate (HNSW) search considers, at least (``HUB_SEARCH_EF``): against an
-#: exact search of the multilingual encoder's vectors at 100,000 passages, recall@100 was 0.92 /
-#: 0.95 / 0.98 / 0.99 at 64 / 128 / 256 / 512 (README, "Scale and operations").
-HNSW_EF = 256
-
 
 @lru_cache(maxsize=1 << 18)
 def point_id(chunk_id: str) -> int:
@@ -214,8 +209,9 @@ class _Driver:
     models: Any
     range_type: Any
     _dims: dict[str, int]
-    #: The graph search's candidate list (hnsw_ef), at least a question's limit.
-    ef: int = HNSW_EF
+    #: The graph search's candidate list (hnsw_ef), at least a question's limit: the setting's,
+    #: given by PassageStore; its default for a driver opened without settings (``hub migrate``).
+    ef: int = Settings.search_ef
 
     def dims(self) -> dict[str, int]:
         return dict(self._dims)
