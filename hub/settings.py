@@ -76,7 +76,7 @@ class Settings:
     #: How dense and keyword rankings combine: "weighted" (normalised scores) or "rrf".
     fusion: str = "weighted"
     #: Share of the dense ranking in weighted fusion for English questions; the keyword ranking
-    #: gets the rest. Tuned on the tuning halves only (bench/tune.py; README).
+    #: gets the rest. Tuned on the tuning halves only (bench/tune.py; bench/RESULTS.md).
     dense_weight: float = 0.6
     #: The same for French and Spanish questions, whose answers are more often in another
     #: language, where the keyword index cannot follow.
@@ -87,7 +87,7 @@ class Settings:
     dense_weight_short: float = 0.2
     #: At least this share for a question of ``long_question_words`` words or more: a situation
     #: described at length, whose meaning the encoders read and whose many incidental words the
-    #: keyword ranking matches (README, "Long questions lean on the dense ranking"). Search only:
+    #: keyword ranking matches (bench/RESULTS.md, "Long questions lean on the dense ranking"). Search only:
     #: advice ranks practices with the weights tuned for it.
     dense_weight_long: float = 0.85
     long_question_words: int = 20
@@ -105,7 +105,7 @@ class Settings:
     #: Where the lexicon carried a question's words over, the share of the keyword ranking's weight
     #: it keeps even when the best dense passages are in other languages (``keyword_confidence``
     #: would otherwise take it away): those words now find such passages too. Tuned on the tuning
-    #: half only (bench/tune.py; README, "The lexicon").
+    #: half only (bench/tune.py; bench/RESULTS.md, "The lexicon").
     lexicon_reach: float = 0.75
     #: With two encoders: level the dense scores of each passage language among a question's
     #: candidates, removing the encoder's bias towards the question's own language
@@ -134,7 +134,7 @@ class Settings:
     #: least the passages asked for): more is closer to an exact search and slower. At 100,000
     #: passages, recall@100 against an exact search was 0.92 / 0.95 / 0.98 / 0.99 at 64 / 128 /
     #: 256 / 512, and 128 instead of 256 took 2 to 3 ms off a search and changed 1.3% of the
-    #: first ten documents (README, "Scale and operations").
+    #: first ten documents (bench/RESULTS.md, "Scale").
     search_ef: int = 256
     progress: bool = True
     #: Signs session cookies and CSRF tokens. Empty: a random key kept in ``home/secret.key``.

@@ -28,7 +28,7 @@ def relink(catalog, index, changed: Iterable[str] | None = None  # type: ignore[
     """Rebuild the links. ``changed``: the documents an ingest added or updated (None: all).
     The automatic links of the others are kept while the profiles' summaries, the model and
     the thresholds are those they were computed against: computing them reads every passage's
-    vectors (14 to 16 s at 100,000 passages, README "Ingest into a large library"), which an
+    vectors (14 to 16 s at 100,000 passages, bench/RESULTS.md, "Ingest into a large library"), which an
     ingest of one file, or a moderator approving a case study, need not wait for."""
     practices = [practice_from_document(d) for d in catalog.documents("practice")]
     by_id = {p.id: p for p in practices}

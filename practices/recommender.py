@@ -134,7 +134,7 @@ def recommend(searcher, catalog, practices: list[Practice], links: list[dict], f
     # Raw dense scores, not levelled per language as search's are: levelling helped search on
     # both judged halves but cost advice 4 points of top-3 on its validation half (bench/advice.py).
     # Nor does a long question lean on the dense ranking as a search does: that changed no answer
-    # of advice's tuning half (README, "Long questions lean on the dense ranking").
+    # of advice's tuning half (bench/RESULTS.md, "Long questions lean on the dense ranking").
     profile_scores = searcher.passages(parsed, "hybrid", {"doc_type": ["practice"]}, depth, expansions, share,
                                        center=False, long_questions=False)
     evidence_types = sorted(set(catalog.doc_types()) - {"practice"})

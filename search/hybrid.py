@@ -34,7 +34,7 @@ FEEDBACK_POOL = 100
 PASSAGES_PER_HIT = 3
 #: A word the lexicon carried into another language weighs as the question's own word: it is that
 #: word, in the language of the passages it can match (a thesaurus label weighs 0.5). Tuning half
-#: (bench/tune.py): 0.968 at 0.5, 0.978 at 1.0 and at 1.5 (README, "The lexicon").
+#: (bench/tune.py): 0.968 at 0.5, 0.978 at 1.0 and at 1.5 (bench/RESULTS.md, "The lexicon").
 CARRIED_WEIGHT = 1.0
 #: A ``title:`` word's weight in the keyword question, against 1 for a free word: enough that a
 #: passage whose title has it outranks any that has only the free words.
@@ -193,7 +193,7 @@ class HybridSearcher:
         # The retrievers ready in one call to the engine; the keyword answer comes last. An
         # English question's MiniLM vector is computed meanwhile on another thread, and its
         # neighbours asked for next: p50 1.6 to 4.3 ms lower than waiting for both vectors at
-        # 100,000 passages, the same results (README, "Where a search's time goes"); so is the
+        # 100,000 passages, the same results (bench/RESULTS.md, "Where a search's time goes"); so is the
         # keyword question the lexicon was carrying.
         answers = self.index.store.search(asks + ([keyword] if isinstance(keyword, Ask) else []))
         answers, keyword_answer = answers[:len(asks)], answers[len(asks):]
@@ -248,7 +248,7 @@ class HybridSearcher:
             # or two for their ranking to weigh more, whatever the languages of their best
             # passages say. Capped after that share, which would raise it again (from 0.2 to
             # 0.76 when 3 of the 10 best dense passages are in the search's language and the
-            # lexicon carried nothing: README, "Short searches").
+            # lexicon carried nothing: bench/RESULTS.md, "Short searches").
             w = min(w, self.settings.dense_weight_short)
         weights = {"dense": w, "keyword": 1.0 - w}
         fused = fuse(rankings, self.settings.fusion, weights)

@@ -10,7 +10,7 @@ keyword question at the weight of the question's own words ("éclairage" finds "
 "alumbrado", "abribus" finds "shelter"; search/hybrid.py ``CARRIED_WEIGHT``). On the judged
 library (``python bench/quality.py``), keyword mode rose from 0.844 to 0.944 on the tuning half
 and from 0.782 to 0.873 on the validation half; hybrid from 0.955 to 0.978 and from 0.896 to
-0.934 (README, "The lexicon").
+0.934 (bench/RESULTS.md, "The lexicon").
 
 The vocabulary is every word of the catalog's passages and titles, with the counts per passage
 language that the catalog keeps at every write; the ``max_words`` most frequent of each language

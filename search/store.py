@@ -294,7 +294,7 @@ class EdgeDriver(_Driver):
         # Dense vectors mapped, not read in whole at opening (Memory.Cold): the segment that takes
         # new points keeps them in 32 MB chunks, which the default read in full for the few
         # hundred points an ingest leaves there (67 MB for both encoders at 100,000 passages,
-        # peak RSS 1,054 MB against 987; README, "Memory"). ``warm_cache`` reads them into the
+        # peak RSS 1,054 MB against 987; bench/RESULTS.md, "Memory"). ``warm_cache`` reads them into the
         # page cache at opening, since the engine drops them from it when a shard closes.
         config = e.EdgeConfig(
             vectors={n: e.EdgeVectorParams(size=d, distance=e.Distance.Cosine, datatype=e.VectorStorageDatatype.Float16,
@@ -313,7 +313,7 @@ class EdgeDriver(_Driver):
         The engine leaves them out of the cache when a shard closes, and maps them without reading
         (Memory.Cold, ``create``), so a new process read each vector a search touched from the
         disk: at 100,000 passages its first 300 searches took p95 66 ms against 33 once read
-        (5,800 pages read from disk; README, "Memory"). Read, the pages a search touches are
+        (5,800 pages read from disk; bench/RESULTS.md, "Memory"). Read, the pages a search touches are
         mapped from memory, and the process holds only those. Not the engine's own ``Memory.Cached``
         tier, which warms by mapping: its pages count in the process's memory (64.7 MB of the
         chunks above in `tests/search/test_store.py`'s index, as the old default). Called on a

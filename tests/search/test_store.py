@@ -63,7 +63,7 @@ def test_deleting_a_document_leaves_the_others(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(bool(QDRANT_URL), reason="the embedded engine's own calls are watched")
 def test_the_graph_search_considers_as_many_candidates_as_the_setting_says(tmp_path: Path) -> None:
-    """HUB_SEARCH_EF trades speed for recall at scale (README, "Scale and operations"): it must
+    """HUB_SEARCH_EF trades speed for recall at scale (bench/RESULTS.md, "Scale"): it must
     reach the engine, and never fall below the passages a question asks for."""
     store = PassageStore(settings_for(tmp_path / "home", search_ef=64))
     vector = np.eye(1, 512, dtype=np.float32)
