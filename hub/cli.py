@@ -430,6 +430,10 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     with _hub(settings) as hub:
         report = hub.upgrade()
+    if report.indexes_only:
+        print(f"mapped the passage index's payload indexes from their files ({report.passages} passages, "
+              f"none written again), in {report.seconds:.1f} s")
+        return 0
     removed = f"; removed {', '.join(report.removed)}" if report.removed else ""
     source = "their vectors kept as they were" if report.terms_only else "the rest from the embedding cache"
     print(f"rebuilt the passage index: {report.passages} passages of {report.documents} documents, "

@@ -76,11 +76,15 @@ def check(hub: Home) -> CheckReport:
     counts = hub.catalog.counts()
     report = CheckReport(counts["documents"], counts["passages"], len(held["Qdrant"]),
                          len(held["Whoosh"]) if "Whoosh" in held else None)
-    from search.upgrade import outdated_shard
+    from search.upgrade import outdated_shard, payload_indexes_in_heap
 
     if outdated_shard(hub.settings):
         report.notes.append("the passage index has an earlier layout (float32 vectors): `hub upgrade` rewrites "
                             "it at half the size, without re-embedding")
+    elif payload_indexes_in_heap(hub.settings):
+        report.notes.append("the passage index loads its payload indexes into memory at each opening (an "
+                            "earlier layout): `hub upgrade` maps them from their files, in seconds, which "
+                            "shortens start-up")
     from hub.models import outdated_words
 
     if outdated_words(hub.catalog):

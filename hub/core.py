@@ -118,9 +118,14 @@ class Hub:
         warm = getattr(embedder, "warm", None) or (lambda: embedder.embed_query("warm up the question encoder"))
         encoder = threading.Thread(target=warm, daemon=True)
         encoder.start()
-        self.index.warm()
+        reading = self.index.warm()
         langid.join()
         encoder.join()
+        # Searches that run while the shard's files are still being read fault them from the disk
+        # one page at a time: at 500,000 passages, once the shard opened faster, the first 300
+        # searches made 6,200 such reads, p95 121 ms against 52 once read (bench/RESULTS.md,
+        # "Payload indexes mapped"). At 100,000 passages the reading ends with the encoders.
+        reading.join()
         if requests and self.catalog.counts()["passages"]:
             self.search("warm up the search path", limit=3)
             self.recommend("how to warm up the advice path", limit=3)

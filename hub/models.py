@@ -140,6 +140,8 @@ class UpgradeReport:
     seconds: float
     #: Only the keyword terms were written again: every passage kept the vectors it had.
     terms_only: bool = False
+    #: Only the payload indexes were rebuilt, as mapped ones: no passage was written again.
+    indexes_only: bool = False
 
 
 def outdated_words(catalog) -> bool:  # type: ignore[no-untyped-def]
@@ -161,7 +163,7 @@ def upgrade(hub) -> UpgradeReport:  # type: ignore[no-untyped-def]
     import shutil
     import time
 
-    from search.upgrade import old_layout, outdated_shard
+    from search.upgrade import old_layout, outdated_shard, payload_indexes_in_heap
 
     started = time.perf_counter()
     with hub.write_lock:
@@ -170,18 +172,25 @@ def upgrade(hub) -> UpgradeReport:  # type: ignore[no-untyped-def]
             shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
         docs = hub.catalog.documents()
         words = outdated_words(hub.catalog)
+        rebuild = bool(old) or outdated_shard(hub.settings)
+        # Only the payload indexes of an earlier layout: they are mapped, the points stay.
+        indexes_only = not (rebuild or words) and payload_indexes_in_heap(hub.settings)
         # Only the terms of an earlier analysis: the vectors stay, nothing is embedded.
-        terms_only = words and not (old or outdated_shard(hub.settings))
-        if not terms_only:
+        terms_only = words and not rebuild
+        embedded = 0
+        if indexes_only:
+            hub.index.map_payload_indexes()
+        elif not terms_only:
             embedded = rebuild_index(hub, hub.embedder(), docs)
         else:
-            embedded = 0
             for group in passage_groups(hub.catalog, docs, GROUP):
                 hub.index.rewrite_terms(group)
             hub.flush()
+        if payload_indexes_in_heap(hub.settings):  # the terms rewritten in a shard of that layout
+            hub.index.map_payload_indexes()
         current_words(hub, docs)
     return UpgradeReport(len(docs), hub.catalog.counts()["passages"], embedded, [p.name for p in old],
-                         time.perf_counter() - started, terms_only)
+                         time.perf_counter() - started, terms_only, indexes_only)
 
 
 def current_words(hub, docs, group_passages: int = GROUP) -> None:  # type: ignore[no-untyped-def]

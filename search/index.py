@@ -139,6 +139,10 @@ class PassageIndex:
                   for d, c in pairs]
         self.store.upsert([c.id for _, c in pairs], dense, sparse, [passage_payload(d, c) for d, c in pairs])
 
+    def map_payload_indexes(self) -> None:
+        """The payload indexes of an earlier layout rebuilt as mapped ones (``hub upgrade``)."""
+        self.store.map_payload_indexes()
+
     def rewrite_terms(self, docs: Sequence[Any]) -> int:
         """These documents' passages written again with today's keyword terms beside the dense
         vectors they have (a new text analysis leaves the vectors as they are: ``hub upgrade``).
@@ -238,13 +242,16 @@ class PassageIndex:
         return out
 
     # --- lifetime ----------------------------------------------------------------------------
-    def warm(self) -> None:
+    def warm(self) -> threading.Thread:
         """Open the engine's shard now. Whoosh opens at its first use: it answers only quoted
         phrases and ``title:`` words, and opening it reads its term dictionaries, 0.2 s and
         about 220 MB of a server's memory at 100,000 passages (bench/scale.py). The dense vectors'
-        files are read into the page cache on a thread of their own meanwhile (``warm_cache``)."""
+        and payload indexes' files are read into the page cache on a thread of their own
+        (``warm_cache``), returned so that a server can wait for it before it answers."""
         _ = self.store.dims
-        threading.Thread(target=self.store.warm_cache, name="warm-page-cache", daemon=True).start()
+        reading = threading.Thread(target=self.store.warm_cache, name="warm-page-cache", daemon=True)
+        reading.start()
+        return reading
 
     def flush(self) -> None:
         """After a change: persist, and build the engine's indexes for new segments now, by the

@@ -9,6 +9,8 @@ passage), keyword vectors from the catalog's text; Whoosh, the catalog and the o
 
 A shard written before its vectors were stored in half precision (and its payload in memory)
 opens and answers as before; ``hub upgrade`` rewrites it in the current layout, half the size.
+A shard whose payload indexes are loaded into memory at each opening (before they were
+mapped) opens and answers as before; ``hub upgrade`` maps them, in seconds.
 """
 
 from __future__ import annotations
@@ -38,6 +40,21 @@ def outdated_shard(settings: Settings) -> bool:
         return False
     vectors = (json.loads(config.read_text()).get("vectors") or {}).values()
     return any(v.get("datatype") != "float16" for v in vectors)
+
+
+def payload_indexes_in_heap(settings: Settings) -> bool:
+    """True for an embedded shard whose payload indexes an earlier hub kept in the heap, which
+    every opening loads (search/store.py ``_payload_indexes``): ``hub upgrade`` maps them."""
+    if settings.qdrant_url:
+        return False
+    for config in settings.edge_path.glob("segments/*/payload_index/config.json"):
+        try:
+            fields = json.loads(config.read_text()).get("indexed_fields") or {}
+        except (OSError, ValueError):  # a segment the engine is replacing: the next look sees it
+            continue
+        if any(f.get("memory") != "cold" for f in fields.values()):
+            return True
+    return False
 
 
 def refuse_old_layout(settings: Settings) -> None:

@@ -136,3 +136,52 @@ def test_keyword_terms_of_an_earlier_analysis_are_noted_and_made_again(tmp_path:
         assert hub.check().ok
         for question in ("mujeres", "mujer", '"las mujeres que esperan"'):
             assert [h.title for h in hub.search(question, mode="keyword").hits] == ["Paradas nocturnas"], question
+
+
+def _payload_indexes_in_heap(home: Path) -> None:
+    """The shard as the hub wrote it before its payload indexes were mapped: the same points,
+    indexes that every opening loads into memory (qdrant_edge's default)."""
+    import qdrant_edge as e
+
+    shard = e.EdgeShard.load(str(home / "edge"))
+    for name in ("doc_id", "doc_type", "language", "tags"):
+        shard.update(e.UpdateOperation.delete_field_index(name))
+        shard.update(e.UpdateOperation.create_field_index(name, e.KeywordIndexParams()))
+    shard.update(e.UpdateOperation.delete_field_index("year"))
+    shard.update(e.UpdateOperation.create_field_index("year", e.IntegerIndexParams(lookup=True, range=True)))
+    shard.optimize()
+    shard.flush()
+    shard.close()
+
+
+def test_payload_indexes_held_in_memory_answer_and_upgrade_to_mapped_ones_in_place(tmp_path: Path, embedder) -> None:
+    from search.upgrade import payload_indexes_in_heap
+
+    home = tmp_path / "home"
+
+    def answers(hub: Hub) -> list[list[str]]:
+        # filters on each indexed field, and none
+        return [[h.doc_id for h in hub.search(q, limit=8, filters=f).hits] for q, f in [
+            ("street lighting and crime at night", {}), ("sécurité des femmes", {"language": "fr"}),
+            ("evaluation", {"doc_type": ["guide"]}), ("youth violence", {"year": (2000, 2030)}),
+            ("homicidios", {"tags": ["violencia"]})]]
+
+    with Hub(settings_for(home), embedder=embedder) as hub:
+        hub.ingest([LIBRARY / "documents"])
+        before = answers(hub)
+        passages = hub.catalog.counts()["passages"]
+    assert all(before) and not payload_indexes_in_heap(settings_for(home))  # a new shard maps them
+    _payload_indexes_in_heap(home)
+    assert payload_indexes_in_heap(settings_for(home))
+    with Hub(settings_for(home), embedder=embedder) as hub:  # opens and answers as it is
+        assert answers(hub) == before
+    checked = hub_cli(home, "check")
+    assert checked.returncode == 0 and "note: the passage index loads its payload indexes" in checked.stdout
+
+    done = hub_cli(home, "upgrade")
+    assert done.returncode == 0, done.stderr
+    assert f"mapped the passage index's payload indexes from their files ({passages} passages" in done.stdout
+    assert not payload_indexes_in_heap(settings_for(home))
+    assert "note:" not in hub_cli(home, "check").stdout
+    with Hub(settings_for(home), embedder=embedder) as hub:
+        assert hub.check().ok and answers(hub) == before

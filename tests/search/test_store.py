@@ -182,10 +182,12 @@ def test_opening_an_index_does_not_read_its_new_points_storage_in_whole(tmp_path
 
 
 @pytest.mark.skipif(bool(QDRANT_URL), reason="embedded mode only: a server keeps its own cache")
-def test_warming_reads_the_dense_vectors_into_the_page_cache_and_not_the_keyword_ones(tmp_path: Path) -> None:
+def test_warming_reads_the_dense_vectors_and_payload_indexes_into_the_page_cache_and_not_the_keyword_ones(
+        tmp_path: Path) -> None:
     """A new process read each vector its first searches touched from the disk, since the engine
-    leaves the files out of the page cache when a shard closes: warming reads them all once
-    (the keyword vectors, which no search reads, stay on disk)."""
+    leaves the files out of the page cache when a shard closes: warming reads them all once, and
+    the mapped payload indexes that filters read (the keyword vectors, which no search reads,
+    stay on disk)."""
     store = _store(tmp_path)
     rng = np.random.default_rng(1)
     vectors = rng.standard_normal((40, 512)).astype(np.float32)
@@ -197,9 +199,10 @@ def test_warming_reads_the_dense_vectors_into_the_page_cache_and_not_the_keyword
     assert store.dims == {"use-m3": 512}
     edge = store.settings.edge_path
 
-    def size(name: str) -> int:
-        return sum(f.stat().st_size for f in edge.glob(f"segments/*/vector_storage-{name}/**/*") if f.is_file())
+    def size(folder: str) -> int:
+        return sum(f.stat().st_size for f in edge.glob(f"segments/*/{folder}/**/*") if f.is_file())
 
-    assert size("use-m3") > 40 * 512 * 2 and size(KEYWORD) > 0
-    assert store.warm_cache() == size("use-m3")
+    assert size("vector_storage-use-m3") > 40 * 512 * 2 and size(f"vector_storage-{KEYWORD}") > 0
+    assert size("payload_index") > 0
+    assert store.warm_cache() == size("vector_storage-use-m3") + size("payload_index")
     store.close()
