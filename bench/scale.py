@@ -157,13 +157,14 @@ def build(size: int, pool, vectors, docs_per_passage: float = 1 / 20) -> Path:
     home = SCALE / f"home-{size}-{model_name(Settings.from_env().model)}"
     if (home / ".complete").exists():
         from hub.models import outdated_words
-        from search.upgrade import old_layout, outdated_shard
+        from search.upgrade import old_layout, outdated_shard, payload_indexes_in_heap
 
         settings = Settings.from_env({}, home=home, progress=False)
         # Built by an earlier hub: upgraded as `hub upgrade` does, with this stand-in giving
         # the vectors where it needs them (the embedding cache never held them).
         with Hub(settings, embedder=MeanOfSentences(pool, vectors)) as hub:
-            if old_layout(settings) or outdated_shard(settings) or outdated_words(hub.catalog):
+            if (old_layout(settings) or outdated_shard(settings) or outdated_words(hub.catalog)
+                    or payload_indexes_in_heap(settings)):
                 started = time.perf_counter()
                 hub.upgrade()
                 hub.speller.suggest("warm up")
