@@ -21,6 +21,10 @@ from hub.settings import Settings
 from ingest.records import Document
 from search.request import SearchRequest
 
+#: How long a server waits at start-up for the shard's files to be read into the page cache
+#: (about 1 GB and a second at 500,000 passages) before it answers anyway.
+WARM_READ_WAIT_S = 20.0
+
 if TYPE_CHECKING:
     from search.hybrid import SearchResults
 
@@ -124,8 +128,9 @@ class Hub:
         # Searches that run while the shard's files are still being read fault them from the disk
         # one page at a time: at 500,000 passages, once the shard opened faster, the first 300
         # searches made 6,200 such reads, p95 121 ms against 52 once read (bench/RESULTS.md,
-        # "Payload indexes mapped"). At 100,000 passages the reading ends with the encoders.
-        reading.join()
+        # "Payload indexes mapped"). At 100,000 passages the reading ends with the encoders. A
+        # library too large to read in a few seconds is served meanwhile, slower at first.
+        reading.join(timeout=WARM_READ_WAIT_S)
         if requests and self.catalog.counts()["passages"]:
             self.search("warm up the search path", limit=3)
             self.recommend("how to warm up the advice path", limit=3)
