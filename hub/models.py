@@ -173,20 +173,18 @@ def upgrade(hub) -> UpgradeReport:  # type: ignore[no-untyped-def]
         docs = hub.catalog.documents()
         words = outdated_words(hub.catalog)
         rebuild = bool(old) or outdated_shard(hub.settings)
-        # Only the payload indexes of an earlier layout: they are mapped, the points stay.
-        indexes_only = not (rebuild or words) and payload_indexes_in_heap(hub.settings)
+        # Only the payload indexes of an earlier layout: they are mapped, no point is written again.
+        indexes_only = payload_indexes_in_heap(hub.settings) and not (rebuild or words)
         # Only the terms of an earlier analysis: the vectors stay, nothing is embedded.
         terms_only = words and not rebuild
         embedded = 0
-        if indexes_only:
-            hub.index.map_payload_indexes()
-        elif not terms_only:
-            embedded = rebuild_index(hub, hub.embedder(), docs)
-        else:
+        if terms_only:
             for group in passage_groups(hub.catalog, docs, GROUP):
                 hub.index.rewrite_terms(group)
             hub.flush()
-        if payload_indexes_in_heap(hub.settings):  # the terms rewritten in a shard of that layout
+        elif not indexes_only:
+            embedded = rebuild_index(hub, hub.embedder(), docs)
+        if payload_indexes_in_heap(hub.settings):  # a shard kept rather than rebuilt
             hub.index.map_payload_indexes()
         current_words(hub, docs)
     return UpgradeReport(len(docs), hub.catalog.counts()["passages"], embedded, [p.name for p in old],

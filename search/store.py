@@ -7,7 +7,7 @@ cluster through qdrant-client when ``HUB_QDRANT_URL`` is set):
 - one sparse vector ``keyword`` with the IDF modifier (search/sparse.py);
 - payload ``chunk_id, doc_id, doc_type, language, tags, year, page``, held in memory, with
   keyword indexes on ``doc_id, doc_type, language, tags`` and an integer index on ``year``,
-  mapped from their files in embedded mode (``PAYLOAD_INDEXES``).
+  mapped from their files in embedded mode (``_payload_indexes``).
 
 Why half precision and payload in memory (at 100,000 passages): float16 halves the vectors (350
 to 175 MB) and moves a cosine by less than 0.001 (bench/quality.py: the same nDCG@10 to the third
@@ -41,6 +41,9 @@ _NAMESPACE = b"urban-safety-hub/passage/"
 KEYWORD = "keyword"
 KEYWORD_FIELDS = ("doc_id", "doc_type", "language", "tags")
 
+#: What a search reads of each point: enough to group passages by document and weigh languages.
+FOUND_FIELDS = ["chunk_id", "doc_id", "language"]
+
 
 def _payload_indexes(e: Any) -> dict[str, Any]:
     """The embedded shard's payload indexes, mapped from their files rather than loaded into the
@@ -53,8 +56,7 @@ def _payload_indexes(e: Any) -> dict[str, Any]:
     indexes: dict[str, Any] = {name: e.KeywordIndexParams(memory=cold) for name in KEYWORD_FIELDS}
     indexes["year"] = e.IntegerIndexParams(lookup=True, range=True, memory=cold)
     return indexes
-#: What a search reads of each point: enough to group passages by document and weigh languages.
-FOUND_FIELDS = ["chunk_id", "doc_id", "language"]
+
 
 @lru_cache(maxsize=1 << 18)
 def point_id(chunk_id: str) -> int:
