@@ -173,8 +173,10 @@ def upgrade(hub) -> UpgradeReport:  # type: ignore[no-untyped-def]
         docs = hub.catalog.documents()
         words = outdated_words(hub.catalog)
         rebuild = bool(old) or outdated_shard(hub.settings)
-        # Only the payload indexes of an earlier layout: they are mapped, no point is written again.
-        indexes_only = payload_indexes_in_heap(hub.settings) and not (rebuild or words)
+        # Payload indexes of an earlier layout, in a shard that is kept: mapped in place, no point
+        # written again (a rebuilt shard is created with them mapped).
+        remap = payload_indexes_in_heap(hub.settings) and not rebuild
+        indexes_only = remap and not words
         # Only the terms of an earlier analysis: the vectors stay, nothing is embedded.
         terms_only = words and not rebuild
         embedded = 0
@@ -184,7 +186,7 @@ def upgrade(hub) -> UpgradeReport:  # type: ignore[no-untyped-def]
             hub.flush()
         elif not indexes_only:
             embedded = rebuild_index(hub, hub.embedder(), docs)
-        if payload_indexes_in_heap(hub.settings):  # a shard kept rather than rebuilt
+        if remap:
             hub.index.map_payload_indexes()
         current_words(hub, docs)
     return UpgradeReport(len(docs), hub.catalog.counts()["passages"], embedded, [p.name for p in old],
