@@ -3,6 +3,7 @@
     python bench/quality.py                     # every BEIR folder in ../shared/benchmarks + the judged library
     python bench/quality.py --beir PATH ...     # any folder(s) in the BEIR layout
     python bench/quality.py --no-library
+    python bench/quality.py --no-unrelated      # skip the library among unrelated real-world files
 
 Documents are ingested through the real pipeline into a home under $HUB_BENCH_DIR
 (/tmp/hub-bench), kept between runs so only the first run embeds.
@@ -46,8 +47,14 @@ def run_beir(folder: Path) -> dict:
         hub.close()
 
 
-def run_library(show_failures: bool) -> tuple[dict, dict]:
-    hub, report = bench_hub("library-documents", [DOCUMENTS])
+def run_library(show_failures: bool, unrelated: bool = False) -> tuple[dict, dict]:
+    """The judged library; ``unrelated``: with the 230 files of ../shared/benchmarks/realworld
+    beside it (test PDFs and web pages of other projects, in a dozen languages), as a city's
+    library holds reports and minutes that answer none of these questions."""
+    if unrelated:
+        hub, report = bench_hub("library-unrelated", [DOCUMENTS, BENCHMARKS / "realworld"])
+    else:
+        hub, report = bench_hub("library-documents", [DOCUMENTS])
     judged = judged_library() + short_searches()
     queries = {str(i): j["query"] for i, j in enumerate(judged)}
     qrels = {str(i): {name: int(g) for name, g in j["relevant"].items()} for i, j in enumerate(judged)}
@@ -63,19 +70,21 @@ def run_library(show_failures: bool) -> tuple[dict, dict]:
     return results, {str(i): j for i, j in enumerate(judged)}
 
 
-def library_rows(res: dict, judged: dict) -> list[list[str]]:
+def library_rows(res: dict, judged: dict, prefix: str = "library",
+                 splits: tuple[str, ...] = ("tune", "validation", "short tune", "short validation"),
+                 batches: bool = True) -> list[list[str]]:
     """The judged library by split (tune, validation, and the short searches), whole and
     cross-lingual."""
     rows = []
     cross = {qid for qid, j in judged.items() if j["language"] != _lang_of_best(j)}
-    for split in ("tune", "validation", "short tune", "short validation"):
+    for split in splits:
         ids = {qid for qid, j in judged.items() if j.get("split") == split}
         # Each batch of situations written after the tuning (`set: fresh`, `fresh-2`...), apart:
         # the nearest this team has to a stranger's questions.
-        batches = sorted({j["set"] for qid, j in judged.items() if qid in ids and j.get("set")})
-        subsets = [(f"library {split}", ids), (f"library {split} cross-lingual", ids & cross)]
-        subsets += [(f"library {split}, {'fresh situations' if b == 'fresh' else b}",
-                     {qid for qid in ids if judged[qid].get("set") == b}) for b in batches]
+        sets = sorted({j["set"] for qid, j in judged.items() if qid in ids and j.get("set")}) if batches else []
+        subsets = [(f"{prefix} {split}", ids), (f"{prefix} {split} cross-lingual", ids & cross)]
+        subsets += [(f"{prefix} {split}, {'fresh situations' if b == 'fresh' else b}",
+                     {qid for qid in ids if judged[qid].get("set") == b}) for b in sets]
         for label, subset in subsets:
             if not subset:
                 continue
@@ -91,6 +100,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--beir", nargs="*", type=Path, help="BEIR-layout folders (default: all in ../shared/benchmarks)")
     parser.add_argument("--no-library", action="store_true")
+    parser.add_argument("--no-unrelated", action="store_true", help="skip the library among unrelated files")
     parser.add_argument("--failures", action="store_true", help="list weak judged-library queries")
     args = parser.parse_args()
 
@@ -104,6 +114,10 @@ def main() -> None:
     if not args.no_library:
         res, judged = run_library(args.failures)
         rows += library_rows(res, judged)
+        if not args.no_unrelated and (BENCHMARKS / "realworld").exists():
+            res, judged = run_library(False, unrelated=True)
+            rows += library_rows(res, judged, prefix="library among unrelated files", splits=("tune", "validation"),
+                                 batches=False)
     print(table(rows, ["collection", "mode", "nDCG@10", "recall@100", "queries"]))
     losses = _losses(rows)
     print("hybrid >= best single mode on every collection" if not losses else

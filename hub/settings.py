@@ -107,9 +107,10 @@ class Settings:
     #: would otherwise take it away): those words now find such passages too. Tuned on the tuning
     #: half only (bench/tune.py; bench/RESULTS.md, "The lexicon").
     lexicon_reach: float = 0.75
-    #: With two encoders: level the dense scores of each passage language among a question's
-    #: candidates, removing the encoder's bias towards the question's own language
-    #: (search/dense.py center_by_language). Search only; advice keeps raw scores.
+    #: Give passages in the other languages the bonus the encoders give texts in the question's
+    #: own language, whatever they are about (search/embedder.py language_bonus; for a model
+    #: without a measured table, each language's candidates are levelled to one mean instead:
+    #: search/dense.py center_by_language). Search only; advice keeps raw scores.
     center_languages: bool = True
     #: Pseudo-relevance feedback: the query vector moves towards the top fused passages
     #: (Rocchio) and the dense search runs again. 0 turns it off.

@@ -24,12 +24,22 @@ import numpy as np
 
 from hub.settings import DEFAULT_MODEL
 from search import encoders
+from search.analysis import LANGUAGES
 from search.encoders import Encoder
 
 #: Dimensions of the packaged encoders, known without loading them.
 _DIMS = {"use-m3": 512, "minilm": 384, "e5-small": 384}
 #: Encoders that read one language only: their cosine means nothing for a text in another.
 _READS = {"minilm": frozenset({"en"})}
+#: The cosine each encoder gives, on average, a question in language a and a text in language b
+#: that is about something else (``"a>b"``), measured by ``bench/language_offsets.py`` on the
+#: sample profiles' parallel texts. The gap between a question's own language and another is the
+#: encoder's bonus for the question's language, not relevance (``language_bonus``).
+UNRELATED_COSINE: dict[str, dict[str, float]] = {
+    "use-m3": {"en>en": 0.1723, "en>fr": 0.1872, "en>es": 0.1837, "fr>en": 0.173, "fr>fr": 0.2124,
+               "fr>es": 0.2059, "es>en": 0.1567, "es>fr": 0.1867, "es>es": 0.1968},
+    "minilm": {"en>en": 0.2509},
+}
 
 
 def model_name(model: str) -> str:
@@ -252,6 +262,25 @@ class Embedder:
         total = weights.sum(axis=0)
         weights = np.where(total > 0, weights / np.maximum(total, 1e-9), 1.0 / len(self.parts))
         return (weights * cosines).sum(axis=0)
+
+    def language_bonus(self, question_language: str, share: float | None = None) -> dict[str, float] | None:
+        """How much higher the joint score rates an unrelated text in the question's own language
+        than one in each of the three languages (0 for its own), from ``UNRELATED_COSINE`` and
+        the shares this question's score is weighed with; None where an encoder's table lacks a
+        pair it reads (a local model folder)."""
+        if question_language not in LANGUAGES:
+            return None
+        cosines = np.zeros((len(self.parts), len(LANGUAGES)), dtype=np.float32)
+        for row, part in enumerate(self.parts):
+            for col, lang in enumerate(LANGUAGES):
+                if self.reads(part, question_language) and self.reads(part, lang):
+                    known = UNRELATED_COSINE.get(part, {}).get(f"{question_language}>{lang}")
+                    if known is None:
+                        return None
+                    cosines[row, col] = known
+        joint = self.weigh(cosines, question_language, list(LANGUAGES), share)
+        own = float(joint[LANGUAGES.index(question_language)])
+        return {lang: own - float(joint[col]) for col, lang in enumerate(LANGUAGES)}
 
     def scores(self, question: list[np.ndarray], passages: np.ndarray, question_language: str,
                passage_languages: list[str], share: float | None = None) -> np.ndarray:

@@ -65,3 +65,48 @@ def test_an_encoder_has_no_say_on_passages_it_cannot_read(documents_hub) -> None
         assert not foreign & {f.chunk_id for f in retriever.collect(asked, asks, answers, 1000)}, q
         seen += len(foreign)
     assert seen
+
+
+UNRELATED_FR = [
+    "Recette de la tarte aux pommes : étaler la pâte, couper les pommes en lamelles fines, "
+    "saupoudrer de sucre et cuire quarante minutes à four chaud.",
+    "Le club de football du village a gagné le championnat régional après une saison de "
+    "matchs serrés, grâce à son gardien et à ses deux attaquants.",
+    "Pour entretenir un vélo, graisser la chaîne chaque mois, vérifier la pression des pneus "
+    "et régler les freins avant les longues sorties.",
+    "La chorale répète le mardi soir à la salle des fêtes ; elle prépare un concert de chants "
+    "traditionnels pour la fin de l'année.",
+    "Le jardin potager demande un arrosage le soir en été, des tomates tuteurées et un paillage "
+    "épais pour garder la fraîcheur du sol.",
+    "Les horaires de la médiathèque changent en août : ouverture l'après-midi seulement, "
+    "fermeture le lundi et retour des prêts à la boîte extérieure.",
+]
+
+
+def test_documents_that_answer_nothing_do_not_move_the_librarys_scores(make_hub, tmp_path) -> None:
+    """A passage's dense score for a question is its own: the encoder's bonus for texts in the
+    question's language is measured once (search/embedder.py ``UNRELATED_COSINE``), not from the
+    candidates of the moment. Levelling each language's candidates to one mean moved every
+    French passage when unrelated French files were ingested (bench/quality.py, "library among
+    unrelated files": hybrid 0.848 against 0.884 on the tuning half)."""
+    from tests.conftest import DOCUMENTS
+
+    hub = make_hub()
+    hub.ingest([DOCUMENTS / "police-proximite-quebec.fr.pdf", DOCUMENTS / "prevention-integree.fr.md",
+                DOCUMENTS / "community-policing-evidence.en.txt", DOCUMENTS / "juntas-locales-seguridad.es.html"])
+    question = "¿Cómo acercar a los policías de barrio a los vecinos?"
+    before = {h.chunk_id: h.score for h in _dense_passages(hub, question)}
+    extra = tmp_path / "unrelated"
+    extra.mkdir()
+    for i, text in enumerate(UNRELATED_FR):
+        (extra / f"note-{i}.fr.txt").write_text(f"Note {i}\n\n{text}\n", encoding="utf-8")
+    assert hub.ingest([extra]).rejected == []
+    after = {h.chunk_id: h.score for h in _dense_passages(hub, question)}
+    assert any(c not in before for c in after), "the unrelated passages are among the candidates"
+    assert {c: after[c] for c in before if c in after} == pytest.approx(
+        {c: before[c] for c in before if c in after}, abs=1e-5)
+
+
+def _dense_passages(hub, question: str):  # type: ignore[no-untyped-def]
+    retriever = DenseRetriever(hub.index.store, hub.embedder(), center=True)
+    return retriever.search(retriever.question(question, "es"), 200)

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from search.embedder import Embedder, model_name
 from search.encoders import load
@@ -133,3 +134,26 @@ def test_an_unknown_model_is_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(HubError, match="unknown embedding model 'nonsense'"):
         load("nonsense")
+
+
+def test_the_own_language_bonus_table_is_what_its_benchmark_measures(embedder: Embedder) -> None:
+    """``UNRELATED_COSINE`` is measured by bench/language_offsets.py on the sample profiles'
+    parallel texts; a new encoder version, or profiles rewritten, must bring the table along."""
+    from bench.language_offsets import parallel_texts, unrelated_cosines
+    from search.embedder import UNRELATED_COSINE
+
+    situations, summaries = parallel_texts()
+    for part in embedder.parts:
+        measured = unrelated_cosines(embedder.encoder(part), situations, summaries)
+        assert measured == pytest.approx(UNRELATED_COSINE[part], abs=0.002), part
+
+
+def test_the_bonus_for_the_questions_own_language_follows_the_shares(embedder: Embedder) -> None:
+    # An English question's score for an English passage is mostly MiniLM's, whose cosines run
+    # higher; for a French passage, USE's alone: the bonus is the gap between the two.
+    english = embedder.language_bonus("en")
+    assert english is not None and english["en"] == 0.0 and english["fr"] > 0.02
+    assert embedder.language_bonus("en", share=1.0)["fr"] < english["fr"]
+    french = embedder.language_bonus("fr")
+    assert french is not None and french["fr"] == 0.0 and french["en"] > 0.02
+    assert embedder.language_bonus("de") is None, "no table for a language the hub does not analyse"
