@@ -250,3 +250,26 @@ def test_a_subject_looked_up_in_two_words_finds_its_document_first(library_hub, 
     comes first, not a practice profile that the encoders find near the words."""
     hits = library_hub.search(query, limit=3).hits
     assert Path(hits[0].source).name == "prevencion-juvenil.es.pdf", [Path(h.source).name for h in hits]
+
+
+PORTUGUESE_NEWS = (
+    "O clube venceu o campeonato depois de uma temporada difícil. Para o treinador, a equipe "
+    "mostrou que sabe sofrer: os jogadores correram até o fim, e a torcida cantou durante todo o "
+    "jogo no estádio lotado. Na próxima semana, o time viaja para a capital, onde enfrenta o líder "
+    "da tabela, que não perde em casa desde o início do ano.")
+
+
+def test_a_text_in_another_language_is_not_found_through_the_questions_small_words(make_hub, tmp_path) -> None:
+    """Passages in a language the hub does not analyse keep their own words, but not the small
+    words of English, French and Spanish, which name no subject there either: a Spanish
+    question's "que" and "para" found Portuguese football news before the evidence."""
+    from tests.conftest import DOCUMENTS
+
+    hub = make_hub()
+    news = tmp_path / "noticias.txt"
+    news.write_text("Campeonato\n\n" + PORTUGUESE_NEWS + "\n", encoding="utf-8")
+    assert hub.ingest([news, DOCUMENTS / "juntas-locales-seguridad.es.html"]).rejected == []
+    asked = "¿Qué hacer para que los vecinos participen en la seguridad del barrio?"
+    sources = [Path(h.source).name for h in hub.search(asked, mode="keyword", expand=False).hits]
+    assert sources and "noticias.txt" not in sources, sources
+    assert [Path(h.source).name for h in hub.search("campeonato estádio", mode="keyword").hits] == ["noticias.txt"]
