@@ -267,17 +267,20 @@ class Embedder:
         """How much higher the joint score rates an unrelated text in the question's own language
         than one in each of the three languages (0 for its own), from ``UNRELATED_COSINE`` and
         the shares this question's score is weighed with; None where an encoder's table lacks a
-        pair it reads (a local model folder)."""
+        pair it reads (a local model folder), or no encoder reads a pair (MiniLM alone)."""
         if question_language not in LANGUAGES:
             return None
         cosines = np.zeros((len(self.parts), len(LANGUAGES)), dtype=np.float32)
-        for row, part in enumerate(self.parts):
-            for col, lang in enumerate(LANGUAGES):
-                if self.reads(part, question_language) and self.reads(part, lang):
-                    known = UNRELATED_COSINE.get(part, {}).get(f"{question_language}>{lang}")
-                    if known is None:
-                        return None
-                    cosines[row, col] = known
+        for col, lang in enumerate(LANGUAGES):
+            reading = [row for row, part in enumerate(self.parts)
+                       if self.reads(part, question_language) and self.reads(part, lang)]
+            for row in reading:
+                known = UNRELATED_COSINE.get(self.parts[row], {}).get(f"{question_language}>{lang}")
+                if known is None:
+                    return None
+                cosines[row, col] = known
+            if not reading:
+                return None
         joint = self.weigh(cosines, question_language, list(LANGUAGES), share)
         own = float(joint[LANGUAGES.index(question_language)])
         return {lang: own - float(joint[col]) for col, lang in enumerate(LANGUAGES)}

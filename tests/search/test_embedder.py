@@ -157,3 +157,6 @@ def test_the_bonus_for_the_questions_own_language_follows_the_shares(embedder: E
     french = embedder.language_bonus("fr")
     assert french is not None and french["fr"] == 0.0 and french["en"] > 0.02
     assert embedder.language_bonus("de") is None, "no table for a language the hub does not analyse"
+    # MiniLM alone reads no French: nothing measured to give back (its candidates are levelled).
+    assert Embedder("minilm").language_bonus("en") is None
+    assert Embedder("use-m3").language_bonus("es")["en"] == pytest.approx(0.1968 - 0.1567)
