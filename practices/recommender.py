@@ -131,8 +131,10 @@ def recommend(searcher, catalog, practices: list[Practice], links: list[dict], f
     # or Spanish must rank practices the same way, and the English-only encoder would weigh
     # English questions differently (bench/advice.py, "same first practice").
     share = searcher.settings.advice_model_share
-    # Raw dense scores, not levelled per language as search's are: levelling helped search on
-    # both judged halves but cost advice 4 points of top-3 on its validation half (bench/advice.py).
+    # Raw dense scores, without the own-language bonus search gives back: levelling helped search on
+    # both judged halves but cost advice 4 points of top-3 on its validation half (bench/advice.py),
+    # and the measured bonus changed no figure of its tuning half (bench/RESULTS.md, "The
+    # own-language bonus").
     # Nor does a long question lean on the dense ranking as a search does: that changed no answer
     # of advice's tuning half (bench/RESULTS.md, "Long questions lean on the dense ranking").
     profile_scores = searcher.passages(parsed, "hybrid", {"doc_type": ["practice"]}, depth, expansions, share,
