@@ -128,8 +128,19 @@ def analyzer(lang: str) -> Analyzer:
 
 
 def terms(text: str, lang: str) -> list[str]:
-    """Index terms of ``text`` as analysed for ``lang``."""
-    return [t.text for t in analyzer(lang)(text)]
+    """Index terms of ``text`` as analysed for ``lang``: the analyzer's own, word by word. Every
+    filter of the chain works on one word at a time, so each word's terms are remembered rather
+    than sent through the chain again (the same words come back in passage after passage)."""
+    return [term for word in _TOKEN.findall(text) for term in _word_terms(word, lang)]
+
+
+#: The analyzer's tokenizer (Whoosh's RegexTokenizer, its default expression).
+_TOKEN = re.compile(r"[\w\*]+(?:\.?[\w\*]+)*")
+
+
+@lru_cache(maxsize=200_000)
+def _word_terms(word: str, lang: str) -> tuple[str, ...]:
+    return tuple(t.text for t in analyzer(lang)(word))
 
 
 @lru_cache(maxsize=100_000)
