@@ -97,7 +97,7 @@ def home_of_the_first_analysis(tmp_path: Path, embedder, monkeypatch) -> Path:  
     from search import analysis, sparse
 
     def forget() -> None:
-        for cached in (analysis.analyzer, analysis.query_terms, sparse._query_keys):
+        for cached in (analysis.analyzer, analysis._word_terms, analysis.query_terms, sparse._query_keys):
             cached.cache_clear()
 
     home, text = tmp_path / "home", tmp_path / "paradas.md"
