@@ -106,6 +106,9 @@ class DenseRetriever:
         scores = self.embedder.weigh(matrix, question.language, languages, question.share)
         if self.center if center is None else center:
             bonus = self.embedder.language_bonus(question.language, question.share)
+            # A passage in a language outside the table (Portuguese, Chinese...) gets nothing back:
+            # nothing was measured for it, and such files answered none of the judged questions
+            # (bench/quality.py, "library among unrelated files").
             scores = center_by_language(scores, languages) if bonus is None else \
                 scores + np.array([bonus.get(lang, 0.0) for lang in languages], dtype=np.float32)
         order = np.argsort(-scores, kind="stable")[:limit]
