@@ -398,7 +398,7 @@ class Hub:
             from search.thesaurus import DEFAULT_PATH, Thesaurus
 
             path = self.settings.thesaurus or DEFAULT_PATH
-            self._thesaurus = Thesaurus.load(path) if (self.settings.thesaurus or path.exists()) else Thesaurus([])
+            self._thesaurus = Thesaurus.load(path, self.settings.model_cache) if (self.settings.thesaurus or path.exists()) else Thesaurus([])
         return self._thesaurus
 
     @property

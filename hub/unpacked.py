@@ -32,13 +32,10 @@ def unpacked(cache: Path | None, source: Path, unpack: Callable[[Path, Path], No
     crash or a second process never leaves a half-written copy under the final name."""
     if cache is None:
         return None
-    stat = source.stat()
-    key = hashlib.blake2b(f"{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{recipe}".encode(),
-                          digest_size=6).hexdigest()
-    stem = f"{source.parent.parent.name}-{source.name.split('.')[0]}"
-    target = cache / f"{stem}-{key}{suffix}"
+    target = _copy_path(cache, source, suffix, recipe)
     if target.exists():
         return target
+    stem = target.name.rsplit("-", 1)[0]
     temporary = target.with_name(f".{target.name}.{os.getpid()}")
     try:
         cache.mkdir(parents=True, exist_ok=True)
@@ -53,6 +50,15 @@ def unpacked(cache: Path | None, source: Path, unpack: Callable[[Path, Path], No
         if older != target:  # an earlier version of the package's file
             older.unlink(missing_ok=True)
     return target
+
+
+def _copy_path(cache: Path, source: Path, suffix: str, recipe: str) -> Path:
+    """Where the copy of ``source`` made by ``recipe`` is kept: named by the source's path, size
+    and modification time, so a reinstalled package gets a new copy."""
+    stat = source.stat()
+    key = hashlib.blake2b(f"{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{recipe}".encode(),
+                          digest_size=6).hexdigest()
+    return cache / f"{source.parent.parent.name}-{source.name.split('.')[0]}-{key}{suffix}"
 
 
 class Rows:
@@ -109,3 +115,12 @@ def rows_on_disk(cache: Path | None, source: Path, array: Callable[[], Any], rec
 
     copy = unpacked(cache, source, write, suffix=".npy", recipe=recipe)
     return Rows(copy) if copy is not None else None
+
+
+def cached_rows(cache: Path | None, source: Path, recipe: str) -> Rows | None:
+    """The table ``rows_on_disk`` keeps, if it is in the model cache already (None otherwise):
+    read without making what ``array()`` would have to load."""
+    if cache is None:
+        return None
+    copy = _copy_path(cache, source, ".npy", recipe)
+    return Rows(copy) if copy.exists() else None

