@@ -91,6 +91,12 @@ class Settings:
     #: advice ranks practices with the weights tuned for it.
     dense_weight_long: float = 0.85
     long_question_words: int = 20
+    #: A hybrid search's document score is its best passage's, less this times the log of its
+    #: number of passages: the best of many passages is high by chance alone, and a long report
+    #: on another subject otherwise outranks the short note that answers (search/hybrid.py,
+    #: bench/RESULTS.md, "Long documents"). 0: the best passage alone. Weighted fusion only (its
+    #: scores run from 0 to 1).
+    length_prior: float = 0.02
     #: Add the English labels of the thesaurus concepts a question names to the text the dense
     #: encoders read (the keyword index always gets every language's labels).
     dense_expansion: bool = False
@@ -261,6 +267,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "dense_weight_short": (0.0, 1.0),
     "dense_weight_long": (0.0, 1.0),
     "long_question_words": (3, 10_000),
+    "length_prior": (0.0, 1.0),
     "model_share": (0.0, 1.0),
     "advice_model_share": (0.0, 1.0),
     "port": (1, 65535),

@@ -9,6 +9,7 @@ diversified (MMR), and dressed with snippets (``snippets.py``), facets and a spe
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
@@ -348,6 +349,14 @@ class HybridSearcher:
         for passages in by_doc.values():
             passages.sort(key=lambda p: (-p[0], p[1]))
         doc_scores = {d: passages[0][0] for d, passages in by_doc.items()}
+        prior = self.settings.length_prior
+        if mode == "hybrid" and prior > 0 and self.settings.fusion == "weighted":
+            # The best of a document's passages is high by chance alone when it has many: among
+            # 230 unrelated files (a 90-page transport plan, a 73-part novel) beside the judged
+            # library, they took first places from the short documents that answer. Measured on
+            # the weighted fusion's scores, which run from 0 to 1 (RRF's stay under 1/60).
+            counts = self.catalog.passage_counts_of(by_doc)
+            doc_scores = {d: s - prior * math.log(max(counts.get(d, 1), 1)) for d, s in doc_scores.items()}
         ranked = sorted(by_doc, key=lambda d: (-doc_scores.get(d, 0.0), d))
         if diversify and len(ranked) > 1:
             ranked = self._mmr(ranked, by_doc)

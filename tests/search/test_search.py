@@ -273,3 +273,39 @@ def test_a_text_in_another_language_is_not_found_through_the_questions_small_wor
     sources = [Path(h.source).name for h in hub.search(asked, mode="keyword", expand=False).hits]
     assert sources and "noticias.txt" not in sources, sources
     assert [Path(h.source).name for h in hub.search("campeonato estádio", mode="keyword").hits] == ["noticias.txt"]
+
+
+LIGHTING = ("Residents told the council that the path between the station and the housing estate feels "
+            "unsafe after dark because half of the street lamps are broken and the rest give a dim orange "
+            "light. The council replaced the lamps with brighter white ones, trimmed the hedges that hid the "
+            "path, and asked residents to report any lamp that goes out. Six months later more people walked "
+            "home that way in the evening, and fewer said they avoided the path at night. The lighting "
+            "engineers kept the lamps evenly spaced so that no stretch of the path was left in shadow.")
+
+
+def test_of_two_documents_saying_the_same_the_shorter_comes_first(make_hub, tmp_path) -> None:
+    """A document is scored by its best passage, and the best of many passages is high by chance
+    alone: a long report on other subjects outranked the short documents that answered (a 90-page
+    transport plan and a 73-part novel among 230 unrelated files, bench/RESULTS.md, "Long
+    documents"). Here both documents' best passages are the same text, under the same title."""
+    title = "# Street lighting and safety at night\n\n"
+    note = tmp_path / "b-note.md"
+    note.write_text(f"{title}## The path to the estate\n\n{LIGHTING}\n", encoding="utf-8")
+    sections = [f"## Budget line {k}\n\n" + " ".join(
+        f"Item {k}.{i} of the municipal budget covers the {topic} and its yearly maintenance costs."
+        for i, topic in enumerate(["swimming pool", "library opening hours", "school canteens", "parks staff",
+                                   "bus fleet", "museum roof", "sports grounds", "waste collection"]))
+                for k in range(30)]
+    report = tmp_path / "a-report.md"
+    report.write_text(f"{title}## The path to the estate\n\n{LIGHTING}\n\n" + "\n\n".join(sections) + "\n",
+                      encoding="utf-8")
+    question = "How bright should the street lamps be so that residents feel safe walking home at night?"
+    for prior, first in ((0.0, "a-report.md"), (None, "b-note.md")):  # None: the default setting
+        hub = make_hub(length_prior=prior)
+        assert hub.ingest([report, note]).rejected == []
+        counts = hub.catalog.passage_counts()
+        assert sorted(counts.values()) == [1, 31], counts
+        hits = hub.search(question, limit=5).hits
+        assert [Path(h.source).name for h in hits[:2]] == [first, ({"a-report.md", "b-note.md"} - {first}).pop()]
+        if prior == 0.0:  # the same best passage, the same score: the order of their ids decides
+            assert hits[0].score == pytest.approx(hits[1].score)
