@@ -12,7 +12,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from hub.sqlite import open_db
 from ingest.records import Chunk, Document
@@ -230,37 +230,40 @@ class Catalog:
         """Documents by id, remembered until the catalog changes: a search reads the 100 or so
         documents of its candidates (facets), mostly the same ones as the previous search.
         Treat them as read-only."""
+        def read(part: list[str], marks: str) -> Iterable[tuple[str, Document]]:
+            return ((r["id"], _doc_from_row(r)) for r in
+                    self._db.execute(f"SELECT * FROM documents WHERE id IN ({marks})", part))
+
+        return self._remembered(self._docs, ids, read)
+
+    def passage_counts_of(self, ids: Iterable[str]) -> dict[str, int]:
+        """How many passages each of these documents has, remembered until the catalog changes
+        (a search asks for the hundred or so documents of its candidates)."""
+        def read(part: list[str], marks: str) -> Iterable[tuple[str, int]]:
+            counted = dict(self._db.execute(
+                f"SELECT doc_id, count(*) FROM chunks WHERE doc_id IN ({marks}) GROUP BY doc_id", part))
+            return ((i, counted.get(i, 0)) for i in part)
+
+        return self._remembered(self._passages, ids, read)
+
+    def _remembered(self, memo: dict[str, Any], ids: Iterable[str],
+                    read: Callable[[list[str], str], Iterable[tuple[str, Any]]]) -> dict[str, Any]:
+        """``ids``' entries of ``memo`` (one of the per-document memos), those missing read 500 at
+        a time; every memo is forgotten when the catalog changes."""
         ids = list(dict.fromkeys(ids))
         if not ids:
             return {}
         with self._lock:
             mark = self.changes()
-            if mark != self._docs_mark or len(self._docs) > DOCUMENTS_REMEMBERED:
-                self._docs, self._passages, self._docs_mark = {}, {}, mark
-            missing = [i for i in ids if i not in self._docs]
+            if mark != self._docs_mark or len(memo) > DOCUMENTS_REMEMBERED:
+                self._docs.clear()
+                self._passages.clear()
+                self._docs_mark = mark
+            missing = [i for i in ids if i not in memo]
             for start in range(0, len(missing), 500):
                 part = missing[start:start + 500]
-                marks = ",".join("?" * len(part))
-                for r in self._db.execute(f"SELECT * FROM documents WHERE id IN ({marks})", part):
-                    self._docs[r["id"]] = _doc_from_row(r)
-            return {i: self._docs[i] for i in ids if i in self._docs}
-
-    def passage_counts_of(self, ids: Iterable[str]) -> dict[str, int]:
-        """How many passages each of these documents has, remembered until the catalog changes
-        (a search asks for the hundred or so documents of its candidates)."""
-        ids = list(dict.fromkeys(ids))
-        with self._lock:
-            mark = self.changes()
-            if mark != self._docs_mark or len(self._passages) > DOCUMENTS_REMEMBERED:
-                self._docs, self._passages, self._docs_mark = {}, {}, mark
-            missing = [i for i in ids if i not in self._passages]
-            for start in range(0, len(missing), 500):
-                part = missing[start:start + 500]
-                marks = ",".join("?" * len(part))
-                self._passages.update((i, 0) for i in part)
-                self._passages.update(self._db.execute(
-                    f"SELECT doc_id, count(*) FROM chunks WHERE doc_id IN ({marks}) GROUP BY doc_id", part))
-            return {i: self._passages[i] for i in ids}
+                memo.update(read(part, ",".join("?" * len(part))))
+            return {i: memo[i] for i in ids if i in memo}
 
     def doc_types(self) -> list[str]:
         """The document types present (reading every document to learn them took 150 ms at
