@@ -153,6 +153,7 @@ class UniversalSentenceEncoder:
         self._cache = cache
         self._lock = threading.Lock()
         self._model_lock = threading.Lock()
+        self._rows_lock = threading.Lock()
         #: A question's arrays: the pieces' embedding table and its dequantisation.
         self._question_arrays: tuple[Any, np.ndarray, np.ndarray] | None = None
         self._graph: Any = None  # the question graph (search/question_graph.py), at the first question
@@ -181,21 +182,18 @@ class UniversalSentenceEncoder:
     def _question_rows(self) -> tuple[Any, np.ndarray, np.ndarray]:
         """The embedding table (from the model cache, row by row) and each block's scale and
         offset, read without the backend once the cache holds the table."""
-        with self._model_lock:
-            arrays = self._question_arrays
-        if arrays is None:
-            from hub.unpacked import cached_rows
+        with self._rows_lock:
+            if self._question_arrays is None:
+                from hub.unpacked import cached_rows
 
-            table = cached_rows(self._cache, self._package, recipe=_TABLE_RECIPE)
-            if table is None:  # no model cache, or the table not written yet: the backend writes it
-                model = self.model()
-                arrays = (model.table, model.scale, model.lo)
-            else:
-                with np.load(self._weights, allow_pickle=False) as weights:
-                    arrays = (table, weights["scale"], weights["lo"])
-            with self._model_lock:
-                self._question_arrays = arrays
-        return arrays
+                table = cached_rows(self._cache, self._package, recipe=_TABLE_RECIPE)
+                if table is None:  # no model cache, or the table not written yet: the backend writes it
+                    model = self.model()
+                    self._question_arrays = (model.table, model.scale, model.lo)
+                else:
+                    with np.load(self._weights, allow_pickle=False) as weights:
+                        self._question_arrays = (table, weights["scale"], weights["lo"])
+            return self._question_arrays
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         if not texts:
