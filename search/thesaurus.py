@@ -81,7 +81,7 @@ class Thesaurus:
         are kept there for the next start: analysing the 1,400 labels took 0.2 s of a server's 2 s
         start-up, holding the interpreter that the encoders were loading with (bench/RESULTS.md,
         "Start-up"). The copy is named by the file's path, size and modification time and by the
-        text analysis's version (search/analysis.py ``VERSION``), so an edited file or another
+        text analysis's version and code (search/analysis.py), so an edited file or another
         analysis is read afresh."""
         from hub.unpacked import unpacked
 
@@ -98,7 +98,7 @@ class Thesaurus:
             made.append(cls(concepts))
             target.write_text(json.dumps(made[0].analysed(), ensure_ascii=False), encoding="utf-8")
 
-        copy = unpacked(cache, Path(path), analyse, suffix=".json", recipe=f"thesaurus-terms-{VERSION}")
+        copy = unpacked(cache, Path(path), analyse, suffix=".json", recipe=f"thesaurus-terms-{_analysis_code()}")
         if made:
             return made[0]
         if copy is not None:
@@ -154,3 +154,13 @@ class Thesaurus:
         return {"id": concept.id, "labels": {lang: concept.label(lang) for lang in LANGUAGES},
                 "related": [{"id": r.id, "labels": {lang: r.label(lang) for lang in LANGUAGES}}
                             for r in related]}
+
+
+def _analysis_code() -> str:
+    """What the labels' terms depend on: the analysis's version, and its code (a change of stop
+    words or stemming made without a new version must not leave a cached copy behind)."""
+    import hashlib
+
+    from search import analysis
+
+    return f"{VERSION}-{hashlib.blake2b(Path(analysis.__file__).read_bytes(), digest_size=6).hexdigest()}"
