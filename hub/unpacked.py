@@ -6,7 +6,8 @@ server's 2 s start-up (bench/scale.py). A copy unpacked once into the model cach
 (``HUB_MODEL_CACHE``) loads in a tenth of that; MiniLM's question graph, written from its
 weights (search/question_graph.py), is kept the same way. Nothing is downloaded: each copy is
 made from the installed package's own file, and named by that file's path, size and modification
-time, so a reinstalled package gets a new copy (and the old one is removed).
+time, so a reinstalled package gets a new copy (and the old one is removed). The thesaurus's
+analysed labels are kept the same way, named by its file (search/thesaurus.py).
 """
 
 from __future__ import annotations

@@ -44,25 +44,14 @@ class Thesaurus:
         """``analysed``: the labels' terms as ``analysed()`` gave them for these concepts (from the
         model cache: ``load``), instead of analysing every label again."""
         self.concepts = {c.id: c for c in concepts}
+        if analysed is None:
+            analysed = _analyse(concepts)
         # stemmed label -> concept id, per language
         self._patterns: dict[str, dict[tuple[str, ...], str]] = {lang: {} for lang in LANGUAGES}
-        unmatched: list[str] = []
-        if analysed is not None:
-            for lang, rows in analysed["patterns"].items():
-                self._patterns[lang] = {tuple(key): cid for cid, *key in rows}
-            unmatched = list(analysed["unmatched"])
-        for c in concepts if analysed is None else []:
-            for lang in LANGUAGES:
-                for label in c.labels.get(lang, []):
-                    key = tuple(terms(label, lang))
-                    if len(key) == 1 and len(_WORDS.findall(label)) > 1:
-                        # Its other words are stop words ("what works", "call-in"): the one left
-                        # ("work", "call") would name the concept in any sentence.
-                        unmatched.append(f"{label!r} ({c.id})")
-                        continue
-                    if key:
-                        self._patterns[lang].setdefault(key, c.id)
-        self._unmatched = unmatched
+        for lang, rows in analysed["patterns"].items():
+            self._patterns[lang] = {tuple(key): cid for cid, *key in rows}
+        self._analysed = analysed
+        unmatched = analysed["unmatched"]
         if unmatched:  # said once, so that a curator knows why a label finds nothing
             log.warning("thesaurus labels never matched, being one word once their small words are dropped: %s",
                         ", ".join(unmatched))
@@ -71,9 +60,7 @@ class Thesaurus:
     def analysed(self) -> dict[str, Any]:
         """The labels' terms per language, and the labels that can never match: what ``load``
         keeps in the model cache."""
-        return {"patterns": {lang: [[cid, *key] for key, cid in patterns.items()]
-                             for lang, patterns in self._patterns.items()},
-                "unmatched": self._unmatched}
+        return self._analysed
 
     @classmethod
     def load(cls, path: Path = DEFAULT_PATH, cache: Path | None = None) -> "Thesaurus":
@@ -154,6 +141,26 @@ class Thesaurus:
         return {"id": concept.id, "labels": {lang: concept.label(lang) for lang in LANGUAGES},
                 "related": [{"id": r.id, "labels": {lang: r.label(lang) for lang in LANGUAGES}}
                             for r in related]}
+
+
+def _analyse(concepts: list[Concept]) -> dict[str, Any]:
+    """Each label's terms per language (as ``Thesaurus.analysed`` gives them), the first concept
+    keeping a label that two share; and the labels that can never match."""
+    patterns: dict[str, dict[tuple[str, ...], str]] = {lang: {} for lang in LANGUAGES}
+    unmatched: list[str] = []
+    for c in concepts:
+        for lang in LANGUAGES:
+            for label in c.labels.get(lang, []):
+                key = tuple(terms(label, lang))
+                if len(key) == 1 and len(_WORDS.findall(label)) > 1:
+                    # Its other words are stop words ("what works", "call-in"): the one left
+                    # ("work", "call") would name the concept in any sentence.
+                    unmatched.append(f"{label!r} ({c.id})")
+                    continue
+                if key:
+                    patterns[lang].setdefault(key, c.id)
+    return {"patterns": {lang: [[cid, *key] for key, cid in p.items()] for lang, p in patterns.items()},
+            "unmatched": unmatched}
 
 
 def _analysis_code() -> str:
