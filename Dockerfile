@@ -14,6 +14,10 @@ COPY scripts scripts
 RUN bash scripts/install_ocr.sh && rm -rf /var/lib/apt/lists/*
 COPY library library
 RUN pip install --no-cache-dir --no-deps .
+# The models' unpacked copies in the image, so that no container's first start makes them
+# (hub/prepare.py).
+ENV HUB_MODEL_CACHE=/opt/hub-model-cache
+RUN hub prepare
 VOLUME /data
 EXPOSE 8000
 CMD ["hub", "serve", "--seed", "library"]

