@@ -11,6 +11,7 @@ start is as fast as the next ones. Nothing is downloaded: the copies come from i
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,14 @@ def prepare(settings: Settings) -> Prepared:
     cache = settings.model_cache
     if cache is None:
         raise ConfigError("HUB_MODEL_CACHE names no folder: there is no model cache to prepare")
+    try:  # the copies' writer falls back on the packages' files without a word (hub/unpacked.py)
+        cache.mkdir(parents=True, exist_ok=True)
+        probe = cache / f".probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(f"cannot write the model cache {cache} ({exc.strerror or exc}): set HUB_MODEL_CACHE to a "
+                          "folder this user can write (without one, each start reads the packages' own files)") from None
     started = time.perf_counter()
     before = _files(cache)
     # What Hub.warm_up loads, in the same calls, so the copies are the ones a start looks for.

@@ -45,3 +45,11 @@ def test_a_server_started_after_hub_prepare_makes_no_model_file(tmp_path: Path) 
         assert hub.search("street lighting", limit=1).hits
     assert _copies(cache) == made
 
+
+
+def test_a_model_cache_that_cannot_be_written_is_named_in_one_line(tmp_path: Path) -> None:
+    # /proc takes no new folder, even from root (the tests may run as root, whom permissions do not stop)
+    done = _prepare(Path("/proc/urban-safety-hub-model-cache"), tmp_path / "no-home")
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: cannot write the model cache /proc/urban-safety-hub-model-cache")
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
