@@ -395,10 +395,10 @@ class Hub:
     @property
     def thesaurus(self):  # type: ignore[no-untyped-def]
         if self._thesaurus is None:
-            from search.thesaurus import DEFAULT_PATH, Thesaurus
+            from search.thesaurus import Thesaurus, configured_path
 
-            path = self.settings.thesaurus or DEFAULT_PATH
-            self._thesaurus = Thesaurus.load(path, self.settings.model_cache) if (self.settings.thesaurus or path.exists()) else Thesaurus([])
+            path = configured_path(self.settings.thesaurus)
+            self._thesaurus = Thesaurus.load(path, self.settings.model_cache) if path else Thesaurus([])
         return self._thesaurus
 
     @property

@@ -35,7 +35,7 @@ def prepare(settings: Settings) -> Prepared:
     Copies already there are kept; none is made twice."""
     from ingest import language
     from search.embedder import Embedder, model_name
-    from search.thesaurus import DEFAULT_PATH, Thesaurus
+    from search.thesaurus import Thesaurus, configured_path
 
     cache = settings.model_cache
     if cache is None:
@@ -53,8 +53,8 @@ def prepare(settings: Settings) -> Prepared:
     # What Hub.warm_up loads, in the same calls, so the copies are the ones a start looks for.
     language.warm(cache)
     Embedder(settings.model, settings.model_share, cache).warm()
-    path = settings.thesaurus or DEFAULT_PATH
-    if settings.thesaurus or path.exists():
+    path = configured_path(settings.thesaurus)
+    if path is not None:
         Thesaurus.load(path, cache)
     made = sorted(_files(cache) - before)
     return Prepared(model_name(settings.model), cache, made, time.perf_counter() - started)

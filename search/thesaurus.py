@@ -20,6 +20,14 @@ from hub.errors import HubError
 from search.analysis import LANGUAGES, VERSION, terms
 
 DEFAULT_PATH = Path(__file__).with_name("thesaurus.yaml")
+
+
+def configured_path(setting: Path | None) -> Path | None:
+    """The thesaurus file in use: the one ``HUB_THESAURUS`` names, else the bundled one (None:
+    no thesaurus, and searches are not expanded)."""
+    if setting:
+        return setting
+    return DEFAULT_PATH if DEFAULT_PATH.exists() else None
 #: Labels added to the keyword query per concept, and English labels given to the dense model.
 KEYWORD_LABELS = 6
 DENSE_LABELS = 1
