@@ -3,9 +3,9 @@
 A server starts from unpacked copies of the packages' model files in ``HUB_MODEL_CACHE``
 (hub/unpacked.py): the encoders' question graphs and embedding tables, the language identifier,
 the thesaurus's analysed labels. Whatever process first needs a copy makes it, so the first
-``hub serve`` after an install made all of them: at 100,000 passages it started in 4.5 to 5.5 s
-with a peak of 1,027 MB, where every later start took 1.3 to 2 s and 880 MB (bench/RESULTS.md,
-"Start-up"). ``make install`` and the container image run this once instead, and a user's first
+``hub serve`` after an install made all of them: at 100,000 passages it started in 4.3 to 5.0 s,
+its peak memory up to 1,027 MB, where a start that found them took 1.3 to 2.1 s and 714 to 879 MB
+(bench/RESULTS.md, "The first start after an install"). ``make install`` and the container image run this once instead, and a user's first
 start is as fast as the next ones. Nothing is downloaded: the copies come from installed packages.
 """
 
