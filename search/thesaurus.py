@@ -21,6 +21,13 @@ from search.analysis import LANGUAGES, VERSION, terms
 
 DEFAULT_PATH = Path(__file__).with_name("thesaurus.yaml")
 
+#: Labels added to the keyword query per concept, and English labels given to the dense model.
+KEYWORD_LABELS = 6
+DENSE_LABELS = 1
+_WORDS = re.compile(r"\w+")
+
+log = logging.getLogger(__name__)
+
 
 def configured_path(setting: Path | None) -> Path | None:
     """The thesaurus file in use: the one ``HUB_THESAURUS`` names, else the bundled one (None:
@@ -28,12 +35,6 @@ def configured_path(setting: Path | None) -> Path | None:
     if setting:
         return setting
     return DEFAULT_PATH if DEFAULT_PATH.exists() else None
-#: Labels added to the keyword query per concept, and English labels given to the dense model.
-KEYWORD_LABELS = 6
-DENSE_LABELS = 1
-_WORDS = re.compile(r"\w+")
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
