@@ -22,9 +22,9 @@ def _copies(cache: Path) -> dict[str, int]:
     return {p.name: p.stat().st_mtime_ns for p in cache.iterdir()}
 
 
-def test_a_server_started_after_hub_prepare_makes_no_model_file(tmp_path: Path) -> None:
+def test_a_server_started_after_hub_prepare_makes_no_model_file(tmp_path: Path, embedder) -> None:
     home = tmp_path / "home"
-    with Hub(settings_for(home)) as hub:  # a library ingested with the tests' usual model cache
+    with Hub(settings_for(home), embedder=embedder) as hub:  # a library ingested with the session's models
         assert not hub.ingest([DOCUMENTS / "situational-prevention-public-space.en.pdf"]).rejected
 
     cache = tmp_path / "model-cache"
@@ -39,7 +39,8 @@ def test_a_server_started_after_hub_prepare_makes_no_model_file(tmp_path: Path) 
     assert again.returncode == 0 and "already prepared" in again.stdout, again.stdout + again.stderr
     assert _copies(cache) == made
 
-    # A server's start on the home, with the prepared cache: every copy read, none written.
+    # A server's start on the home, with the prepared cache and models of its own (as `hub serve`
+    # loads them): every copy read, none written.
     with Hub(settings_for(home, model_cache=cache)) as hub:
         hub.warm_up(requests=True)
         assert hub.search("street lighting", limit=1).hits
