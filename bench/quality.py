@@ -4,6 +4,7 @@
     python bench/quality.py --beir PATH ...     # any folder(s) in the BEIR layout
     python bench/quality.py --no-library
     python bench/quality.py --no-unrelated      # skip the library among unrelated real-world files
+    python bench/quality.py --no-served         # skip the library as `make run` serves it
 
 Documents are ingested through the real pipeline into a home under $HUB_BENCH_DIR
 (/tmp/hub-bench), kept between runs so only the first run embeds.
@@ -15,7 +16,7 @@ import argparse
 import statistics
 from pathlib import Path
 
-from _common import (BENCHMARKS, DOCUMENTS, bench_hub, beir_files, judged_library, load_beir, ndcg_at, short_searches,
+from _common import (BENCHMARKS, DOCUMENTS, LIBRARY, bench_hub, beir_files, judged_library, load_beir, ndcg_at, short_searches,
                      recall_at, table)
 
 MODES = ("keyword", "dense", "hybrid")
@@ -47,11 +48,15 @@ def run_beir(folder: Path) -> dict:
         hub.close()
 
 
-def run_library(show_failures: bool, unrelated: bool = False) -> tuple[dict, dict]:
+def run_library(show_failures: bool, unrelated: bool = False, served: bool = False) -> tuple[dict, dict]:
     """The judged library; ``unrelated``: with the 230 files of ../shared/benchmarks/realworld
     beside it (test PDFs and web pages of other projects, in a dozen languages), as a city's
-    library holds reports and minutes that answer none of these questions."""
-    if unrelated:
+    library holds reports and minutes that answer none of these questions; ``served``: the whole
+    bundled library as ``make run`` seeds it (the evidence notes and the practice profiles beside
+    the documents), where a stranger's documents land too."""
+    if served:
+        hub, report = bench_hub("library", [LIBRARY])
+    elif unrelated:
         hub, report = bench_hub("library-unrelated", [DOCUMENTS, BENCHMARKS / "realworld"])
     else:
         hub, report = bench_hub("library-documents", [DOCUMENTS])
@@ -101,6 +106,7 @@ def main() -> None:
     parser.add_argument("--beir", nargs="*", type=Path, help="BEIR-layout folders (default: all in ../shared/benchmarks)")
     parser.add_argument("--no-library", action="store_true")
     parser.add_argument("--no-unrelated", action="store_true", help="skip the library among unrelated files")
+    parser.add_argument("--no-served", action="store_true", help="skip the library as `make run` serves it")
     parser.add_argument("--failures", action="store_true", help="list weak judged-library queries")
     args = parser.parse_args()
 
@@ -117,6 +123,10 @@ def main() -> None:
         if not args.no_unrelated and (BENCHMARKS / "realworld").exists():
             res, judged = run_library(False, unrelated=True)
             rows += library_rows(res, judged, prefix="library among unrelated files", splits=("tune", "validation"),
+                                 batches=False)
+        if not args.no_served:
+            res, judged = run_library(False, served=True)
+            rows += library_rows(res, judged, prefix="library as served", splits=("tune", "validation"),
                                  batches=False)
     print(table(rows, ["collection", "mode", "nDCG@10", "recall@100", "queries"]))
     losses = _losses(rows)

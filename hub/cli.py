@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=("hybrid", "dense", "keyword"), default="hybrid")
     p.add_argument("--diversify", action="store_true", help="spread results over different evidence (MMR)")
     p.add_argument("--no-expand", action="store_true", help="keep to the question's own words: no thesaurus labels, no lexicon")
+    p.add_argument("--practices", type=int, default=3, metavar="N",
+                   help="also name the N practices whose profiles fit the question (0: none; default 3)")
     p.add_argument("--json", action="store_true", help="print a JSON array, best first")
 
     p = sub.add_parser("documents", help="list what the hub holds")
@@ -157,6 +159,7 @@ def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
 
     asked = SearchRequest(args.query, limit=args.limit, offset=args.offset, mode=args.mode,
                           diversify=args.diversify, expand=not args.no_expand,
+                          practices=0 if args.json else args.practices,
                           filters={"doc_type": args.doc_type, "language": args.language, "tags": args.tag,
                                    "year": args.year})
     with _hub(settings) as hub:
@@ -168,6 +171,7 @@ def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
         print(f"did you mean: {results.suggestion}", file=sys.stderr)
     if not results.hits:
         print("no matches", file=sys.stderr)
+        _fitting(results.practices)
         return 0
     colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     for rank, hit in enumerate(results.hits, start=args.offset + 1):
@@ -178,9 +182,17 @@ def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
             cite = f"p. {passage.page}" if passage.page else "passage"
             print(f"    [{cite}] {_marked(passage, colour)}")
         print()
+    _fitting(results.practices)
     shown = f"{args.offset + 1}-{args.offset + len(results.hits)}"
     print(f"{shown} of {results.total} documents, {results.took_ms:.0f} ms", file=sys.stderr)
     return 0
+
+
+def _fitting(practices: list[dict]) -> None:
+    """The practices shown beside the documents (``hub recommend`` gives the advice)."""
+    if practices:
+        print("practices that fit: " + "; ".join(f"{p['name']} ({p['rating_label']}, {p['practice_id']})"
+                                                for p in practices) + "\n")
 
 
 def _marked(hit, colour: bool) -> str:  # type: ignore[no-untyped-def]

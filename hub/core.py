@@ -442,10 +442,28 @@ class Hub:
         """Search the library: ``hub.search("éclairage public", limit=5, mode="dense")``, or a
         :class:`search.request.SearchRequest` as the web app and the CLI build it. See
         :class:`search.hybrid.SearchResults` for what comes back."""
+        from practices.profile import PRACTICE_TYPE
+
         request = query if isinstance(query, SearchRequest) else SearchRequest(query, **options)
+        # The practice profiles are shown beside the documents, not among them (search/hybrid.py).
         searcher = self.index.searcher(self.embedder, thesaurus=self.thesaurus, speller=self.speller,
-                                       lexicon=self.lexicon)
-        return searcher.search(request)
+                                       lexicon=self.lexicon, apart=PRACTICE_TYPE)
+        results = searcher.search(request)
+        if request.practices and PRACTICE_TYPE not in results.filters.get("doc_type", []):
+            results.practices = self.fitting_practices(request.query, request.practices)
+        return results
+
+    def fitting_practices(self, question: str, limit: int = 3) -> list[dict[str, Any]]:
+        """The practices whose profiles best fit a question, as shown beside a search's documents
+        (practices/recommender.py ``fitting``): id, names, rating and relevance of each."""
+        from practices.recommender import fitting
+
+        searcher = self.index.searcher(self.embedder, lexicon=self.lexicon)
+        return [{"practice_id": p.id, "name": p.name, "names": p.names, "rating": p.rating.key,
+                 "rating_label": p.rating.label, "rating_meaning": p.rating.meaning,
+                 "relevance": round(relevance, 6)}
+                for p, relevance in fitting(searcher, self.catalog, self.practices(), question, limit,
+                                            thesaurus=self.thesaurus)]
 
     def document(self, doc_id: str) -> Document:
         doc = self.catalog.document(doc_id, with_chunks=True)

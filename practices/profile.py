@@ -41,6 +41,8 @@ EMMIE = {
     "implementation": "Implementation",
     "economic_cost": "Economic cost",
 }
+#: The document type of a practice profile in the catalog and the indexes.
+PRACTICE_TYPE = "practice"
 SUMMARY_HEADINGS = {"en": "Summary", "fr": "Résumé", "es": "Resumen"}
 SITUATION_HEADINGS = {"en": "When it fits", "fr": "Quand y recourir", "es": "Cuándo recurrir a ella"}
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -243,7 +245,7 @@ def validate(source: str, path: Path, loaded: LoadedDocument) -> LoadedDocument:
         if str(emmie.get(key) or "").strip():
             sections.append(Section(text=str(emmie[key]).strip(), heading=heading))
     loaded.sections = sections + loaded.sections
-    loaded.doc_type = "practice"
+    loaded.doc_type = PRACTICE_TYPE
     if not loaded.title or loaded.title == source:
         loaded.title = str(name)
     return loaded

@@ -131,34 +131,13 @@ def recommend(searcher, catalog, practices: list[Practice], links: list[dict], f
     # or Spanish must rank practices the same way, and the English-only encoder would weigh
     # English questions differently (bench/advice.py, "same first practice").
     share = searcher.settings.advice_model_share
-    # Raw dense scores, without the own-language bonus search gives back: levelling helped search on
-    # both judged halves but cost advice 4 points of top-3 on its validation half (bench/advice.py),
-    # and the measured bonus changed no figure of its tuning half (bench/RESULTS.md, "The
-    # own-language bonus").
-    # Nor does a long question lean on the dense ranking as a search does: that changed no answer
-    # of advice's tuning half (bench/RESULTS.md, "Long questions lean on the dense ranking").
-    profile_scores = searcher.passages(parsed, "hybrid", {"doc_type": ["practice"]}, depth, expansions, share,
-                                       center=False, long_questions=False)
+    best_profile, best_profile_chunk = _profile_scores(searcher, catalog, parsed, expansions, share)
+    # The evidence passages are asked for as the profiles' are (``_profile_scores`` says why).
     evidence_types = sorted(set(catalog.doc_types()) - {"practice"})
     evidence_scores = (searcher.passages(parsed, "hybrid", {"doc_type": evidence_types}, depth, expansions, share,
                                          center=False, long_questions=False)
                        if evidence_types else {})
-    chunks = catalog.chunks_by_ids(list(profile_scores) + list(evidence_scores))
-
-    # A profile is matched on the passages it has in the question's language (its summary and
-    # typical situations exist in all three): its notes and body, written in one language only,
-    # would favour the profiles written in the question's language. A profile without such
-    # passages is matched on all of its own.
-    own = _language_headings(query_language(parsed.text, catalog))
-    best_profile: dict[str, float] = {}
-    best_profile_chunk: dict[str, str] = {}
-    speaks = {chunks[cid].doc_id for cid in profile_scores if cid in chunks and chunks[cid].heading in own}
-    for cid, score in profile_scores.items():
-        chunk = chunks.get(cid)
-        if chunk is None or (chunk.doc_id in speaks and chunk.heading not in own):
-            continue
-        if score > best_profile.get(chunk.doc_id, -1):
-            best_profile[chunk.doc_id], best_profile_chunk[chunk.doc_id] = score, cid
+    chunks = catalog.chunks_by_ids(list(best_profile_chunk.values()) + list(evidence_scores))
     doc_passages: dict[str, list[tuple[float, str]]] = {}
     for cid, score in evidence_scores.items():
         chunk = chunks.get(cid)
@@ -242,6 +221,54 @@ def recommend(searcher, catalog, practices: list[Practice], links: list[dict], f
              and r.relevance >= AVOID_SHARE * top_relevance]
     return Advice(question=question, recommendations=adopt[:limit], avoid=avoid, context=context,
                   took_ms=(time.perf_counter() - started) * 1000)
+
+
+def fitting(searcher, catalog, practices: list[Practice], question: str, limit: int = 3,  # type: ignore[no-untyped-def]
+            thesaurus=None) -> list[tuple[Practice, float]]:  # type: ignore[no-untyped-def]
+    """The practices whose profiles best fit a question, best first, each with its profile's
+    relevance (1 for the first, then falling as in ``recommend``): the profile half of
+    ``recommend``, without the evidence passages (a sixth of its time), for the practices shown
+    beside a search's documents. Practices rated harmful or no effect are left out, as
+    ``recommend`` leaves them out of its recommendations; the advice shows them as ones to avoid."""
+    parsed = parse_query(question or "")
+    if parsed.empty or limit < 1 or not practices:
+        return []
+    expansions = thesaurus.expansions(thesaurus.find(parsed.text), parsed.text) if thesaurus is not None else {}
+    best, _ = _profile_scores(searcher, catalog, parsed, expansions, searcher.settings.advice_model_share)
+    by_doc = {p.doc_id: p for p in practices if p.rating.key not in NOT_RECOMMENDED}
+    ranked = sorted((doc_id for doc_id in best if doc_id in by_doc), key=lambda d: (-best[d], by_doc[d].id))
+    return [(by_doc[d], _rank_score(rank)) for rank, d in enumerate(ranked[:limit], start=1)]
+
+
+def _profile_scores(searcher, catalog, parsed, expansions: dict[str, list[str]],  # type: ignore[no-untyped-def]
+                    share: float) -> tuple[dict[str, float], dict[str, str]]:
+    """Each practice profile's fused score for the question (profile document id -> score), and
+    the passage it comes from.
+
+    A profile is matched on the passages it has in the question's language (its summary and
+    typical situations exist in all three): its notes and body, written in one language only,
+    would favour the profiles written in the question's language. A profile without such
+    passages is matched on all of its own."""
+    # Raw dense scores, without the own-language bonus search gives back: levelling helped search on
+    # both judged halves but cost advice 4 points of top-3 on its validation half (bench/advice.py),
+    # and the measured bonus changed no figure of its tuning half (bench/RESULTS.md, "The
+    # own-language bonus").
+    # Nor does a long question lean on the dense ranking as a search does: that changed no answer
+    # of advice's tuning half (bench/RESULTS.md, "Long questions lean on the dense ranking").
+    scores = searcher.passages(parsed, "hybrid", {"doc_type": ["practice"]}, searcher.settings.candidates,
+                               expansions, share, center=False, long_questions=False)
+    chunks = catalog.chunks_by_ids(list(scores), text=False)
+    own = _language_headings(query_language(parsed.text, catalog))
+    best: dict[str, float] = {}
+    best_chunk: dict[str, str] = {}
+    speaks = {chunks[cid].doc_id for cid in scores if cid in chunks and chunks[cid].heading in own}
+    for cid, score in scores.items():
+        chunk = chunks.get(cid)
+        if chunk is None or (chunk.doc_id in speaks and chunk.heading not in own):
+            continue
+        if score > best.get(chunk.doc_id, -1):
+            best[chunk.doc_id], best_chunk[chunk.doc_id] = score, cid
+    return best, best_chunk
 
 
 def _language_headings(language: str) -> set[str]:

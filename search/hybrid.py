@@ -106,13 +106,16 @@ class SearchResults:
     offset: int = 0
     #: The question's words as the lexicon carried them into the library's other languages.
     carried: list[str] = field(default_factory=list)
+    #: Records shown beside the documents, not among them: the hub puts there the practices whose
+    #: profiles fit the question (``SearchRequest.practices``), each a dict of its JSON.
+    practices: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"query": self.query, "mode": self.mode, "total": self.total, "offset": self.offset,
                 "took_ms": round(self.took_ms, 1), "filters": self.filters,
                 "facets": {k: [{"value": v, "count": c} for v, c in vs] for k, vs in self.facets.items()},
                 "suggestion": self.suggestion, "concepts": self.concepts, "carried": self.carried,
-                "hits": [h.to_json() for h in self.hits]}
+                "practices": self.practices, "hits": [h.to_json() for h in self.hits]}
 
 
 def query_language(text: str, catalog: Any = None) -> str:
@@ -130,8 +133,11 @@ def query_language(text: str, catalog: Any = None) -> str:
 
 class HybridSearcher:
     def __init__(self, settings: Settings, catalog, index, embedder: Callable[[], Any],  # type: ignore[no-untyped-def]
-                 thesaurus=None, speller=None, lexicon=None) -> None:  # type: ignore[no-untyped-def]
+                 thesaurus=None, speller=None, lexicon=None, apart: str | None = None) -> None:  # type: ignore[no-untyped-def]
         self.settings = settings
+        #: A document type kept out of the results unless a filter asks for it (the hub's own
+        #: practice profiles, which it shows beside them).
+        self.apart = apart
         #: Carries a question's words into the other languages for the keyword ranking (search/lexicon.py).
         self.lexicon = lexicon
         self.catalog = catalog
@@ -323,7 +329,7 @@ class HybridSearcher:
             expansions = self.thesaurus.expansions(found, parsed.text)
 
         depth = self.settings.candidates
-        scores, rankings = self.rankings(parsed, mode, flt, depth, expansions, carry=expand)
+        scores, rankings = self.rankings(parsed, mode, self._documents_only(flt), depth, expansions, carry=expand)
         syntax = bool(parsed.phrases or parsed.excluded or parsed.title)
         candidates = {c for r in rankings.values() for c, _ in r}
         chunks: dict[str, Any] = {}
@@ -391,6 +397,18 @@ class HybridSearcher:
         return SearchResults(query=query, hits=hits, total=len(ranked), mode=mode, took_ms=took,
                              filters=flt, facets=facets, suggestion=suggestion, concepts=concepts,
                              offset=offset, carried=list(self.carried))
+
+    def _documents_only(self, filters: dict[str, Any]) -> dict[str, Any]:
+        """The filters, with the ``apart`` type left out when they name no type. The practice
+        profiles are written as managers describe their problems, so they took 60% of the first
+        three places of the judged questions, above the library's documents that answer them
+        (bench/quality.py, "the library as the hub holds it"); the hub shows them beside the
+        documents instead. A library of nothing else keeps them in its results."""
+        if self.apart is None or filters.get("doc_type"):
+            return filters
+        types = self.catalog.doc_types()
+        others = [t for t in types if t != self.apart]
+        return {**filters, "doc_type": others} if others and len(others) < len(types) else filters
 
     def _mmr(self, ranked: list[str], by_doc: dict[str, list[tuple[float, str]]],
              pool: int = 50, lam: float = 0.7) -> list[str]:

@@ -89,12 +89,13 @@ class PassageIndex:
         return self._keyword
 
     def searcher(self, embedder: Callable[[], Any] | None = None, thesaurus: Any = None, speller: Any = None,
-                 lexicon: Any = None) -> Any:
-        """A hybrid searcher over both retrievers (search/hybrid.py)."""
+                 lexicon: Any = None, apart: str | None = None) -> Any:
+        """A hybrid searcher over both retrievers (search/hybrid.py); ``apart``: a document type
+        its searches leave out unless asked for."""
         from search.hybrid import HybridSearcher
 
         return HybridSearcher(self.settings, self.catalog, self, embedder or self._embedder,
-                              thesaurus=thesaurus, speller=speller, lexicon=lexicon)
+                              thesaurus=thesaurus, speller=speller, lexicon=lexicon, apart=apart)
 
     def vectors(self, chunk_ids: Sequence[str]) -> np.ndarray:
         """The stored vectors of these passages, each encoder's joined as the embedder joins them

@@ -18,6 +18,7 @@ FILTER_KEYS = ("doc_type", "language", "tags", "year")
 #: The names users type for a filter (``tag=``, ``type=``, ``lang=``), and the key it stands for.
 FILTER_ALIASES = {"tag": "tags", "type": "doc_type", "lang": "language"}
 MAX_LIMIT = 100
+MAX_PRACTICES = 10
 
 YearRange = tuple[int | None, int | None]
 
@@ -40,6 +41,9 @@ class SearchRequest:
     diversify: bool = False
     #: Expand the query across languages: the thesaurus, and the lexicon (search/lexicon.py).
     expand: bool = True
+    #: How many practices that fit the question to show beside the documents (the hub's practice
+    #: profiles are not among the documents unless ``doc_type`` asks for them).
+    practices: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "query", (self.query or "").strip())
@@ -49,6 +53,8 @@ class SearchRequest:
             raise InvalidQuery(f"limit must be between 1 and {MAX_LIMIT}")
         if self.offset < 0:
             raise InvalidQuery("offset cannot be negative")
+        if not 0 <= self.practices <= MAX_PRACTICES:
+            raise InvalidQuery(f"practices must be between 0 and {MAX_PRACTICES}")
         object.__setattr__(self, "filters", clean_filters(self.filters))
 
 

@@ -13,7 +13,7 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from hub.core import Hub
-from search.request import MAX_LIMIT, MODES, SearchRequest
+from search.request import MAX_LIMIT, MAX_PRACTICES, MODES, SearchRequest
 from web.pages import Pages
 
 PAGE_SIZE = 10
@@ -37,10 +37,14 @@ def search_request(question_required: bool) -> Callable[..., SearchRequest]:
              mode: str = Query("hybrid", pattern=_MODE_PATTERN),
              diversify: bool = Query(False, description="spread results over different evidence (MMR)"),
              expand: bool = Query(True, description="expand the query with the thesaurus, and carry its "
-                                                   "words into the library's other languages (the lexicon)")
+                                                   "words into the library's other languages (the lexicon)"),
+             practices: int = Query(0 if question_required else 3, ge=0, le=MAX_PRACTICES,
+                                    description="how many practices that fit the question to list beside the "
+                                                "documents (/api/search/full); practice profiles are among the "
+                                                "documents only when doc_type asks for them")
              ) -> SearchRequest:
         return SearchRequest(q, limit=limit, offset=offset, mode=mode, diversify=diversify, expand=expand,
-                             filters={"doc_type": doc_type, "language": language, "tags": tag, "year": year})
+                             practices=practices, filters={"doc_type": doc_type, "language": language, "tags": tag, "year": year})
 
     return read
 
@@ -110,14 +114,16 @@ def register(app: FastAPI, hub: Hub, pages: Pages) -> None:
     @app.get("/api/search", summary="Hybrid search, one result per document")
     def api_search(asked: SearchRequest = Depends(api_request)) -> list[dict[str, Any]]:
         """A JSON array, best first: doc_id, source, title, doc_type, language, page, score, snippet,
-        highlights, passages (each with its page), ... The same parameters as /api/search/full."""
-        return [hit.to_json() for hit in hub.search(asked).hits]
+        highlights, passages (each with its page), ... The same parameters as /api/search/full.
+        The hub's practice profiles are not among the documents unless doc_type=practice."""
+        return [hit.to_json() for hit in hub.search(replace(asked, practices=0)).hits]
 
     @app.get("/api/search/full", summary="Hybrid search with facets, suggestion and concepts")
     def api_search_full(asked: SearchRequest = Depends(api_request)) -> dict[str, Any]:
         """An object: total, facets (doc_type, language, tags, year, with counts), suggestion
         ("did you mean"), thesaurus concepts found in the query, the question's words as carried
-        into the library's other languages (carried), and hits as in /api/search."""
+        into the library's other languages (carried), the practices whose profiles fit the
+        question (practices=N: practice_id, names, rating, relevance), and hits as in /api/search."""
         return hub.search(asked).to_json()
 
     @app.get("/api/documents", summary="Every document in the catalog")

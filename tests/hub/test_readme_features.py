@@ -343,9 +343,10 @@ def test_hub_fusion_rrf_scores_on_the_reciprocal_rank_scale(cli, monkeypatch, li
 
 
 def test_hub_dense_weight_moves_the_hybrid_order(cli, monkeypatch, library_home: Path) -> None:
-    """On this question the dense ranking puts the CCTV profile first, the keyword ranking the
-    situational prevention review: the dense weight decides which leads the hybrid results."""
-    query = "CCTV cameras in car parks"
+    """On this question the dense ranking puts the review of hot spots and focused deterrence
+    first, the keyword ranking the youth programme's case: the dense weight decides which leads
+    the hybrid results."""
+    query = "youth gangs violence"
     status, dense, _ = cli(library_home, "search", query, "--json", "--mode", "dense", "-n", "3")
     status2, keyword, _ = cli(library_home, "search", query, "--json", "--mode", "keyword", "-n", "3")
     dense_top, keyword_top = json.loads(dense)[0]["doc_id"], json.loads(keyword)[0]["doc_id"]

@@ -252,6 +252,29 @@ def test_a_subject_looked_up_in_two_words_finds_its_document_first(library_hub, 
     assert Path(hits[0].source).name == "prevencion-juvenil.es.pdf", [Path(h.source).name for h in hits]
 
 
+def test_a_managers_question_lists_documents_and_the_practices_that_fit_beside_them(library_hub) -> None:
+    """The practice profiles are written as managers tell their problems, and took most of the
+    first places of a search, above the library's documents that answer it (bench/quality.py,
+    "library as served"). They are listed beside the documents, the same in each language, and
+    among them only when asked for."""
+    asked = ["Women tell us they avoid the bus stop on the main street after dark. What can the city do?",
+             "Les femmes nous disent qu'elles évitent l'arrêt de bus de la rue principale la nuit. Que peut faire la ville ?",
+             "Las mujeres nos dicen que evitan la parada de autobús de la calle principal de noche. ¿Qué puede hacer la ciudad?"]
+    listed = []
+    for question in asked:
+        results = library_hub.search(question, limit=10, practices=3)
+        assert [h.title for h in results.hits if h.doc_type == "practice"] == [], question
+        assert Path(results.hits[0].source).name == "womens-safety-public-transport.en.pdf", [h.title for h in results.hits]
+        assert "practice" not in dict(results.facets["doc_type"])
+        assert {"name", "names", "rating", "rating_label", "relevance"} <= set(results.practices[0])
+        listed.append({p["practice_id"] for p in results.practices})
+    assert "womens-transit-safety" in listed[0] and listed[0] == listed[1] == listed[2], listed
+    profiles = library_hub.search("type:practice " + asked[0], limit=3, practices=3)
+    assert profiles.hits and {h.doc_type for h in profiles.hits} == {"practice"}
+    assert profiles.practices == [], "the profiles are the results: nothing to list beside them"
+    assert library_hub.search(asked[0], limit=3).practices == [], "listed only when asked for"
+
+
 PORTUGUESE_NEWS = (
     "O clube venceu o campeonato depois de uma temporada difícil. Para o treinador, a equipe "
     "mostrou que sabe sofrer: os jogadores correram até o fim, e a torcida cantou durante todo o "

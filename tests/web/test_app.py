@@ -162,3 +162,12 @@ def test_api_search_full(library_hub) -> None:
     page2 = client.get("/api/search/full", params={"q": "éclairage public", "limit": 2, "offset": 2}).json()
     assert not {h["doc_id"] for h in data["hits"]} & {h["doc_id"] for h in page2["hits"]}
     assert client.get("/api/search/full", params={"q": "x year:abc"}).status_code == 400
+    # The practices whose profiles fit, beside the documents, when asked for; never among them.
+    asked = {"q": "éclairage public", "limit": 5, "practices": 2}
+    data = client.get("/api/search/full", params=asked).json()
+    assert [p["practice_id"] for p in data["practices"]][:1] == ["street-lighting"] and len(data["practices"]) == 2
+    assert all(h["doc_type"] != "practice" for h in data["hits"])
+    assert all(h["doc_type"] != "practice" for h in client.get("/api/search", params=asked).json())
+    assert client.get("/api/search/full", params={**asked, "practices": 11}).status_code == 422
+    page = client.get("/", params={"q": "éclairage public"})
+    assert 'class="fitting"' in page.text and 'href="/practices/street-lighting"' in page.text

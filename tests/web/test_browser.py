@@ -77,6 +77,12 @@ def test_advisor_searches_opens_a_practice_builds_and_exports_a_brief(browser, l
     assert "Log in" in browser.find_element(By.CSS_SELECTOR, ".account").text
     assert not browser.find_elements(By.CSS_SELECTOR, "form.add-brief"), "anonymous visitors cannot collect"
     screenshots(browser, "02-search")
+    # The practices that fit the question are listed beside the documents, and open their profile.
+    fitting = browser.find_element(By.CSS_SELECTOR, "aside.fitting li a")
+    assert "/practices/" in fitting.get_attribute("href")
+    assert all("/documents/" in a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "li.hit a.title"))
+    click_and_load(browser, lambda: fitting)
+    assert browser.find_element(By.CSS_SELECTOR, "article.practice h1").text
 
     login(browser, base, "amir")
     browser.get(base + "/advise")
