@@ -33,6 +33,16 @@ def test_remembered_documents_follow_every_change(tmp_path) -> None:
     found = catalog.documents_by_ids(["a", "b", "c"])
     assert set(found) == {"a", "c"} and found["c"].title == "Exploratory walks"
     assert catalog.doc_types() == ["evaluation"]
+
+    # the document types, remembered for every search, follow both kinds of change too
+    profile = _doc("p", "Improved street lighting")
+    profile.doc_type = "practice"
+    catalog.put_document(profile)
+    assert catalog.doc_types() == ["evaluation", "practice"]
+    other = Catalog(path)
+    other.delete_document("p")
+    other.close()
+    assert catalog.doc_types() == ["evaluation"]
     catalog.close()
 
 
