@@ -40,10 +40,12 @@ def test_a_script_does_the_whole_round_trip(live_server, tmp_path) -> None:
 
     hits = member.get("/api/search", params={"q": "senderos del parque biblioteca iluminados"}).json()
     top = next(h for h in hits if h["doc_id"] == approved["doc_id"])
-    assert top["page"] == 2
+    # The report's second page answers, cited with its page (beside the summary, which names the
+    # same paths and scores about the same).
+    cited = next(p for p in top["passages"] if p["page"] == 2)
 
     brief = member.post("/api/briefs", json={"title": "Senderos", "city": "Medellín"}).json()
-    member.post(f"/api/briefs/{brief['id']}/items", json={"kind": "passage", "chunk_id": top["chunk_id"],
+    member.post(f"/api/briefs/{brief['id']}/items", json={"kind": "passage", "chunk_id": cited["chunk_id"],
                                                           "note": "Ejemplo local."})
     member.post(f"/api/briefs/{brief['id']}/items", json={"kind": "note", "heading": "Contexto", "text": "Tres parques."})
     items = member.get(f"/api/briefs/{brief['id']}").json()["items"]
