@@ -402,8 +402,9 @@ class HybridSearcher:
         """The filters, with the ``apart`` type left out when they name no type. The practice
         profiles are written as managers describe their problems, so they took 60% of the first
         three places of the judged questions, above the library's documents that answer them
-        (bench/quality.py, "the library as the hub holds it"); the hub shows them beside the
-        documents instead. A library of nothing else keeps them in its results."""
+        (bench/quality.py's "library as served"; bench/RESULTS.md, "Practice profiles beside the
+        documents"); the hub lists them beside the documents instead. A library of nothing else
+        keeps them in its results."""
         if self.apart is None or filters.get("doc_type"):
             return filters
         types = self.catalog.doc_types()
