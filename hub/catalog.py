@@ -332,6 +332,13 @@ class Catalog:
         chunks = self._query("SELECT count(*) FROM chunks")[0][0]
         return {"documents": docs, "passages": chunks}
 
+    def counts_of(self, doc_type: str) -> dict[str, int]:
+        """``counts`` for the documents of one type (the practice profiles: a few dozen)."""
+        docs = self._query("SELECT count(*) FROM documents WHERE doc_type = ?", (doc_type,))[0][0]
+        chunks = self._query("SELECT count(*) FROM chunks WHERE doc_id IN "
+                             "(SELECT id FROM documents WHERE doc_type = ?)", (doc_type,))[0][0]
+        return {"documents": docs, "passages": chunks}
+
     def last_run(self) -> dict[str, Any] | None:
         rows = self._query("SELECT * FROM ingest_runs ORDER BY id DESC LIMIT 1")
         if not rows:

@@ -79,6 +79,10 @@ def register(app: FastAPI, hub: Hub, pages: Pages) -> None:
         selected["year"] = next((v for k, v in base if k == "year"), "")  # type: ignore[assignment]
         context: dict[str, Any] = {"q": asked.query, "selected": selected, "options": _filter_options(hub),
                                    "results": None, "counts": hub.catalog.counts(), "diversify": asked.diversify}
+        if not asked.query:  # the introduction counts the documents searched and the profiles beside them
+            from practices.profile import PRACTICE_TYPE
+
+            context["profiles"] = hub.catalog.counts_of(PRACTICE_TYPE)
         if asked.query:
             offset = (page - 1) * asked.limit
             results = hub.search(replace(asked, offset=offset))

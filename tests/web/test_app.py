@@ -171,3 +171,8 @@ def test_api_search_full(library_hub) -> None:
     assert client.get("/api/search/full", params={**asked, "practices": 11}).status_code == 422
     page = client.get("/", params={"q": "éclairage public"})
     assert 'class="fitting"' in page.text and 'href="/practices/street-lighting"' in page.text
+    # The introduction counts what a search goes through, and the profiles listed beside it.
+    total, profiles = library_hub.catalog.counts(), library_hub.catalog.counts_of("practice")
+    intro = client.get("/").text
+    assert f"Search {total['documents'] - profiles['documents']} documents " in intro
+    assert f"Of the {profiles['documents']} practice profiles" in intro and profiles["documents"] >= 20
