@@ -42,6 +42,8 @@ class Hub:
         self._lexicon = None
         self._serving = False  # set by warm_up: this hub answers requests
         self._forums = None
+        #: The practice profiles as last parsed, with the catalog's change marker then (``practices``).
+        self._practices: tuple[tuple[int, int], list] | None = None
         self._cache = None
         self._community = None
         self._moderation = None
@@ -295,10 +297,16 @@ class Hub:
         return relink(self.catalog, self.index, changed)
 
     def practices(self) -> list:
-        from practices.profile import practice_from_document
+        """Every practice profile, by name. Parsed again only when the catalog has changed: each
+        advice and each search page asks (3.3 ms for the 30 bundled profiles)."""
+        from practices.profile import PRACTICE_TYPE, practice_from_document
 
-        return sorted((practice_from_document(d) for d in self.catalog.documents("practice")),
-                      key=lambda p: p.name.lower())
+        mark = self.catalog.changes()
+        if self._practices is None or self._practices[0] != mark:
+            parsed = sorted((practice_from_document(d) for d in self.catalog.documents(PRACTICE_TYPE)),
+                            key=lambda p: p.name.lower())
+            self._practices = (mark, parsed)
+        return list(self._practices[1])
 
     def practice(self, practice_id: str):  # type: ignore[no-untyped-def]
         for p in self.practices():

@@ -92,6 +92,9 @@ def test_profiles_are_ingested_as_practices(practice_hub) -> None:
     assert mentoring.rating.label == "Promising" and mentoring.levels == ["secondary"]
     assert mentoring.names["fr"] == "Mentorat" and mentoring.emmie["economic_cost"] == "Low cost."
     assert practice_hub.document(mentoring.doc_id).doc_type == "practice"
+    # The profiles, remembered between questions, follow the catalog when it changes.
+    practice_hub.remove(mentoring.doc_id)
+    assert {p.id for p in practice_hub.practices()} == {"scared-straight", "transit-safety", "street-lighting"}
 
 
 def test_links_from_sources_and_front_matter(practice_hub, tmp_path: Path) -> None:
