@@ -467,9 +467,7 @@ class Hub:
         from practices.recommender import fitting
 
         searcher = self.index.searcher(self.embedder, lexicon=self.lexicon)
-        return [{"practice_id": p.id, "name": p.name, "names": p.names, "rating": p.rating.key,
-                 "rating_label": p.rating.label, "rating_meaning": p.rating.meaning,
-                 "relevance": round(relevance, 6)}
+        return [{**p.headline_json(), "relevance": round(relevance, 6)}
                 for p, relevance in fitting(searcher, self.catalog, self.practices(), question, limit,
                                             thesaurus=self.thesaurus)]
 

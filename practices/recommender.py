@@ -15,7 +15,7 @@ from typing import Any
 
 from hub.errors import InvalidQuery
 from practices.forums import Forum, forums_for
-from practices.profile import Practice, document_path, source_path
+from practices.profile import PRACTICE_TYPE, Practice, document_path, source_path
 from search.hybrid import query_language
 from search.query import parse_query
 from search.snippets import make_snippet
@@ -69,8 +69,7 @@ class Recommendation:
     def to_json(self) -> dict[str, Any]:
         p = self.practice
         return {
-            "practice_id": p.id, "name": p.name, "names": p.names, "rating": p.rating.key,
-            "rating_label": p.rating.label, "rating_meaning": p.rating.meaning, "score": round(self.score, 6),
+            **p.headline_json(), "score": round(self.score, 6),
             "kind": p.kind, "outcomes": [o.to_json() for o in p.outcomes],
             "relevance": round(self.relevance, 6), "summary": p.summary,
             "prevention_level": p.levels, "themes": p.themes,
@@ -133,7 +132,7 @@ def recommend(searcher, catalog, practices: list[Practice], links: list[dict], f
     share = searcher.settings.advice_model_share
     best_profile, best_profile_chunk = _profile_scores(searcher, catalog, parsed, expansions, share)
     # The evidence passages are asked for as the profiles' are (``_profile_scores`` says why).
-    evidence_types = sorted(set(catalog.doc_types()) - {"practice"})
+    evidence_types = sorted(set(catalog.doc_types()) - {PRACTICE_TYPE})
     evidence_scores = (searcher.passages(parsed, "hybrid", {"doc_type": evidence_types}, depth, expansions, share,
                                          center=False, long_questions=False)
                        if evidence_types else {})
@@ -255,7 +254,7 @@ def _profile_scores(searcher, catalog, parsed, expansions: dict[str, list[str]],
     # own-language bonus").
     # Nor does a long question lean on the dense ranking as a search does: that changed no answer
     # of advice's tuning half (bench/RESULTS.md, "Long questions lean on the dense ranking").
-    scores = searcher.passages(parsed, "hybrid", {"doc_type": ["practice"]}, searcher.settings.candidates,
+    scores = searcher.passages(parsed, "hybrid", {"doc_type": [PRACTICE_TYPE]}, searcher.settings.candidates,
                                expansions, share, center=False, long_questions=False)
     chunks = catalog.chunks_by_ids(list(scores), text=False)
     own = _language_headings(query_language(parsed.text, catalog))

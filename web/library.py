@@ -78,12 +78,12 @@ def register(app: FastAPI, hub: Hub, pages: Pages) -> None:
                     for key in ("doc_type", "language", "tags")}
         selected["year"] = next((v for k, v in base if k == "year"), "")  # type: ignore[assignment]
         context: dict[str, Any] = {"q": asked.query, "selected": selected, "options": _filter_options(hub),
-                                   "results": None, "counts": hub.catalog.counts(), "diversify": asked.diversify}
+                                   "results": None, "diversify": asked.diversify}
         if not asked.query:  # the introduction counts the documents searched and the profiles beside them
             from practices.profile import PRACTICE_TYPE
 
-            context["profiles"] = hub.catalog.counts_of(PRACTICE_TYPE)
-        if asked.query:
+            context.update(counts=hub.catalog.counts(), profiles=hub.catalog.counts_of(PRACTICE_TYPE))
+        else:
             offset = (page - 1) * asked.limit
             results = hub.search(replace(asked, offset=offset))
             context.update(results=results, page=page, base_query=base,

@@ -171,6 +171,7 @@ def test_api_search_full(library_hub) -> None:
     assert client.get("/api/search/full", params={**asked, "practices": 11}).status_code == 422
     page = client.get("/", params={"q": "éclairage public"})
     assert 'class="fitting"' in page.text and 'href="/practices/street-lighting"' in page.text
+    assert '<span class="rating rating-effective" title="' in page.text  # its rating, as on the advice page
     # The introduction counts what a search goes through, and the profiles listed beside it.
     total, profiles = library_hub.catalog.counts(), library_hub.catalog.counts_of("practice")
     intro = client.get("/").text
