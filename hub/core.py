@@ -11,6 +11,7 @@ commands that need no model (``hub check``, re-ingesting an unchanged library) s
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
@@ -452,6 +453,7 @@ class Hub:
         :class:`search.hybrid.SearchResults` for what comes back."""
         from practices.profile import PRACTICE_TYPE
 
+        started = time.perf_counter()
         request = query if isinstance(query, SearchRequest) else SearchRequest(query, **options)
         # The practice profiles are shown beside the documents, not among them (search/hybrid.py).
         searcher = self.index.searcher(self.embedder, thesaurus=self.thesaurus, speller=self.speller,
@@ -459,6 +461,8 @@ class Hub:
         results = searcher.search(request)
         if request.practices and PRACTICE_TYPE not in results.filters.get("doc_type", []):
             results.practices = self.fitting_practices(request.query, request.practices)
+            # The time a page shows is the wait for all it shows, the practices beside included.
+            results.took_ms = (time.perf_counter() - started) * 1000
         return results
 
     def fitting_practices(self, question: str, limit: int = 3) -> list[dict[str, Any]]:

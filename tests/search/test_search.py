@@ -275,6 +275,26 @@ def test_a_managers_question_lists_documents_and_the_practices_that_fit_beside_t
     assert library_hub.search(asked[0], limit=3).practices == [], "listed only when asked for"
 
 
+def test_the_time_a_search_reports_includes_the_practices_listed_beside_it(library_hub, monkeypatch) -> None:
+    """The page says how long the search took: the practices beside the documents are part of
+    that wait, so a slow ranking of the profiles shows in it."""
+    import time
+
+    question = "street lighting in parks"
+    library_hub.search(question, limit=3, practices=3)  # the encoders loaded, the question's vectors kept
+    quick = library_hub.search(question, limit=3, practices=3).took_ms
+    fitting = library_hub.fitting_practices
+
+    def slow(question: str, limit: int = 3) -> list:
+        time.sleep(1.0)
+        return fitting(question, limit)
+
+    monkeypatch.setattr(library_hub, "fitting_practices", slow)
+    results = library_hub.search(question, limit=3, practices=3)
+    assert quick < 1000, quick
+    assert results.practices and results.took_ms >= 1000, results.took_ms
+
+
 PORTUGUESE_NEWS = (
     "O clube venceu o campeonato depois de uma temporada difícil. Para o treinador, a equipe "
     "mostrou que sabe sofrer: os jogadores correram até o fim, e a torcida cantou durante todo o "
