@@ -73,6 +73,10 @@ CREATE TABLE IF NOT EXISTS words (  -- each word's occurrences per language, in 
     n INTEGER NOT NULL,
     PRIMARY KEY (language, word)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS removed_files (  -- files whose documents a person removed: seeding leaves them out
+    path TEXT PRIMARY KEY,
+    removed_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS ingest_runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     started_at REAL NOT NULL,
@@ -221,6 +225,28 @@ class Catalog:
     def documents_by_source(self, source: str) -> list[Document]:
         rows = self._query("SELECT * FROM documents WHERE source = ? OR path = ?", (source, source))
         return [_doc_from_row(r) for r in rows]
+
+    def documents_under(self, folder: str) -> list[Document]:
+        """The documents ingested from files inside ``folder`` (a resolved path), at any depth."""
+        prefix = folder.rstrip("/") + "/"
+        rows = self._query("SELECT * FROM documents WHERE substr(path, 1, ?) = ? ORDER BY path", (len(prefix), prefix))
+        return [_doc_from_row(r) for r in rows]
+
+    def removed_files(self) -> set[str]:
+        """The resolved paths of files whose documents a person removed (``mark_removed``)."""
+        return {str(r[0]) for r in self._query("SELECT path FROM removed_files")}
+
+    def mark_removed(self, paths: Iterable[str]) -> None:
+        with self._lock:
+            self._writes += 1
+            self._db.executemany("INSERT OR REPLACE INTO removed_files (path, removed_at) VALUES (?, ?)",
+                                 [(p, time.time()) for p in paths])
+
+    def forget_removed(self, paths: Iterable[str]) -> None:
+        """These files were ingested again on purpose: seeding takes them in again too."""
+        with self._lock:
+            self._writes += 1
+            self._db.executemany("DELETE FROM removed_files WHERE path = ?", [(p,) for p in paths])
 
     def documents(self, doc_type: str | None = None) -> list[Document]:
         if doc_type is None:

@@ -49,8 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duplicates", action="store_true",
                    help="list byte-identical copies and near-identical documents (80%% of their text or more)")
 
-    p = sub.add_parser("remove", help="delete a document from the catalog and both indexes")
-    p.add_argument("sources", nargs="+", metavar="SOURCE", help="path as ingested, or document id")
+    p = sub.add_parser("remove", help="delete documents from the catalog and both indexes (a seeded "
+                                      "library does not bring them back; `hub ingest` does)")
+    p.add_argument("sources", nargs="+", metavar="SOURCE",
+                   help="path as ingested, document id, or a folder (every document from a file inside it)")
 
     p = sub.add_parser("check", help="verify that the catalog, Qdrant and (embedded) Whoosh agree")
     p.add_argument("--repair", action="store_true",
@@ -108,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.add_argument("--seed", action="append", metavar="PATH",
-                   help="ingest these files or folders before serving (unchanged files are skipped)")
+                   help="ingest these files or folders before serving (unchanged files are skipped, and those "
+                        "whose documents were removed are left out)")
     return parser
 
 
@@ -479,11 +482,12 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     started = time.perf_counter()
     hub = Hub(settings)
     if args.seed:
-        report = hub.ingest(args.seed, on_reject=lambda r: logs.event(log, "rejected", 30, source=r.source,
-                                                                        reason=r.reason))
+        # Seeded at every start: files whose documents a person removed stay out (Hub.ingest).
+        report = hub.ingest(args.seed, seed=True,
+                            on_reject=lambda r: logs.event(log, "rejected", 30, source=r.source, reason=r.reason))
         logs.event(log, "seeded", added=len(report.added), updated=len(report.updated),
-                   unchanged=len(report.unchanged), rejected=len(report.rejected), embedded=report.embedded,
-                   seconds=round(report.seconds, 1))
+                   unchanged=len(report.unchanged), rejected=len(report.rejected), removed_earlier=len(report.left_out),
+                   embedded=report.embedded, seconds=round(report.seconds, 1))
     hub.warm_up(requests=True)
     app = create_app(hub)
     counts = hub.catalog.counts()

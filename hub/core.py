@@ -164,12 +164,19 @@ class Hub:
     # --- ingest ------------------------------------------------------------------------------
     def ingest(self, paths: Iterable[str | Path],
                on_reject: Callable[[RejectedDocument], None] | None = None, force: bool = False,
-               overrides: dict[Path, dict] | None = None):  # type: ignore[no-untyped-def]
+               overrides: dict[Path, dict] | None = None, seed: bool = False):  # type: ignore[no-untyped-def]
+        """Take files and folders in. ``seed``: the library given at every start (``hub serve
+        --seed``), which leaves out the files whose documents a person removed (``remove``);
+        otherwise files ingested are taken in even so, and seeding takes them in again."""
         with self._write_lock:
             try:
-                report = self._ingest(paths, on_reject, force, overrides)
+                report = self._ingest(paths, on_reject, force, overrides,
+                                      self.catalog.removed_files() if seed else frozenset())
             finally:
                 self.flush()
+            if not seed:
+                self.catalog.forget_removed(str(Path(s).resolve()) for s in
+                                            [*report.added, *report.updated, *(c for c, _ in report.duplicates)])
             if report.added or report.updated:
                 # The new words are embedded here, once, and kept in the home: a server that did
                 # not ingest only reads them back. A serving hub (a moderator approving a case
@@ -198,7 +205,7 @@ class Hub:
         """Held while the stores change; moderation holds it across check-then-ingest."""
         return self._write_lock
 
-    def _ingest(self, paths, on_reject, force, overrides):  # type: ignore[no-untyped-def]
+    def _ingest(self, paths, on_reject, force, overrides, leave_out):  # type: ignore[no-untyped-def]
         with self._lock:
             self._check_model()
         from ingest import language
@@ -209,7 +216,7 @@ class Hub:
         report = Ingester(self.settings, self.catalog, self.index, self.embedder,
                           validators={"practice": validate}, annotate=self.thesaurus.annotate,
                           cache=self.embedding_cache, parser=self.parser).ingest(paths, on_reject=on_reject, force=force,
-                                                       overrides=overrides)
+                                                       overrides=overrides, leave_out=leave_out)
         # What this batch's files became, looked up once for the links and the practice check.
         brought = [d for source in [*report.added, *report.updated] for d in self.catalog.documents_by_source(source)]
         if brought or not self.catalog.practice_links():
@@ -356,7 +363,9 @@ class Hub:
                          question, limit=limit, context=context, thesaurus=self.thesaurus)
 
     def remove(self, source: str) -> list[Document]:
-        """Delete the documents ingested from ``source`` (path as given, resolved path, or id)."""
+        """Delete the documents ingested from ``source`` (path as given, resolved path, id, or a
+        folder: every document from a file inside it). Their files stay out of later seeds of the
+        library (``ingest(seed=True)``), until ingested again on purpose."""
         with self._write_lock:
             try:
                 return self._remove(source)
@@ -370,21 +379,28 @@ class Hub:
 
     def _remove(self, source: str) -> list[Document]:
         docs = self.catalog.documents_by_source(source)
+        resolved = str(Path(source).expanduser().resolve())
         if not docs:
-            resolved = str(Path(source).expanduser().resolve())
             docs = self.catalog.documents_by_source(resolved)
         if not docs and (doc := self.catalog.document(source)):
             docs = [doc]
+        if not docs and Path(resolved).is_dir():
+            docs = self.catalog.documents_under(resolved)
         if not docs:
-            for path in (source, str(Path(source).expanduser().resolve())):
+            for path in (source, resolved):
                 if self.catalog.copy_of(path) is not None:  # a copy: forget it, its document stays
                     self.catalog.remove_copies(path=path)
+                    self.catalog.mark_removed([resolved])
                     return []
         if not docs:
             raise NotFound(f"{source}: not in the hub (see `hub documents` for what is)")
         from ingest.pipeline import original_path
 
         self.index.delete_documents([d.id for d in docs])
+        # A person removed them: the library seeded at each start must not bring them back, nor
+        # their copies (which would come back as documents of their own).
+        self.catalog.mark_removed([str(d.extra.get("path", d.source)) for d in docs]
+                                  + [c["path"] for d in docs for c in self.catalog.copies(d.id)])
         for doc in docs:
             original_path(self.settings, doc).unlink(missing_ok=True)
             self.catalog.delete_document(doc.id)

@@ -22,7 +22,7 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Protocol
+from typing import Callable, Collection, Iterable, Protocol
 
 from hub.errors import HubError, RejectedDocument
 from hub.settings import Settings
@@ -59,6 +59,9 @@ class IngestReport:
     rejected: list[RejectedDocument] = field(default_factory=list)
     #: (file, the file it is a byte-identical copy of): recorded with that document, not indexed.
     duplicates: list[tuple[str, str]] = field(default_factory=list)
+    #: Files left out because a person removed their documents (``leave_out``): a seed of the
+    #: library at each start does not bring them back.
+    left_out: list[str] = field(default_factory=list)
     passages: int = 0
     embedded: int = 0
     seconds: float = 0.0
@@ -79,6 +82,8 @@ class IngestReport:
                  f"{len(self.unchanged)} unchanged", f"{len(self.rejected)} rejected"]
         if self.duplicates:
             parts.append(f"{len(self.duplicates)} identical to another file (recorded, not indexed twice)")
+        if self.left_out:
+            parts.append(f"{len(self.left_out)} removed earlier (left out)")
         line = ", ".join(parts) + f"; {self.passages} passages written, {self.embedded} embedded"
         if self.ocr_pages:
             line += f"; {self.ocr_pages} page{'s' if self.ocr_pages != 1 else ''} read by OCR"
@@ -177,9 +182,11 @@ class Ingester:
         self.sizes = ChunkSizes(settings.chunk_words, settings.chunk_min_words, settings.chunk_max_words)
 
     def ingest(self, paths: Iterable[str | Path], on_reject: Callable[[RejectedDocument], None] | None = None,
-               force: bool = False, overrides: dict[Path, dict] | None = None) -> IngestReport:
+               force: bool = False, overrides: dict[Path, dict] | None = None,
+               leave_out: Collection[str] = frozenset()) -> IngestReport:
         """``overrides`` maps a file's resolved path to metadata that wins over what the file
-        says (see :func:`apply_overrides`): how a moderated case study gets its form's fields."""
+        says (see :func:`apply_overrides`): how a moderated case study gets its form's fields.
+        ``leave_out``: resolved paths of files not to take in (``report.left_out``)."""
         started = time.perf_counter()
         report = IngestReport()
         run_id = self.catalog.start_run()
@@ -207,6 +214,9 @@ class Ingester:
                 if item.path in seen:
                     continue
                 seen.add(item.path)
+                if str(item.path) in leave_out:
+                    report.left_out.append(item.source)
+                    continue
                 try:
                     fmt, data = files.read_checked(item, self.settings.max_file_bytes)
                     digest = files.content_hash(data)

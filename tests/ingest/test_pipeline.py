@@ -57,6 +57,34 @@ def test_remove_deletes_from_all_three_stores(hub, tmp_path: Path) -> None:
         hub.remove(str(lib / "cctv.pdf"))
 
 
+def test_what_a_person_removed_stays_out_of_the_library_seeded_at_each_start(hub, tmp_path: Path) -> None:
+    """`make run` seeds the sample library at every start. A city that removes sample documents
+    (one file, or a whole folder) must not find them back after the next restart; ingesting a
+    file on purpose brings it back, and then the seed keeps it."""
+    lib = _library(tmp_path / "lib")
+    shutil.copy(lib / "walks.md", lib / "x-walks.md")  # a byte-identical copy, recorded with it
+    hub.ingest([lib], seed=True)
+    assert hub.catalog.counts()["documents"] == 3
+    assert [d.title for d in hub.remove(str(lib / "walks.md"))] == ["Exploratory walks"]
+
+    again = hub.ingest([lib], seed=True)
+    assert sorted(Path(s).name for s in again.left_out) == ["walks.md", "x-walks.md"]
+    assert again.added == [] and "2 removed earlier (left out)" in again.summary()
+    assert sorted(d.title for d in hub.documents()) == ["CCTV works best in car parks.", "Street lighting"]
+    walks = "residents walk their neighbourhood at night"
+    assert "Exploratory walks" not in [h.title for h in hub.search(walks).hits]
+    assert hub.check().ok
+
+    brought = hub.ingest([lib / "walks.md"])
+    assert brought.added == [str(lib / "walks.md")]
+    assert "walks.md" not in {Path(s).name for s in hub.ingest([lib], seed=True).left_out}
+    assert hub.search(walks).hits[0].title == "Exploratory walks"
+
+    gone = hub.remove(str(lib))  # a folder: everything ingested from a file inside it
+    assert len(gone) == 3 and hub.catalog.counts()["documents"] == 0
+    assert hub.ingest([lib], seed=True).added == [] and hub.check().ok
+
+
 def test_check_names_what_differs(hub, tmp_path: Path) -> None:
     lib = _library(tmp_path / "lib")
     report = hub.ingest([lib])
