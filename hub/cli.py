@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--duplicates", action="store_true",
                    help="list byte-identical copies and near-identical documents (80%% of their text or more)")
+    p.add_argument("--removed", action="store_true",
+                   help="list the files whose documents were removed (a seeded library leaves them out)")
 
     p = sub.add_parser("remove", help="delete documents from the catalog and both indexes (a seeded "
                                       "library does not bring them back; `hub ingest` does)")
@@ -208,6 +210,16 @@ def _marked(hit, colour: bool) -> str:  # type: ignore[no-untyped-def]
 def cmd_documents(settings: Settings, args: argparse.Namespace) -> int:
     if args.duplicates:
         return _duplicates(settings, args)
+    if args.removed:
+        with _hub(settings) as hub:
+            removed = sorted(hub.catalog.removed_files())
+        if args.json:
+            print(json.dumps(removed, ensure_ascii=False, indent=2))
+        else:
+            for path in removed:
+                print(f"removed   {path}")
+            print(f"{len(removed)} files removed (`hub ingest` one to bring it back)", file=sys.stderr)
+        return 0
     with _hub(settings) as hub:
         docs = hub.documents()
         counts = {d.id: 0 for d in docs} | hub.catalog.passage_counts()

@@ -62,6 +62,8 @@ def test_ingest_search_check_remove_round_trip(cli_home) -> None:
 
     removed = hub_cli(home, "remove", str(lib / "walks.md"))
     assert removed.returncode == 0 and "removed" in removed.stdout
+    listed = hub_cli(home, "documents", "--removed", "--json")
+    assert listed.returncode == 0 and json.loads(listed.stdout) == [str((lib / "walks.md").resolve())]
     missing = hub_cli(home, "remove", str(lib / "walks.md"))
     assert missing.returncode == 1 and "not in the hub" in missing.stderr and "Traceback" not in missing.stderr
 
