@@ -148,9 +148,10 @@ class Briefs:
 
     # --- items ---------------------------------------------------------------------------------
     def add_practice(self, user: User, brief_id: int, practice_id: str, chunk_ids: list[str] | None = None,
-                     note: str = "") -> BriefItem:
+                     note: str = "", lang: str | None = None) -> BriefItem:
         """A practice with its rating and summary, plus the passages that support it: those given
-        (the reasons an advisory answer showed) or else the pages its profile cites."""
+        (the reasons an advisory answer showed) or else the pages its profile cites. Its name and
+        summary in ``lang`` where the profile has them (the advisor's language), else its own."""
         self.get(user, brief_id)
         practice = self.hub.practice(practice_id)
         given = [self._passage(c) for c in (chunk_ids or [])[:6]]
@@ -158,8 +159,9 @@ class Briefs:
         evidence = [p for p in given if p["doc_id"] != practice.doc_id][:4] or self._profile_evidence(practice)
         profile = self.hub.catalog.document(practice.doc_id)
         return self._add(brief_id, kind="practice", practice_id=practice.id, doc_id=practice.doc_id,
-                         doc_title=profile.title if profile else practice.name, heading=practice.name,
-                         text=practice.summary, rating=practice.rating.key, evidence=json.dumps(evidence),
+                         doc_title=profile.title if profile else practice.name,
+                         heading=practice.name_in(lang) if lang else practice.name,
+                         text=practice.summary_in(lang) if lang else practice.summary, rating=practice.rating.key, evidence=json.dumps(evidence),
                          outcomes=json.dumps([o.to_json() for o in practice.outcomes], ensure_ascii=False),
                          note=_note(note))
 

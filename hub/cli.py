@@ -88,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--level", choices=("primary", "secondary", "tertiary"))
     p.add_argument("--theme", help="e.g. policing, mobility, governance")
     p.add_argument("--limit", "-n", type=int, default=5)
+    p.add_argument("--lang", choices=("en", "fr", "es"),
+                   help="names and summaries in this language (default: the question's)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("practices", help="practice profiles and their evidence links")
@@ -304,26 +306,27 @@ def cmd_recommend(settings: Settings, args: argparse.Namespace) -> int:
     with _hub(settings) as hub:
         advice = hub.recommend(args.question, limit=args.limit, context=context)
     if args.json:
-        print(json.dumps(advice.to_json(), ensure_ascii=False, indent=2))
+        print(json.dumps(advice.to_json(args.lang), ensure_ascii=False, indent=2))
         return 0
     if not advice.recommendations:
         print("no practice matches this question; try other words or fewer context filters", file=sys.stderr)
+    lang = args.lang or advice.language
     for rank, rec in enumerate(advice.recommendations, start=1):
-        _print_recommendation(rank, rec)
+        _print_recommendation(rank, rec, lang)
     if advice.avoid:
         print("AVOID: these practices match the question but the evidence shows they do harm")
         for rec in advice.avoid:
-            _print_recommendation("!", rec)
+            _print_recommendation("!", rec, lang)
     return 0
 
 
-def _print_recommendation(rank, rec) -> None:  # type: ignore[no-untyped-def]
+def _print_recommendation(rank, rec, lang: str) -> None:  # type: ignore[no-untyped-def]
     p = rec.practice
-    print(f"{rank:>2}. {p.name}  [{p.rating.label}]  score {rec.score:.3f}")
+    print(f"{rank:>2}. {p.name_in(lang)}  [{p.rating.label}]  score {rec.score:.3f}")
     print(f"    {p.rating.label}: {p.rating.meaning}")
     if p.outcomes:
         print(f"    Outcomes: {_outcomes_compact(p)}")
-    print(f"    {p.summary}")
+    print(f"    {p.summary_in(lang)}")
     for reason in rec.reasons:
         cite = f"p. {reason.page}" if reason.page else "passage"
         print(f"    - \"{reason.snippet}\" ({reason.title}, {cite})")

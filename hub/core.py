@@ -476,20 +476,24 @@ class Hub:
                                        lexicon=self.lexicon, apart=PRACTICE_TYPE)
         results = searcher.search(request)
         if request.practices and PRACTICE_TYPE not in results.filters.get("doc_type", []):
-            results.practices = self.fitting_practices(request.query, request.practices)
+            results.practices = self.fitting_practices(request.query, request.practices, results.language)
             # The time a page shows is the wait for all it shows, the practices beside included.
             results.took_ms = (time.perf_counter() - started) * 1000
         return results
 
-    def fitting_practices(self, question: str, limit: int = 3) -> list[dict[str, Any]]:
+    def fitting_practices(self, question: str, limit: int = 3, language: str | None = None) -> list[dict[str, Any]]:
         """The practices whose profiles best fit a question, as shown beside a search's documents
-        (practices/recommender.py ``fitting``): id, names, rating and relevance of each."""
+        (practices/recommender.py ``fitting``): id, names, rating and relevance of each, named in
+        the question's ``language`` (found from the question when not given)."""
         from practices.recommender import fitting
+        from search.hybrid import query_language
+        from search.query import parse_query
 
+        language = language or query_language(parse_query(question).text, self.catalog)
         searcher = self.index.searcher(self.embedder, lexicon=self.lexicon)
-        return [{**p.headline_json(), "relevance": round(relevance, 6)}
+        return [{**p.headline_json(language), "relevance": round(relevance, 6)}
                 for p, relevance in fitting(searcher, self.catalog, self.practices(), question, limit,
-                                            thesaurus=self.thesaurus)]
+                                            thesaurus=self.thesaurus, language=language)]
 
     def document(self, doc_id: str) -> Document:
         doc = self.catalog.document(doc_id, with_chunks=True)

@@ -88,10 +88,13 @@ class Practice:
     def name_in(self, language: str) -> str:
         return self.names.get(language) or self.name
 
-    def headline_json(self) -> dict[str, Any]:
+    def headline_json(self, language: str | None = None) -> dict[str, Any]:
         """Which practice, and how it is rated: the head of a recommendation's JSON and of each
-        practice listed beside a search's documents."""
-        return {"practice_id": self.id, "name": self.name, "names": self.names, "rating": self.rating.key,
+        practice listed beside a search's documents. ``name`` is in ``language`` when the profile
+        has it (a Spanish question is answered in Spanish), else the profile's own; ``names`` has
+        them all."""
+        return {"practice_id": self.id, "name": self.name_in(language) if language else self.name,
+                "names": self.names, "rating": self.rating.key,
                 "rating_label": self.rating.label, "rating_meaning": self.rating.meaning}
 
     def to_json(self) -> dict[str, Any]:

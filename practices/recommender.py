@@ -66,12 +66,15 @@ class Recommendation:
     supporting_documents: int
     forums: list[Forum] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, language: str | None = None) -> dict[str, Any]:
+        """The recommendation's record, its name and summary in ``language`` where the profile
+        has them (else the profile's own; ``names`` and ``summaries`` hold every language)."""
         p = self.practice
         return {
-            **p.headline_json(), "score": round(self.score, 6),
+            **p.headline_json(language), "score": round(self.score, 6),
             "kind": p.kind, "outcomes": [o.to_json() for o in p.outcomes],
-            "relevance": round(self.relevance, 6), "summary": p.summary,
+            "relevance": round(self.relevance, 6),
+            "summary": p.summary_in(language) if language else p.summary, "summaries": p.summaries,
             "prevention_level": p.levels, "themes": p.themes,
             "implementation": p.emmie.get("implementation"), "economic_cost": p.emmie.get("economic_cost"),
             "supporting_documents": self.supporting_documents,
@@ -87,11 +90,17 @@ class Advice:
     avoid: list[Recommendation]
     context: dict[str, str]
     took_ms: float
+    #: The question's language (en, fr or es): the language the advice is given in.
+    language: str = "en"
 
-    def to_json(self) -> dict[str, Any]:
-        return {"question": self.question, "context": self.context, "took_ms": round(self.took_ms, 1),
-                "recommendations": [r.to_json() for r in self.recommendations],
-                "avoid": [r.to_json() for r in self.avoid]}
+    def to_json(self, language: str | None = None) -> dict[str, Any]:
+        """``language``: the practices' names and summaries in this one rather than the question's
+        (a page in the reader's language)."""
+        lang = language or self.language
+        return {"question": self.question, "language": lang, "context": self.context,
+                "took_ms": round(self.took_ms, 1),
+                "recommendations": [r.to_json(lang) for r in self.recommendations],
+                "avoid": [r.to_json(lang) for r in self.avoid]}
 
 
 def context_fit(practice: Practice, context: dict[str, str]) -> float:
@@ -130,7 +139,8 @@ def recommend(searcher, catalog, practices: list[Practice], links: list[dict], f
     # or Spanish must rank practices the same way, and the English-only encoder would weigh
     # English questions differently (bench/advice.py, "same first practice").
     share = searcher.settings.advice_model_share
-    best_profile, best_profile_chunk = _profile_scores(searcher, catalog, parsed, expansions, share)
+    language = query_language(parsed.text, catalog)
+    best_profile, best_profile_chunk = _profile_scores(searcher, catalog, parsed, expansions, share, language)
     # The evidence passages are asked for as the profiles' are (``_profile_scores`` says why).
     evidence_types = sorted(set(catalog.doc_types()) - {PRACTICE_TYPE})
     evidence_scores = (searcher.passages(parsed, "hybrid", {"doc_type": evidence_types}, depth, expansions, share,
@@ -219,11 +229,11 @@ def recommend(searcher, catalog, practices: list[Practice], links: list[dict], f
     avoid = [r for r in by_relevance if r.practice.rating.key in NOT_RECOMMENDED and id(r) in head
              and r.relevance >= AVOID_SHARE * top_relevance]
     return Advice(question=question, recommendations=adopt[:limit], avoid=avoid, context=context,
-                  took_ms=(time.perf_counter() - started) * 1000)
+                  took_ms=(time.perf_counter() - started) * 1000, language=language)
 
 
 def fitting(searcher, catalog, practices: list[Practice], question: str, limit: int = 3,  # type: ignore[no-untyped-def]
-            thesaurus=None) -> list[tuple[Practice, float]]:  # type: ignore[no-untyped-def]
+            thesaurus=None, language: str | None = None) -> list[tuple[Practice, float]]:  # type: ignore[no-untyped-def]
     """The practices whose profiles best fit a question, best first, each with its profile's
     relevance (1 for the first, then falling as in ``recommend``): the profile half of
     ``recommend``, without the evidence passages (a sixth of its time), for the practices shown
@@ -233,14 +243,15 @@ def fitting(searcher, catalog, practices: list[Practice], question: str, limit: 
     if parsed.empty or limit < 1 or not practices:
         return []
     expansions = thesaurus.expansions(thesaurus.find(parsed.text), parsed.text) if thesaurus is not None else {}
-    best, _ = _profile_scores(searcher, catalog, parsed, expansions, searcher.settings.advice_model_share)
+    best, _ = _profile_scores(searcher, catalog, parsed, expansions, searcher.settings.advice_model_share,
+                              language or query_language(parsed.text, catalog))
     by_doc = {p.doc_id: p for p in practices if p.rating.key not in NOT_RECOMMENDED}
     ranked = sorted((doc_id for doc_id in best if doc_id in by_doc), key=lambda d: (-best[d], by_doc[d].id))
     return [(by_doc[d], _rank_score(rank)) for rank, d in enumerate(ranked[:limit], start=1)]
 
 
 def _profile_scores(searcher, catalog, parsed, expansions: dict[str, list[str]],  # type: ignore[no-untyped-def]
-                    share: float) -> tuple[dict[str, float], dict[str, str]]:
+                    share: float, language: str) -> tuple[dict[str, float], dict[str, str]]:
     """Each practice profile's fused score for the question (profile document id -> score), and
     the passage it comes from.
 
@@ -257,7 +268,7 @@ def _profile_scores(searcher, catalog, parsed, expansions: dict[str, list[str]],
     scores = searcher.passages(parsed, "hybrid", {"doc_type": [PRACTICE_TYPE]}, searcher.settings.candidates,
                                expansions, share, center=False, long_questions=False)
     chunks = catalog.chunks_by_ids(list(scores), text=False)
-    own = _language_headings(query_language(parsed.text, catalog))
+    own = _language_headings(language)
     best: dict[str, float] = {}
     best_chunk: dict[str, str] = {}
     speaks = {chunks[cid].doc_id for cid in scores if cid in chunks and chunks[cid].heading in own}

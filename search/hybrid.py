@@ -109,9 +109,12 @@ class SearchResults:
     #: Records shown beside the documents, not among them: the hub puts there the practices whose
     #: profiles fit the question (``SearchRequest.practices``), each a dict of its JSON.
     practices: list[dict[str, Any]] = field(default_factory=list)
+    #: The language the question was read in (en, fr or es).
+    language: str = "en"
 
     def to_json(self) -> dict[str, Any]:
-        return {"query": self.query, "mode": self.mode, "total": self.total, "offset": self.offset,
+        return {"query": self.query, "language": self.language, "mode": self.mode, "total": self.total,
+                "offset": self.offset,
                 "took_ms": round(self.took_ms, 1), "filters": self.filters,
                 "facets": {k: [{"value": v, "count": c} for v, c in vs] for k, vs in self.facets.items()},
                 "suggestion": self.suggestion, "concepts": self.concepts, "carried": self.carried,
@@ -147,6 +150,8 @@ class HybridSearcher:
         self.speller = speller
         #: Each candidate passage's document and language, as the retrievers found them.
         self.found: dict[str, Found] = {}
+        #: The language the last question was read in.
+        self.language = "en"
         #: The words the lexicon carried into other languages for the last question.
         self.carried: list[str] = []
 
@@ -171,7 +176,7 @@ class HybridSearcher:
         expand keeps to the question's own words)."""
         expansions = expansions or {}
         found: dict[str, list[Found]] = {}
-        language = query_language(parsed.text, self.catalog)
+        language = self.language = query_language(parsed.text, self.catalog)
         wants_keyword = mode in ("hybrid", "keyword")
         # The lexicon carries the question's words into the other languages (search/lexicon.py):
         # at once when the library has them all, their nearest words looked up; otherwise on its
@@ -396,7 +401,7 @@ class HybridSearcher:
         took = (time.perf_counter() - started) * 1000
         return SearchResults(query=query, hits=hits, total=len(ranked), mode=mode, took_ms=took,
                              filters=flt, facets=facets, suggestion=suggestion, concepts=concepts,
-                             offset=offset, carried=list(self.carried))
+                             offset=offset, carried=list(self.carried), language=self.language)
 
     def _documents_only(self, filters: dict[str, Any]) -> dict[str, Any]:
         """The filters, with the ``apart`` type left out when they name no type. The practice

@@ -61,12 +61,16 @@ def register(app: FastAPI, hub: Hub, pages: Pages) -> None:
     @app.get("/api/recommend", summary="Practices ranked for an advisory question")
     def api_recommend(q: str = Query(..., description="the advisory question"),
                       limit: int = Query(5, ge=1, le=50), population: str = "", setting: str = "",
-                      level: str = "", theme: str = "") -> dict[str, Any]:
+                      level: str = "", theme: str = "",
+                      lang: str = Query("", pattern="^(|en|fr|es)$",
+                                        description="names and summaries in this language (default: the question's)"),
+                      ) -> dict[str, Any]:
         """recommendations (practice_id, name, rating and its meaning, score, reasons with
-        doc_id/page/snippet, forums, ...) and avoid (harmful practices matching the question)."""
+        doc_id/page/snippet, forums, ...) and avoid (harmful practices matching the question); the
+        practices' names and summaries in the question's language, or in ``lang``."""
         advice = hub.recommend(q, limit=limit, context={"population": population, "setting": setting,
                                                         "level": level, "theme": theme})
-        return advice.to_json()
+        return advice.to_json(lang or None)
 
     @app.get("/api/practices", summary="Every practice profile")
     def api_practices() -> list[dict[str, Any]]:

@@ -74,7 +74,7 @@ def register(app: FastAPI, hub: Hub, pages: Any) -> None:
         if item.kind == "practice":
             if not item.practice_id:
                 raise InvalidForm("practice_id: required for a practice")
-            return briefs.add_practice(user, brief_id, item.practice_id, item.chunk_ids, item.note)
+            return briefs.add_practice(user, brief_id, item.practice_id, item.chunk_ids, item.note, lang)
         if item.kind == "passage":
             if not item.chunk_id:
                 raise InvalidForm("chunk_id: required for a passage")

@@ -180,6 +180,21 @@ def build_brief(hub):  # type: ignore[no-untyped-def]
     return amir, hub.briefs.get(amir, brief.id), top, hit
 
 
+def test_a_practice_in_a_brief_is_named_in_the_advisor_language(live_hub) -> None:
+    """A French advisor's brief names an English-written practice in French, and says what it is
+    in French; a brief added to without a language keeps the profile's own words."""
+    amir = user(live_hub, "amir")
+    brief = live_hub.briefs.create(amir, {"title": "Parcs la nuit", "question": "parcs sombres"})
+    practice = next(p for p in live_hub.practices() if p.language == "en" and p.names.get("fr"))
+    french = live_hub.briefs.add_practice(amir, brief.id, practice.id, lang="fr")
+    assert (french.heading, french.text) == (practice.names["fr"], practice.summaries["fr"])
+    assert practice.names["fr"] != practice.name
+    md = to_markdown(live_hub.briefs.get(amir, brief.id), translator("fr"))
+    assert practice.names["fr"] in md and practice.summaries["fr"] in md
+    own = live_hub.briefs.add_practice(amir, brief.id, practice.id)
+    assert (own.heading, own.text) == (practice.name, practice.summary)
+
+
 def test_brief_exports_cite_every_library_text_with_a_number(live_hub) -> None:
     amir, brief, top, hit = build_brief(live_hub)
     md = to_markdown(brief)

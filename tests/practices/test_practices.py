@@ -362,3 +362,46 @@ def test_an_ingest_links_only_the_documents_it_brings(practice_hub, library: Pat
     assert practice_hub.ingest([lighting]).exit_code == 0
     towpath_passages = {c.id for c in practice_hub.catalog.chunks_of(towpath.id)}
     assert towpath_passages <= set(read)
+
+
+def test_advice_is_given_in_the_language_of_the_question(library_hub) -> None:
+    """The practices' names and summaries come in the question's language, whatever language a
+    profile was written in: a Spanish manager reads "Trabajo de calle", not "Travail de rue"."""
+    from fastapi.testclient import TestClient
+
+    from web.app import create_app
+
+    question = "Los senderos del parque quedan a oscuras en las tardes de invierno y la gente los evita."
+    advice = library_hub.recommend(question, limit=5)
+    assert advice.language == "es"
+    data = advice.to_json()
+    assert data["language"] == "es"
+    recs = {r["practice_id"]: r for r in data["recommendations"]}
+    practices = {r.practice.id: r.practice for r in advice.recommendations}
+    assert any(p.language != "es" for p in practices.values())
+    for pid, rec in recs.items():
+        assert rec["name"] == practices[pid].names["es"] and rec["summary"] == practices[pid].summaries["es"]
+        assert rec["names"] == practices[pid].names and set(rec["summaries"]) == {"en", "fr", "es"}
+    english = advice.to_json("en")["recommendations"]
+    assert all(r["name"] == practices[r["practice_id"]].names["en"] for r in english)
+
+    client = TestClient(create_app(library_hub))
+    french = "Les allées du parc sont plongées dans le noir les soirs d'hiver et les gens les évitent."
+    api = client.get("/api/recommend", params={"q": french, "limit": 3}).json()
+    assert api["language"] == "fr"
+    assert all(r["name"] == r["names"]["fr"] for r in api["recommendations"])
+    asked = client.get("/api/recommend", params={"q": french, "limit": 3, "lang": "en"}).json()
+    assert all(r["name"] == r["names"]["en"] for r in asked["recommendations"])
+    refused = client.get("/api/recommend", params={"q": french, "lang": "de"})
+    assert refused.status_code == 422 and "lang" in refused.text
+
+    # and the practices listed beside a search's documents
+    results = library_hub.search(french, limit=3, practices=3)
+    assert results.language == "fr" and results.practices
+    assert all(p["name"] == p["names"]["fr"] for p in results.practices)
+    assert any(p["name"] != practices_named(library_hub)[p["practice_id"]] for p in results.practices)
+
+
+def practices_named(hub) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Each practice's name in its profile's own language."""
+    return {p.id: p.name for p in hub.practices()}

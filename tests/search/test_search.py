@@ -285,9 +285,9 @@ def test_the_time_a_search_reports_includes_the_practices_listed_beside_it(libra
     quick = library_hub.search(question, limit=3, practices=3).took_ms
     fitting = library_hub.fitting_practices
 
-    def slow(question: str, limit: int = 3) -> list:
+    def slow(question: str, limit: int = 3, language: str | None = None) -> list:
         time.sleep(1.0)
-        return fitting(question, limit)
+        return fitting(question, limit, language)
 
     monkeypatch.setattr(library_hub, "fitting_practices", slow)
     results = library_hub.search(question, limit=3, practices=3)
