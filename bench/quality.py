@@ -33,7 +33,7 @@ def evaluate(hub, queries: dict[str, str], qrels: dict[str, dict[str, int]], key
             n = ndcg_at(ranked, qrels[qid])
             ndcgs.append(n)
             recalls.append(recall_at(ranked, qrels[qid]))
-            per_query.append((qid, n))
+            per_query.append((qid, n, ranked[0] if ranked else None))
         out[mode] = (statistics.mean(ndcgs), statistics.mean(recalls), per_query)
     return out
 
@@ -68,7 +68,7 @@ def run_library(show_failures: bool, unrelated: bool = False, served: bool = Fal
     finally:
         hub.close()
     if show_failures:
-        for qid, n in results["hybrid"][2]:
+        for qid, n, _ in results["hybrid"][2]:
             if n < 0.75:
                 print(f"  weak hybrid query ({n:.2f}, {judged[int(qid)].get('split')}): {queries[qid]!r} "
                       f"-> {judged[int(qid)]['relevant']}")
@@ -94,11 +94,27 @@ def library_rows(res: dict, judged: dict, prefix: str = "library",
             if not subset:
                 continue
             for mode in MODES:
-                per = dict(res[mode][2])
+                per = {q: n for q, n, _ in res[mode][2]}
                 zeros = sum(1 for q in subset if per[q] == 0)
                 rows.append([label, mode, f"{statistics.mean(per[q] for q in subset):.3f}", "",
                              f"{len(subset)} ({zeros} at 0)"])
     return rows
+
+
+def same_first(res: dict, judged: dict) -> dict[str, tuple[int, int]]:
+    """Per split, of the situations asked in English, French and Spanish (``group``), how many get
+    the same first document in the three languages (hybrid): the same question must get the same
+    answer whatever its language (a measure, not tuned on)."""
+    first = {q: doc for q, _, doc in res["hybrid"][2]}
+    groups: dict[tuple[str, str], set] = {}
+    for qid, j in judged.items():
+        if j.get("group"):
+            groups.setdefault((j["split"], j["group"]), set()).add(first.get(qid))
+    out: dict[str, tuple[int, int]] = {}
+    for (split, _), docs in sorted(groups.items()):
+        same, total = out.get(split, (0, 0))
+        out[split] = (same + (len(docs) == 1 and None not in docs), total + 1)
+    return out
 
 
 def main() -> None:
@@ -120,6 +136,7 @@ def main() -> None:
     if not args.no_library:
         res, judged = run_library(args.failures)
         rows += library_rows(res, judged)
+        agreement = same_first(res, judged)
         if not args.no_unrelated and (BENCHMARKS / "realworld").exists():
             res, judged = run_library(False, unrelated=True)
             rows += library_rows(res, judged, prefix="library among unrelated files", splits=("tune", "validation"),
@@ -129,6 +146,9 @@ def main() -> None:
             rows += library_rows(res, judged, prefix="library as served", splits=("tune", "validation"),
                                  batches=False)
     print(table(rows, ["collection", "mode", "nDCG@10", "recall@100", "queries"]))
+    if not args.no_library:
+        print("same first document for a situation asked in en/fr/es (library, hybrid): "
+              + ", ".join(f"{split} {same}/{total}" for split, (same, total) in agreement.items()))
     losses = _losses(rows)
     print("hybrid >= best single mode on every collection" if not losses else
           "hybrid below a single mode on: " + "; ".join(losses))
