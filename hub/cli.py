@@ -10,10 +10,12 @@ import argparse
 import json
 import time
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Sequence
 
+from hub import serving
 from hub.errors import HubError
 from hub.settings import Settings
 
@@ -145,20 +147,50 @@ def _hub(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
-    with _hub(settings) as hub:
-        report = hub.ingest(args.paths, force=args.force,
-                            on_reject=lambda r: print(f"rejected {r}", file=sys.stderr))
-    for warning in report.warnings:
+    served = _served(settings)
+    if served is not None:
+        # The server reads the files where they are: it runs on this machine.
+        paths = [str(Path(p).resolve()) for p in args.paths]
+        answer = serving.call(served, "ingest", {"paths": paths, "force": args.force})
+        for line in answer["rejected"]:
+            print(f"rejected {line}", file=sys.stderr)
+        added, updated, duplicates = answer["added"], answer["updated"], answer["duplicates"]
+        warnings, summary, code = answer["warnings"], answer["summary"], answer["exit_code"]
+    else:
+        with _hub(settings) as hub:
+            report = hub.ingest(args.paths, force=args.force,
+                                on_reject=lambda r: print(f"rejected {r}", file=sys.stderr))
+        added, updated, duplicates = report.added, report.updated, report.duplicates
+        warnings, summary, code = report.warnings, report.summary(), report.exit_code
+    for warning in warnings:
         print(f"warning {warning}", file=sys.stderr)
     if not args.quiet:
-        for source in report.added:
+        for source in added:
             print(f"added     {source}")
-        for source in report.updated:
+        for source in updated:
             print(f"updated   {source}")
-        for source, twin in report.duplicates:
+        for source, twin in duplicates:
             print(f"duplicate {source} (the same bytes as {twin}: recorded with it, not indexed twice)")
-        print(report.summary())
-    return report.exit_code
+        print(summary)
+    return code
+
+
+def _as_given(source: str) -> str:
+    """A path to remove, as the server (another working directory) finds it: absolute; a
+    document id as is."""
+    return str(Path(source).resolve()) if os.sep in source or Path(source).exists() else source
+
+
+def _served(settings: Settings) -> serving.Served | None:
+    """The `hub serve` on this machine that holds this home's passage index, if any: the writes
+    of this command go through it (hub/serving.py)."""
+    if settings.qdrant_url:
+        return None
+    served = serving.find(settings.home)
+    if served is not None:
+        print(f"the hub serving this home ({served.url}, process {served.pid}) does this; its log shows the progress",
+              file=sys.stderr)
+    return served
 
 
 def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
@@ -256,6 +288,14 @@ def _duplicates(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_remove(settings: Settings, args: argparse.Namespace) -> int:
+    served = _served(settings)
+    if served is not None:
+        answer = serving.call(served, "remove", {"sources": [_as_given(s) for s in args.sources]})
+        for doc in answer["removed"]:
+            print(f"removed   {doc['source']} ({doc['id']})")
+        for error in answer["errors"]:
+            print(f"error: {error}", file=sys.stderr)
+        return 1 if answer["errors"] else 0
     status = 0
     with _hub(settings) as hub:
         for source in args.sources:
@@ -505,18 +545,30 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
                    embedded=report.embedded, seconds=round(report.seconds, 1))
     hub.warm_up(requests=True)
     app = create_app(hub)
+    # The passage index is this process's alone (embedded mode): `hub ingest` and `hub remove`
+    # on this home hand their work to it (hub/serving.py). A Qdrant server is shared instead.
+    served = None if settings.qdrant_url else serving.announce(settings.home, settings.host, settings.port)
+    app.state.served = served
     counts = hub.catalog.counts()
     logs.event(log, "serving", url=f"http://{settings.host}:{settings.port}/", documents=counts["documents"],
                passages=counts["passages"], qdrant=settings.qdrant_url or "embedded",
                startup_s=round(time.perf_counter() - started, 2))
+    # uvicorn stops on SIGTERM, then raises it again with the handler found at start: with the
+    # default one, the process died there, before the note was withdrawn and the hub closed.
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         # SIGTERM stops the server within a few seconds: requests still running after 3 s are
         # cut off rather than waited for (a service manager's stop must not hang).
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False,
                     timeout_graceful_shutdown=3, **SERVER_OPTIONS)
     finally:
+        serving.withdraw(settings.home, served)
         hub.close()
     return 0
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 COMMANDS = {"ingest": cmd_ingest, "search": cmd_search, "documents": cmd_documents,

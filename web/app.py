@@ -16,7 +16,7 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from hub.core import Hub
-from web import accounts, advice, briefs, cases, errors, library, middleware, system
+from web import accounts, advice, briefs, cases, errors, library, local, middleware, system
 from web.guard import request_guard
 from web.limits import Limits
 from web.pages import HERE, Pages, templates
@@ -29,7 +29,7 @@ from web.sessions import Sessions
 SERVER_OPTIONS: dict[str, Any] = {"proxy_headers": False, "server_header": False}
 
 #: The routers, each a module with ``register(app, hub, pages)``.
-ROUTERS = (library, advice, system, accounts, cases, briefs)
+ROUTERS = (library, advice, system, accounts, cases, briefs, local)
 
 
 def create_app(hub: Hub) -> FastAPI:
