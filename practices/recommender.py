@@ -18,7 +18,7 @@ from practices.forums import Forum, forums_for
 from practices.profile import PRACTICE_TYPE, Practice, document_path, source_path
 from search.hybrid import query_language
 from search.query import parse_query
-from search.snippets import make_snippet
+from search.snippets import make_snippet, marked_words
 
 PROFILE_SHARE = 0.7
 #: How much the evidence rating moves a score: 1 - EVIDENCE_SHARE * (1 - weight).
@@ -159,7 +159,7 @@ def recommend(searcher, catalog, practices: list[Practice], links: list[dict], f
     for link in links:
         linked.setdefault(link["practice_id"], []).append(link["doc_id"])
     docs = catalog.documents_by_ids({d for ds in linked.values() for d in ds} | {p.doc_id for p in practices})
-    query_text = " ".join([parsed.text, *expansions.get("keyword", [])])
+    query_text = marked_words(parsed.text, expansions.get("keyword", []))
 
     # Scores become ranks: fused scores are normalised per query, so many profiles sit close
     # together; the order is what the retrievers agree on (bench/advice.py).

@@ -23,7 +23,7 @@ from search.dense import DenseRetriever
 from search.fusion import fuse
 from search.query import ParsedQuery, clean_words, parse_query
 from search.request import SearchRequest, clean_filters
-from search.snippets import make_snippet
+from search.snippets import make_snippet, marked_words
 from search.sparse import query_vector, query_words
 from search.store import KEYWORD, Ask, Found
 
@@ -373,7 +373,7 @@ class HybridSearcher:
             ranked = self._mmr(ranked, by_doc)
 
         facets = _facets([docs_meta[d] for d in ranked])
-        snippet_query = " ".join([parsed.text, *expansions.get("keyword", []), *self.carried])
+        snippet_query = marked_words(parsed.text, [*expansions.get("keyword", []), *self.carried])
         if not syntax:  # the texts of the passages shown, now that they are known
             shown = [c for d in ranked[offset:offset + limit] for _, c in by_doc[d][:PASSAGES_PER_HIT]]
             chunks.update(self.catalog.chunks_by_ids(shown))

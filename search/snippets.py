@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from search.analysis import field_language, irregular_forms, query_terms
+from search.analysis import LANGUAGES, field_language, irregular_forms, query_terms, stop_words
 
 _WORD = re.compile(r"\w+(?:-\w+)*", re.UNICODE)
 
@@ -119,6 +119,20 @@ def _unaccent(match: re.Match) -> str:
 @lru_cache(maxsize=64)
 def _matcher(query: str, lang: str, extra_terms: frozenset[str]) -> _Matcher:
     return _Matcher(frozenset(query_terms(query, lang)) | extra_terms, lang)
+
+
+def marked_words(question: str, added: list[str]) -> str:
+    """The text whose words a snippet marks: the question, and the words the thesaurus and the
+    lexicon added to it in the three languages, less those languages' function words. A passage
+    is analysed in its own language, where another's function words are words: "parada de
+    autobús" added to an English question marked every "de" of an English passage."""
+    function_words = _function_words()
+    return " ".join([question, *(w for text in added for w in _WORD.findall(text) if w.lower() not in function_words)])
+
+
+@lru_cache(maxsize=1)
+def _function_words() -> frozenset[str]:
+    return frozenset().union(*(stop_words(lang) for lang in LANGUAGES))
 
 
 _WORD_START = re.compile(r"(?<![\w-])\w")

@@ -54,6 +54,24 @@ def test_one_hit_per_document_with_highlighted_snippet(small_hub) -> None:
     assert "<mark>Request</mark>" in hit.snippet_html
 
 
+def test_words_added_in_other_languages_mark_no_function_words(hub, tmp_path: Path) -> None:
+    """The thesaurus adds "parada de autobús" and "arrêt d'autobus" to a question about bus stops:
+    their nouns may be marked, not every "de" of an English passage (the page showed "Société
+    <mark>de</mark> transport <mark>de</mark> Montréal")."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "night-buses.txt").write_text(
+        "Night buses in Montreal\n\nSince 1996 the Société de transport de Montréal has let women leave the "
+        "bus between two stops at night, closer to home, a service that La Presse de Montréal praised.\n")
+    assert hub.ingest([lib]).exit_code == 0
+    results = hub.search("women waiting at bus stops at night", limit=1)
+    assert any("de" in w.split() for c in results.concepts for w in c["labels"].values())  # what is added
+    hit = results.hits[0]
+    marked = [hit.snippet[a:b].lower() for a, b in hit.highlights]
+    assert {"women", "stops", "night"} <= set(marked), marked
+    assert not {"de", "la", "d"} & set(marked), marked
+
+
 def test_snippet_highlighting_is_language_aware(small_hub) -> None:
     hit = small_hub.search("eclairage securite", limit=1).hits[0]
     assert hit.language == "fr"
