@@ -243,7 +243,7 @@ class Briefs:
             raise NotFound(f"no passage {chunk_id!r}")
         doc = self.hub.catalog.document(chunk.doc_id)
         return {"chunk_id": chunk.id, "doc_id": chunk.doc_id, "doc_title": doc.title if doc else chunk.doc_id,
-                "page": chunk.page, "heading": chunk.heading, "text": chunk.text}
+                "page": chunk.page, "heading": chunk.heading, "text": chunk.body}
 
     def _profile_evidence(self, practice: Any) -> list[dict[str, Any]]:
         links = [link for link in self.hub.catalog.practice_links(practice.id) if link["kind"] != "auto"]

@@ -56,6 +56,16 @@ class Chunk:
         """The language the passage is written in: its own, else its document's."""
         return self.language or doc.language
 
+    @property
+    def body(self) -> str:
+        """The text without the heading it opens with: a section's first passage starts with its
+        heading, which the encoders read with it; a page that shows the heading above the
+        passage need not show it twice."""
+        heading = self.heading
+        if heading and self.text.startswith(heading):
+            return self.text[len(heading):].lstrip(" .:;-\u2013\u2014\n") or self.text
+        return self.text
+
     def to_json(self) -> dict[str, Any]:
         return {"chunk_id": self.id, "page": self.page, "heading": self.heading, "text": self.text}
 

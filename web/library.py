@@ -101,7 +101,7 @@ def register(app: FastAPI, hub: Hub, pages: Pages) -> None:
             from search.snippets import make_snippet
 
             for chunk in doc.chunks:
-                marked[chunk.id] = make_snippet(chunk.text, q, chunk.language_in(doc), width=10_000).html
+                marked[chunk.id] = make_snippet(chunk.body, q, chunk.language_in(doc), width=10_000).html
         return pages.render(request, "document.html", {"doc": doc, "by_page": by_page, "marked": marked, "q": q})
 
     @app.get("/documents/{doc_id}/original", include_in_schema=False)

@@ -195,6 +195,28 @@ def test_a_practice_in_a_brief_is_named_in_the_advisor_language(live_hub) -> Non
     assert (own.heading, own.text) == (practice.name, practice.summary)
 
 
+def test_a_passage_shows_its_heading_once(live_hub) -> None:
+    """A section's first passage opens with its heading, which the encoders read with it: a brief
+    and the document page show the heading above the passage, and not again in it."""
+    from html import escape
+
+    from fastapi.testclient import TestClient
+
+    from web.app import create_app
+
+    chunk = next(c for d in live_hub.documents() for c in live_hub.catalog.chunks_of(d.id)
+                 if c.heading and c.text.startswith(c.heading) and len(c.text) > len(c.heading) + 40)
+    amir = user(live_hub, "amir")
+    brief = live_hub.briefs.create(amir, {"title": "Headings", "question": "headings"})
+    item = live_hub.briefs.add_passage(amir, brief.id, chunk.id)
+    assert item.heading == chunk.heading and item.text and not item.text.startswith(chunk.heading)
+    assert chunk.text.endswith(item.text)
+    page = TestClient(create_app(live_hub)).get(f"/documents/{chunk.doc_id}").text
+    assert f"<h3>{escape(chunk.heading)}</h3>" in page
+    assert f'<p class="passage">{escape(chunk.heading)}' not in page
+    assert f'<p class="passage">{escape(item.text[:30])}' in page
+
+
 def test_brief_exports_cite_every_library_text_with_a_number(live_hub) -> None:
     amir, brief, top, hit = build_brief(live_hub)
     md = to_markdown(brief)
