@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -238,6 +239,9 @@ def test_advise_pages(library_hub) -> None:
     assert "Scared Straight" in listing.text and "Hot spots policing" not in listing.text
     profile = client.get("/practices/hot-spots-policing")
     assert profile.status_code == 200 and "Effect" in profile.text and "p. 2" in profile.text
+    # the practice's names in the other languages under its title, not its title again
+    names = re.search(r'<p class="names">(.*?)</p>', profile.text).group(1)
+    assert "<h1>Hot spots policing</h1>" in profile.text and "Hot spots policing" not in names
     assert client.get("/practices/nope").status_code == 404
     assert "popcenter.asu.edu" in client.get("/forums").text
     assert client.get("/api/recommend", params={"q": " "}).status_code == 400
