@@ -185,6 +185,9 @@ class Hub:
                 # 100,000 passages, seconds for thousands).
                 if self._serving:
                     self.lexicon.warm()
+                    # and "did you mean" learns the new words before the next question asks, not
+                    # during it: the word just ingested was "corrected" to a known neighbour
+                    self.speller.start()
                 else:
                     self.lexicon.refresh()
             return report

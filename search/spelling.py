@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from search.analysis import fold, words
+from search.analysis import LANGUAGES, fold, query_terms, words
 from search.follow import Follower
 
 
@@ -38,6 +38,11 @@ def _distance(a: str, b: str) -> int:
                 cur[j] = min(cur[j], prev2[j - 2] + 1)
         prev2, prev = prev, cur
     return prev[-1]
+
+
+def _same_word(a: str, b: str) -> bool:
+    """Whether two words are forms of one word in any of the languages (the same analysed terms)."""
+    return any((ta := query_terms(a, lang)) and ta == query_terms(b, lang) for lang in LANGUAGES)
 
 
 class Speller:
@@ -83,8 +88,10 @@ class Speller:
             scored = [(c, d) for c, d in scored if d <= 2]
         if not scored:
             return None
-        best = min(scored, key=lambda cd: (cd[1], -self.counts[cd[0]], cd[0]))
-        return best[0]
+        best = min(scored, key=lambda cd: (cd[1], -self.counts[cd[0]], cd[0]))[0]
+        # Another form of the same word ("souterrain" for "souterrains") is no correction: the
+        # search finds every form of it already.
+        return None if _same_word(w, best) else best
 
     def start(self) -> None:
         """Build the word list in the background (a server calls this at start-up): indexing

@@ -3,6 +3,7 @@ and thesaurus expansion across languages."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -147,6 +148,27 @@ def test_a_suggestion_does_not_wait_while_the_words_are_counted_again(feature_hu
         release.set()
     speller.follower.join(60)
     assert feature_hub.search("skateboardres").suggestion == "skateboarders"
+
+
+def test_did_you_mean_leaves_known_words_alone(hub, tmp_path) -> None:
+    """Another form of a word the library holds is no typo ("souterrain" where the library says
+    "souterrains": the search finds it anyway); and a serving hub learns the words of what it has
+    just taken in before the next question, instead of "correcting" them to an older neighbour."""
+    first, later = tmp_path / "first", tmp_path / "later"
+    first.mkdir()
+    later.mkdir()
+    _md(first, "passages.md", "Passages souterrains", "fr",
+        "Les passages souterrains sans lighting inquiètent les habitantes le soir.")
+    assert hub.ingest([first]).exit_code == 0
+    hub.warm_up()
+    assert hub.search("passage souterrain").suggestion is None
+    assert hub.search("passages souterains").suggestion == "passages souterrains"  # a typo still is one
+    _md(later, "storms.md", "Storms", "en", "Lightning struck the shelter twice during the storm.")
+    count = hub.speller._count  # as slow as a large library's count: longer than a search
+    hub.speller._count = lambda: (time.sleep(2), count())[1]
+    assert hub.ingest([later]).exit_code == 0
+    hub.speller.follower.join(60)  # a moment later
+    assert hub.search("lightning shelter").suggestion is None
 
 
 def test_diversify_keeps_the_same_documents(feature_hub) -> None:
