@@ -121,5 +121,6 @@ def test_the_server_stops_on_sigterm_within_seconds(served) -> None:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=15)
     assert time.perf_counter() - started < 6
-    assert proc.returncode in (0, -signal.SIGTERM)  # uvicorn re-raises the signal once it has shut down
+    # uvicorn raises the signal again once it has shut down; the hub then closes and exits 143
+    assert proc.returncode == 128 + signal.SIGTERM
     client.close()
