@@ -14,6 +14,7 @@ from hub.core import Hub
 from practices.forums import forums_for
 from practices.profile import sources_citing
 from practices.ratings import LEVELS, SCALE
+from search.analysis import fold
 from web import evidence_map, i18n
 from web.i18n import language_of
 from web.pages import Pages
@@ -37,7 +38,10 @@ def register(app: FastAPI, hub: Hub, pages: Pages) -> None:
                        population: str = "") -> Response:
         practices = hub.practices()
         chosen = {"theme": theme, "rating": rating, "level": level, "population": population}
-        shown = [p for p in practices if _practice_matches(p, chosen)]
+        # in the order of the names the reader sees, accents aside ("Éclairage" among the E's)
+        lang = language_of(request)
+        shown = sorted((p for p in practices if _practice_matches(p, chosen)),
+                       key=lambda p: fold(p.name_in(lang)).casefold())
         return pages.render(request, "practices.html", {
             "practices": shown, "total": len(practices), "chosen": chosen,
             "facets": _practice_facets(shown), "scale": SCALE, "levels": LEVELS})

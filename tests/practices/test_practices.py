@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
 
 import pytest
 
+from search.analysis import fold
 from tests.pdfs import text_pdf
 
 PROFILE = """---
@@ -235,6 +237,12 @@ def test_advise_pages(library_hub) -> None:
     api = client.get("/api/recommend", params={"q": "women safer at bus stops at night", "limit": 3}).json()
     assert api["recommendations"][0]["practice_id"] == "womens-transit-safety"
     assert api["recommendations"][0]["forums"]
+    # the catalogue in the order of the names the reader sees, in the reader's language
+    for lang in ("en", "fr", "es"):
+        page = client.get("/practices", headers={"accept-language": lang}).text
+        shown = [html.unescape(n) for n in re.findall(r'<a class="title" href="/practices/[^"]+">([^<]+)</a>', page)]
+        assert len(shown) == len(library_hub.practices())
+        assert shown == sorted(shown, key=lambda n: fold(n).casefold()), (lang, shown[:5])
     listing = client.get("/practices", params={"rating": "harmful"})
     assert "Scared Straight" in listing.text and "Hot spots policing" not in listing.text
     profile = client.get("/practices/hot-spots-policing")
