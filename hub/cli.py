@@ -151,28 +151,24 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     if served is not None:
         # The server reads the files where they are: it runs on this machine.
         paths = [str(Path(p).resolve()) for p in args.paths]
-        answer = serving.call(served, "ingest", {"paths": paths, "force": args.force})
-        for line in answer["rejected"]:
-            print(f"rejected {line}", file=sys.stderr)
-        added, updated, duplicates = answer["added"], answer["updated"], answer["duplicates"]
-        warnings, summary, code = answer["warnings"], answer["summary"], answer["exit_code"]
+        report = serving.call(served, "ingest", {"paths": paths, "force": args.force})
+        for rejected in report["rejected"]:
+            print(f"rejected {rejected['source']}: {rejected['reason']}", file=sys.stderr)
     else:
         with _hub(settings) as hub:
             report = hub.ingest(args.paths, force=args.force,
-                                on_reject=lambda r: print(f"rejected {r}", file=sys.stderr))
-        added, updated, duplicates = report.added, report.updated, report.duplicates
-        warnings, summary, code = report.warnings, report.summary(), report.exit_code
-    for warning in warnings:
+                                on_reject=lambda r: print(f"rejected {r}", file=sys.stderr)).to_json()
+    for warning in report["warnings"]:
         print(f"warning {warning}", file=sys.stderr)
     if not args.quiet:
-        for source in added:
+        for source in report["added"]:
             print(f"added     {source}")
-        for source in updated:
+        for source in report["updated"]:
             print(f"updated   {source}")
-        for source, twin in duplicates:
+        for source, twin in report["duplicates"]:
             print(f"duplicate {source} (the same bytes as {twin}: recorded with it, not indexed twice)")
-        print(summary)
-    return code
+        print(report["summary"])
+    return int(report["exit_code"])
 
 
 def _as_given(source: str) -> str:

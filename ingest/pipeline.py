@@ -22,7 +22,7 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Collection, Iterable, Protocol
+from typing import Any, Callable, Collection, Iterable, Protocol
 
 from hub.errors import HubError, RejectedDocument
 from hub.settings import Settings
@@ -76,6 +76,13 @@ class IngestReport:
     @property
     def exit_code(self) -> int:
         return 1 if self.rejected else 0
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as the command line prints it, whichever process ingested (hub/serving.py)."""
+        return {"added": self.added, "updated": self.updated, "unchanged": len(self.unchanged),
+                "duplicates": [list(d) for d in self.duplicates], "left_out": len(self.left_out),
+                "rejected": [{"source": r.source, "reason": r.reason} for r in self.rejected],
+                "warnings": self.warnings, "summary": self.summary(), "exit_code": self.exit_code}
 
     def summary(self) -> str:
         parts = [f"{len(self.added)} added", f"{len(self.updated)} updated",

@@ -38,10 +38,7 @@ def register(app: FastAPI, hub: Hub, pages: Any) -> None:
     @app.post("/api/local/ingest", include_in_schema=False)
     def local_ingest(request: Request, order: IngestOrder) -> dict[str, Any]:
         check(request)
-        report = hub.ingest(order.paths, force=order.force)
-        return {"added": report.added, "updated": report.updated, "duplicates": report.duplicates,
-                "rejected": [str(r) for r in report.rejected], "warnings": report.warnings,
-                "summary": report.summary(), "exit_code": report.exit_code}
+        return hub.ingest(order.paths, force=order.force).to_json()
 
     @app.post("/api/local/remove", include_in_schema=False)
     def local_remove(request: Request, order: RemoveOrder) -> dict[str, Any]:
