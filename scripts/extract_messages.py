@@ -1,5 +1,6 @@
 """Write hub/locales/messages.pot: every _("...") in the templates and web/*.py, plus the labels
-that reach templates as data (ratings, levels, statuses, roles, document types).
+that reach templates as data (ratings, levels, statuses, roles, document types, and the themes,
+populations and settings of the bundled practice profiles).
 
     python scripts/extract_messages.py         # then translate the new msgids in fr.po / es.po
     python scripts/extract_messages.py --check # exit 1 and list msgids a catalog lacks
@@ -29,6 +30,19 @@ DATA = (["member", "moderator", "admin", "pending", "approved", "rejected", "wit
         + list(LEVELS.values()))
 
 
+def profile_vocabulary() -> list[str]:
+    """The themes, populations and settings the bundled profiles name: the practice pages and the
+    advice's filters show them. A library's own profiles may add words, shown as written."""
+    import yaml
+
+    words: set[str] = set()
+    for path in sorted((ROOT / "library" / "practices").glob("*.md")):
+        meta = yaml.safe_load(path.read_text(encoding="utf-8").split("---")[1]) or {}
+        for key in ("themes", "populations", "settings"):
+            words.update(str(w) for w in meta.get(key) or [])
+    return sorted(words)
+
+
 def messages() -> list[str]:
     found: dict[str, None] = {}
     for path in sorted((ROOT / "web" / "templates").glob("*.html")):
@@ -38,7 +52,7 @@ def messages() -> list[str]:
         text = path.read_text(encoding="utf-8")
         for m in FLASH.finditer(text):
             found["".join(ast.literal_eval(part) for part in re.findall(r'"(?:[^"\\]|\\.)*"', m.group(1)))] = None
-    for text in DATA:
+    for text in DATA + profile_vocabulary():
         found[text] = None
     return list(found)
 

@@ -56,3 +56,18 @@ def test_openapi_documents_every_community_action(library_hub) -> None:
                      ("POST", "/api/briefs/{brief_id}/share"), ("GET", "/api/briefs/{brief_id}/export"),
                      ("GET", "/api/shared/{token}")]:
         assert expected in paths, expected
+
+
+def test_practice_vocabulary_in_the_reader_language(library_hub) -> None:
+    """Themes, populations and settings are shown in the reader's language; the filters keep the
+    profiles' own values, so a link works whatever the language."""
+    client = TestClient(create_app(library_hub))
+    french = client.get("/practices", headers={"accept-language": "fr"}).text
+    assert "<span>espace public</span>" in french and "<span>public space</span>" not in french
+    assert 'href="/practices?theme=public%20space"' in french and ">espace public</a>" in french
+    spanish = client.get("/advise", headers={"accept-language": "es"}).text
+    assert '<option value="public transport" >transporte público</option>' in spanish.replace("  ", " ")
+    english = client.get("/practices", headers={"accept-language": "en"}).text
+    assert "<span>public space</span>" in english
+    page = client.get("/practices/womens-transit-safety", headers={"accept-language": "es"}).text
+    assert "movilidad, mujeres, espacio público" in page
