@@ -229,6 +229,7 @@ class Ingester:
                     digest = files.content_hash(data)
                     existing = self.catalog.document_by_path(str(item.path))
                     if existing and existing.content_hash == digest and not force:
+                        self._keep_original(existing, data)
                         report.unchanged.append(item.source)
                         report.doc_ids.append(existing.id)
                         continue
@@ -369,6 +370,22 @@ class Ingester:
             report.doc_ids.append(p.doc.id)
             report.passages += len(p.doc.chunks)
             report.ocr_pages += int(p.doc.extra.get("ocr_pages", 0) or 0)
+
+    def _keep_original(self, doc: Document, data: bytes) -> None:
+        """An unchanged document whose kept original is missing (or not of its size) gets it
+        back: a run killed between the catalog's commit and the renaming of its originals left
+        them as ``.part`` files, and the run that follows finds the documents unchanged.
+        ``data`` are the catalogued bytes (same hash). A stat per unchanged file."""
+        final = original_path(self.settings, doc)
+        try:
+            if final.stat().st_size == len(data):
+                return
+        except FileNotFoundError:
+            pass
+        final.parent.mkdir(parents=True, exist_ok=True)
+        part = final.with_name(final.name + ".part")
+        part.write_bytes(data)
+        os.replace(part, final)
 
     def _index(self, group: list[_Pending], report: IngestReport) -> None:
         docs = [p.doc for p in group]

@@ -52,3 +52,25 @@ def test_sigkill_during_ingest_then_rerun_is_consistent(tmp_path: Path, embedder
         assert check.ok, check.problems
         assert check.documents == 40
         assert check.semantic == check.keyword == check.passages
+
+
+def test_a_run_killed_before_its_originals_were_renamed_is_mended_by_the_next(hub, tmp_path: Path) -> None:
+    """The catalog commits a group, then each kept original goes from ``.part`` to its name: a
+    kill in between left a catalogued document without its original, and the next run found it
+    unchanged and left it so (`hub check`: "original file ... is missing")."""
+    from ingest.pipeline import original_path
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    for i in range(2):
+        (lib / f"note-{i}.txt").write_text(f"Field note {i}\n\nResidents walked block {i} at night.\n")
+    assert hub.ingest([lib]).exit_code == 0
+    doc = hub.catalog.document_by_path(str((lib / "note-1.txt").resolve()))
+    final = original_path(hub.settings, doc)
+    os.replace(final, final.with_name(final.name + ".part"))  # as the kill left it
+    assert not hub.check().ok
+    report = hub.ingest([lib])
+    assert len(report.unchanged) == 2 and not report.added
+    assert hub.check().ok, hub.check().problems
+    assert final.read_bytes() == (lib / "note-1.txt").read_bytes()
+    assert not final.with_name(final.name + ".part").exists()
