@@ -564,7 +564,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _terminated(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
+    # A stop that was asked for and completed is a clean exit (a service manager's `stop`).
+    raise SystemExit(0)
 
 
 COMMANDS = {"ingest": cmd_ingest, "search": cmd_search, "documents": cmd_documents,

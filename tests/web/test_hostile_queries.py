@@ -121,6 +121,6 @@ def test_the_server_stops_on_sigterm_within_seconds(served) -> None:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=15)
     assert time.perf_counter() - started < 6
-    # uvicorn raises the signal again once it has shut down; the hub then closes and exits 143
-    assert proc.returncode == 128 + signal.SIGTERM
+    # uvicorn raises the signal again once it has shut down; the hub then closes and exits cleanly
+    assert proc.returncode == 0
     client.close()
